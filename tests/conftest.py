@@ -1,0 +1,121 @@
+"""Shared fixtures: a copy of the sample deployment, the CLI in-process, real Chromium."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from zhilian.cli import main
+from zhilian.reporters import REPORTERS, Reporter
+
+REPO = Path(__file__).resolve().parent.parent
+#: The date the README states for the sample deployment (its checks are green on it).
+SAMPLE_TODAY = "2026-11-20"
+SAMPLE_DATE = dt.date.fromisoformat(SAMPLE_TODAY)
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def copy_deployment(dest: Path) -> Path:
+    """A fresh copy of the repo's sample deployment (data, config, templates, docs)."""
+    for name in ("site_config.yml", "mkdocs.yml"):
+        if (REPO / name).exists():
+            shutil.copy2(REPO / name, dest / name)
+    for name in ("data", "templates", "docs"):
+        if (REPO / name).exists():
+            shutil.copytree(REPO / name, dest / name)
+    return dest
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    """A writable copy of the sample deployment in tmp_path/deploy."""
+    root = tmp_path / "deploy"
+    root.mkdir()
+    return copy_deployment(root)
+
+
+@dataclass
+class CliRun:
+    code: int
+    out: str
+    reporter: Reporter
+
+    @property
+    def codes(self) -> list[str]:
+        return [d.code for d in self.reporter.diagnostics]
+
+
+def run_cli(root: Path, *args: str, fmt: str = "text", today: str | None = SAMPLE_TODAY) -> CliRun:
+    """Run ``build.py`` in-process with a capturing reporter."""
+    stream = io.StringIO()
+    reporter = REPORTERS[fmt](stream)
+    argv = [*args, "--root", str(root), "--format", fmt]
+    if today:
+        argv += ["--today", today]
+    code = main(argv, reporter=reporter)
+    return CliRun(code, stream.getvalue(), reporter)
+
+
+@pytest.fixture
+def cli():  # noqa: ANN201
+    return run_cli
+
+
+# --- real Chromium (Playwright driving Debian's /usr/bin/chromium) ------------------------
+
+CHROMIUM = os.environ.get("ZHILIAN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """A headless Chromium.  Missing browser: skip with a reason, unless CI demands it
+    (``ZHILIAN_REQUIRE_BROWSER=1``, set by .ci/run), where it is a failure."""
+    required = os.environ.get("ZHILIAN_REQUIRE_BROWSER") == "1"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if required:
+            pytest.fail("playwright is not installed but ZHILIAN_REQUIRE_BROWSER=1")
+        pytest.skip("playwright 未安装：pip install -e '.[test]'")
+    if not Path(CHROMIUM).exists():
+        if required:
+            pytest.fail(f"{CHROMIUM} not found but ZHILIAN_REQUIRE_BROWSER=1")
+        pytest.skip(f"没有找到 Chromium（{CHROMIUM}）：apt-get install chromium")
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def built_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample deployment built once per test session (read-only for tests!):
+    ``<root>/site/public`` and ``<root>/site/internal``."""
+    root = copy_deployment(tmp_path_factory.mktemp("built") )
+    result = run_cli(root, "build")
+    assert result.code == 0, result.out
+    return root

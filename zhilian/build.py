@@ -1,0 +1,45 @@
+"""``python build.py``: check, then render both sites and swap them in atomically.
+
+The stages, in order:
+
+1. check        read + validate + rules (``pipeline.check``); data errors stop here
+2. views        public view (public fields only) and internal view
+3. render       Jinja2 templates → bytes in memory
+4. write        a fresh directory swapped in place of ``site/`` (``write.write_site``)
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from .cli import EXIT_ERRORS, EXIT_OK, run_check
+from .handbook import build_handbook
+from .render.internal import render_internal
+from .render.public import render_public
+from .reporters import Reporter
+from .views.public import build_public_view
+from .write import write_site
+
+
+def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
+    started = time.perf_counter()
+    code, result = run_check(args, reporter)
+    if result is None:
+        return code
+    if result.data_errors:
+        reporter.info("存在数据错误，没有生成站点；site/ 保持上一次成功生成的内容。")
+        return EXIT_ERRORS
+    out = args.out or args.root / "site"
+    templates = args.root / "templates"
+
+    files: dict[str, bytes] = {}
+    public_view = build_public_view(result)  # holds public fields only, by construction
+    files.update({f"public/{k}": v for k, v in render_public(public_view, templates).items()})
+    files.update({f"internal/{k}": v for k, v in render_internal(result, templates).items()})
+    write_site(out, files, extra=lambda tmp: build_handbook(result, tmp / "public" / "guide"))
+
+    elapsed = time.perf_counter() - started
+    if not args.quiet:
+        reporter.info(f"已生成 {len(files)} 个文件到 {out}（{elapsed:.2f} 秒）。")
+    return EXIT_OK

@@ -1,0 +1,182 @@
+"""Command line: ``python build.py [command] [options]`` (DESIGN §5).
+
+Exit codes: 0 no errors (warnings allowed), 1 errors, 2 usage/configuration error or a bug
+in zhilian itself (reported in one short paragraph, never a traceback unless
+``ZHILIAN_DEBUG=1``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from .diagnostics import Diagnostic
+from .pipeline import CheckResult, ConfigError, check
+from .reporters import REPORTERS, Reporter, SourceCache
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD：{text}") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"用法错误：{message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", type=Path, default=Path("."), help="部署仓库的目录（默认当前目录）")
+    parser.add_argument("--today", type=_date, default=None, help="按这一天计算所有日期规则（YYYY-MM-DD）")
+    parser.add_argument("--format", choices=sorted(REPORTERS), default="text", help="诊断输出格式")
+    parser.add_argument("--base", default=None, help="合并请求的基准 git 引用（启用合并请求规则）")
+    parser.add_argument("--author", default=None, help="合并请求作者的 GitHub 账号")
+    parser.add_argument("--summary", type=Path, default=None, help="把合并请求摘要（Markdown）写入此文件")
+    parser.add_argument("--quiet", "-q", action="store_true", help="不输出进度")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python build.py", description="团干部直接联系青年：检查数据并生成站点")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    build = sub.add_parser("build", help="检查数据，然后生成 site/public 和 site/internal（默认）")
+    build.add_argument("--out", type=Path, default=None, help="输出目录（默认 <root>/site）")
+    build.add_argument("--jobs", type=int, default=0, help="并行进程数（默认按 CPU 核数）")
+    _common(build)
+    _common(sub.add_parser("check", help="只检查数据（CI 运行的命令）"))
+    serve = sub.add_parser("serve", help="本地预览，修改后自动重新生成并刷新浏览器")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1")
+    _common(serve)
+    new = sub.add_parser("new", help="新建团干部文件或活动记录")
+    new.add_argument("what", choices=["cadre", "note"])
+    new.add_argument("args", nargs="+", help="cadre <编号> | note <团干部编号> <标题>")
+    _common(new)
+    report = sub.add_parser("report", help="生成年度报告（HTML、CSV、XLSX）")
+    report.add_argument("--year", type=int, default=None)
+    report.add_argument("--out", type=Path, default=None, help="输出目录（默认 <root>/site/internal/report）")
+    _common(report)
+    schema = sub.add_parser("schema", help="生成编辑器使用的 JSON Schema")
+    schema.add_argument("--out", type=Path, default=None, help="输出目录（默认 <root>/schemas）")
+    _common(schema)
+    codeowners = sub.add_parser("codeowners", help="根据数据生成 CODEOWNERS")
+    codeowners.add_argument("--check", action="store_true", help="只比较，不写入")
+    _common(codeowners)
+    return parser
+
+
+def make_reporter(fmt: str, stream: TextIO | None = None) -> Reporter:
+    cls = REPORTERS[fmt]
+    if fmt == "text":
+        return cls(stream or sys.stdout)
+    return cls(stream or sys.stdout)
+
+
+def report_config_error(exc: ConfigError, args: argparse.Namespace, reporter: Reporter) -> int:
+    reporter.report(exc.diagnostics, SourceCache(args.root))
+    return EXIT_USAGE
+
+
+def run_check(args: argparse.Namespace, reporter: Reporter) -> tuple[int, CheckResult | None]:
+    """Shared by ``check`` and ``build``: all diagnostics, reported once."""
+    today = args.today or dt.date.today()
+    try:
+        result = check(args.root, today)
+    except ConfigError as exc:
+        return report_config_error(exc, args, reporter), None
+    diags: list[Diagnostic] = result.diagnostics
+    if args.base:
+        from .gate import apply_pull_request_rules
+
+        diags = apply_pull_request_rules(result, args.base, args.author, args.summary)
+        result.diagnostics = diags
+    reporter.report(diags, SourceCache(args.root))
+    return (EXIT_ERRORS if result.errors else EXIT_OK), result
+
+
+def cmd_check(args: argparse.Namespace, reporter: Reporter) -> int:
+    return run_check(args, reporter)[0]
+
+
+def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
+    from .build import build_site
+
+    return build_site(args, reporter)
+
+
+def cmd_serve(args: argparse.Namespace, reporter: Reporter) -> int:
+    from .serve import serve
+
+    return serve(args, reporter)
+
+
+def cmd_new(args: argparse.Namespace, reporter: Reporter) -> int:
+    from .scaffold import new
+
+    return new(args, reporter)
+
+
+def cmd_report(args: argparse.Namespace, reporter: Reporter) -> int:
+    from .annual import run_report
+
+    return run_report(args, reporter)
+
+
+def cmd_schema(args: argparse.Namespace, reporter: Reporter) -> int:
+    from .schema import write_schemas
+
+    return write_schemas(args, reporter)
+
+
+def cmd_codeowners(args: argparse.Namespace, reporter: Reporter) -> int:
+    from .codeowners import run_codeowners
+
+    return run_codeowners(args, reporter)
+
+
+COMMANDS = {
+    "build": cmd_build,
+    "check": cmd_check,
+    "serve": cmd_serve,
+    "new": cmd_new,
+    "report": cmd_report,
+    "schema": cmd_schema,
+    "codeowners": cmd_codeowners,
+}
+
+
+def main(argv: Sequence[str] | None = None, reporter: Reporter | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv.insert(0, "build")
+    parser = make_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    args.root = args.root.resolve()
+    reporter = reporter or make_reporter(args.format)
+    try:
+        return COMMANDS[args.command](args, reporter)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug in zhilian, not in the data
+        if os.environ.get("ZHILIAN_DEBUG"):
+            traceback.print_exc()
+        sys.stderr.write(
+            f"X002 程序内部错误：{type(exc).__name__}: {exc}\n"
+            "这是 zhilian 的缺陷，不是你的数据问题。请把这段输出发给管理员"
+            "（设置环境变量 ZHILIAN_DEBUG=1 可显示详细信息）。\n"
+        )
+        return EXIT_USAGE

@@ -1,0 +1,249 @@
+"""Stage 1–2: read every data file and validate it into models.
+
+Everything is read before anything is written (as Pelican does): a :class:`Deployment`
+holds the whole validated data set, and the diagnostics list holds every problem found on
+the way, so one run reports them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import Diagnostic, error, warning
+from .model.config import SiteConfig
+from .model.data import (
+    Branch,
+    BranchesFile,
+    Cadre,
+    Committee,
+    CommitteesFile,
+    DormGroup,
+    DormGroupsFile,
+    NoteFront,
+    SurveyFile,
+    SurveyResult,
+)
+from .model.validate import validate
+from .read import parse_yaml, read_file, read_note
+
+CONFIG_FILE = "site_config.yml"
+CADRE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+NOTE_NAME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
+SURVEY_NAME_RE = re.compile(r"^(\d{4})\.yml$")
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+@dataclass
+class Note:
+    cadre: str
+    rel: str  # data/notes/<cadre>/<file>.md
+    slug: str  # file stem: <date>-<slug>
+    front: NoteFront
+    body: str  # Markdown, untrusted
+
+
+@dataclass
+class Deployment:
+    root: Path
+    config: SiteConfig
+    committees: dict[str, Committee] = field(default_factory=dict)
+    branches: dict[str, Branch] = field(default_factory=dict)
+    dorm_groups: dict[str, DormGroup] = field(default_factory=dict)
+    cadres: dict[str, Cadre] = field(default_factory=dict)  # id → cadre, sorted by id
+    notes: dict[str, list[Note]] = field(default_factory=dict)  # cadre id → notes by date
+    surveys: dict[int, dict[str, SurveyResult]] = field(default_factory=dict)
+    photos: dict[str, Path] = field(default_factory=dict)  # file name → path
+
+    @staticmethod
+    def cadre_file(cadre_id: str) -> str:
+        return f"data/cadres/{cadre_id}.yml"
+
+
+def _rel(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def read_yaml(root: Path, path: Path, max_bytes: int) -> tuple[Any, list[Diagnostic]]:
+    """Read one YAML data file whose top level must be a mapping."""
+    rel = _rel(root, path)
+    text, diags = read_file(path, rel, max_bytes)
+    if text is None:
+        return None, diags
+    value, parse_diags = parse_yaml(text, rel)
+    diags += parse_diags
+    if value is not None and not isinstance(value, dict):
+        diags.append(error("Y012", rel, "文件最外层应当是“键: 值”的映射", line=1, col=1))
+        return None, diags
+    return (value if not any(d.is_error for d in diags) else None), diags
+
+
+def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        return None, [error("X001", CONFIG_FILE, "找不到站点配置文件 site_config.yml", line=1, col=1)]
+    raw, diags = read_yaml(root, path, 1_048_576)
+    if raw is None:
+        return None, diags
+    config, schema_diags = validate(SiteConfig, raw, CONFIG_FILE)
+    for d in schema_diags:
+        d.hint = d.hint or "按手册“站点配置”修改 site_config.yml。"
+    return config, diags + schema_diags
+
+
+def _load_org(dep: Deployment, diags: list[Diagnostic]) -> None:
+    max_bytes = dep.config.limits.max_file_bytes
+    specs: list[tuple[str, type[Any], str, dict[str, Any]]] = [
+        ("committees", CommitteesFile, "分团委", dep.committees),
+        ("branches", BranchesFile, "团支部", dep.branches),
+        ("dorm_groups", DormGroupsFile, "宿舍团小组", dep.dorm_groups),
+    ]
+    for key, model, label, target in specs:
+        path = dep.root / "data" / "org" / f"{key}.yml"
+        rel = _rel(dep.root, path)
+        if not path.is_file():
+            diags.append(error("Y015", rel, f"缺少{label}名单文件 {rel}", line=1, col=1))
+            continue
+        raw, file_diags = read_yaml(dep.root, path, max_bytes)
+        diags += file_diags
+        if raw is None:
+            continue
+        parsed, schema_diags = validate(model, raw, rel)
+        diags += schema_diags
+        if parsed is None:
+            continue
+        for index, unit in enumerate(getattr(parsed, key)):
+            if unit.id in target:
+                diags.append(
+                    error("R008", rel, f"{label}编号“{unit.id}”重复", path=(key, index, "id"))
+                )
+            target[unit.id] = unit
+
+
+def _load_cadres(dep: Deployment, diags: list[Diagnostic]) -> None:
+    folder = dep.root / "data" / "cadres"
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        rel = _rel(dep.root, path)
+        if path.name.startswith(".") or path.name.lower() == "readme.md":
+            continue
+        if path.suffix != ".yml" or not CADRE_ID_RE.match(path.stem):
+            diags.append(
+                error("Y014", rel, f"团干部文件名“{path.name}”不符合约定 <编号>.yml", line=1, col=1)
+            )
+            continue
+        raw, file_diags = read_yaml(dep.root, path, dep.config.limits.max_file_bytes)
+        diags += file_diags
+        if raw is None:
+            continue
+        cadre, schema_diags = validate(Cadre, raw, rel)
+        for d in schema_diags:
+            d.cadre = path.stem
+        diags += schema_diags
+        if cadre is not None:
+            dep.cadres[path.stem] = cadre
+
+
+def _load_notes(dep: Deployment, diags: list[Diagnostic], known_cadres: set[str]) -> None:
+    folder = dep.root / "data" / "notes"
+    for cadre_dir in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if cadre_dir.name.startswith("."):
+            continue
+        cadre_id = cadre_dir.name
+        if not cadre_dir.is_dir():
+            diags.append(
+                error("Y014", _rel(dep.root, cadre_dir), "活动记录应放在 data/notes/<编号>/ 文件夹中",
+                      line=1, col=1)
+            )
+            continue
+        known = cadre_id in known_cadres
+        for path in sorted(cadre_dir.iterdir()):
+            rel = _rel(dep.root, path)
+            if path.name.startswith("."):
+                continue
+            match = NOTE_NAME_RE.match(path.name)
+            if not match:
+                diags.append(
+                    error("Y014", rel, f"活动记录文件名“{path.name}”应为 YYYY-MM-DD-名称.md",
+                          line=1, col=1, cadre=cadre_id)
+                )
+                continue
+            if not known:
+                diags.append(
+                    error("R004", rel, f"文件夹 data/notes/{cadre_id}/ 没有对应的团干部文件 "
+                          f"data/cadres/{cadre_id}.yml", line=1, col=1, cadre=cadre_id)
+                )
+                continue
+            front_raw, body, front_line, note_diags = read_note(
+                path, rel, dep.config.limits.max_file_bytes
+            )
+            for d in note_diags:
+                d.cadre = cadre_id
+            diags += note_diags
+            if front_raw is None or any(d.is_error for d in note_diags):
+                continue
+            if not isinstance(front_raw, dict):
+                diags.append(error("Y012", rel, "开头信息块应当是“键: 值”的映射",
+                                   line=front_line, col=1, cadre=cadre_id))
+                continue
+            front, schema_diags = validate(NoteFront, front_raw, rel)
+            for d in schema_diags:
+                d.cadre = cadre_id
+            diags += schema_diags
+            if front is None:
+                continue
+            if front.date.isoformat() != match.group(1):
+                diags.append(
+                    warning("S011", rel, f"文件名中的日期 {match.group(1)} 与 date "
+                            f"{front.date.isoformat()} 不一致", path=("date",), cadre=cadre_id)
+                )
+            dep.notes.setdefault(cadre_id, []).append(Note(cadre_id, rel, path.stem, front, body))
+    for notes in dep.notes.values():
+        notes.sort(key=lambda n: (n.front.date, n.slug))
+
+
+def _load_surveys(dep: Deployment, diags: list[Diagnostic]) -> None:
+    folder = dep.root / "data" / "surveys"
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        rel = _rel(dep.root, path)
+        match = SURVEY_NAME_RE.match(path.name)
+        if not match:
+            if not path.name.startswith("."):
+                diags.append(error("Y014", rel, "调查结果文件名应为 <年份>.yml", line=1, col=1))
+            continue
+        raw, file_diags = read_yaml(dep.root, path, dep.config.limits.max_file_bytes)
+        diags += file_diags
+        if raw is None:
+            continue
+        survey, schema_diags = validate(SurveyFile, raw, rel)
+        diags += schema_diags
+        if survey is not None:
+            dep.surveys[int(match.group(1))] = survey.root
+
+
+def _load_photos(dep: Deployment) -> None:
+    folder = dep.root / "data" / "photos"
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if path.suffix.lower() in PHOTO_SUFFIXES and path.is_file():
+            dep.photos[path.name] = path
+
+
+def load(root: Path, config: SiteConfig) -> tuple[Deployment, list[Diagnostic]]:
+    """Read and validate every data file under ``root``; never raises on bad data."""
+    dep = Deployment(root=root, config=config)
+    diags: list[Diagnostic] = []
+    _load_org(dep, diags)
+    _load_cadres(dep, diags)
+    # Notes of a cadre whose file failed validation still belong to a known cadre.
+    cadre_dir = root / "data" / "cadres"
+    known = {p.stem for p in cadre_dir.glob("*.yml")} if cadre_dir.is_dir() else set()
+    _load_notes(dep, diags, known)
+    _load_surveys(dep, diags)
+    _load_photos(dep)
+    return dep, diags
+
+
+def today_default() -> dt.date:
+    return dt.date.today()

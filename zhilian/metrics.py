@@ -1,0 +1,145 @@
+"""Per-cadre figures computed once and shared by the rules, the internal pages and the
+annual report, so a number on a page is the number the checker judged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .load import Deployment
+from .model.data import Cadre, Youth
+from .model.enums import Level
+
+#: (quota key, Chinese label, diagnostic code)
+QUOTAS: tuple[tuple[str, str, str], ...] = (
+    ("committees", "分团委", "Q001"),
+    ("branches", "团支部", "Q002"),
+    ("dorm_groups", "宿舍团小组", "Q003"),
+    ("youth", "青年", "Q004"),
+)
+
+#: (diversity key, Chinese label, diagnostic code)
+DIVERSITY: tuple[tuple[str, str, str], ...] = (
+    ("majors", "专业", "V001"),
+    ("grades", "年级", "V002"),
+    ("political_statuses", "政治面貌", "V003"),
+    ("family_categories", "家庭情况", "V004"),
+)
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    label: str
+    code: str
+    required: int
+    actual: int
+
+    @property
+    def met(self) -> bool:
+        return self.actual >= self.required
+
+    @property
+    def shortfall(self) -> int:
+        return max(0, self.required - self.actual)
+
+    @property
+    def ratio(self) -> float:
+        """Fulfilment of this measure, capped at 1 (a quota of 0 is always fulfilled)."""
+        return 1.0 if self.required == 0 else min(1.0, self.actual / self.required)
+
+
+@dataclass
+class CadreStatus:
+    cadre_id: str
+    cadre: Cadre
+    current_youth: list[Youth]
+    quotas: list[Measure]
+    diversity: list[Measure]
+    breakdown: dict[str, Counter[str]] = field(default_factory=dict)  # diversity key → counts
+    grace_end: dt.date = dt.date.min
+    in_grace: bool = False
+
+    @property
+    def quotas_met(self) -> bool:
+        return all(m.met for m in self.quotas)
+
+    @property
+    def fulfilment(self) -> float:
+        """实现度: the mean of the quota ratios (each capped at 1)."""
+        return sum(m.ratio for m in self.quotas) / len(self.quotas)
+
+
+def major_and_grade(youth: Youth, dep: Deployment) -> tuple[str | None, str | None]:
+    """A youth's major and grade: from the branch when given, else the explicit fields."""
+    branch = dep.branches.get(youth.branch) if youth.branch else None
+    if branch is not None:
+        return youth.major or branch.major, youth.grade or branch.grade
+    return youth.major, youth.grade
+
+
+def cadre_status(cadre_id: str, cadre: Cadre, dep: Deployment, today: dt.date) -> CadreStatus:
+    config = dep.config
+    current = [y for y in cadre.youth if y.is_current(today)]
+    # A 学号 listed twice is one person (R007 reports the duplicate).
+    unique = list({y.id: y for y in current}.values())
+    quota = config.quota(cadre.level)
+    counts = {
+        "committees": len(set(cadre.units.committees)) if cadre.level is Level.SCHOOL else 0,
+        "branches": len(set(cadre.units.branches)),
+        "dorm_groups": len(set(cadre.units.dorm_groups)),
+        "youth": len(unique),
+    }
+    quotas = [
+        Measure(key, label, code, getattr(quota, key), counts[key]) for key, label, code in QUOTAS
+    ]
+    breakdown: dict[str, Counter[str]] = {k: Counter() for k, _, _ in DIVERSITY}
+    for y in unique:
+        major, grade = major_and_grade(y, dep)
+        breakdown["majors"][major or "未知"] += 1
+        breakdown["grades"][grade or "未知"] += 1
+        breakdown["political_statuses"][y.political_status.label] += 1
+        breakdown["family_categories"][y.family] += 1
+    diversity = [
+        Measure(key, label, code, getattr(config.diversity, key), len(breakdown[key]))
+        for key, label, code in DIVERSITY
+    ]
+    grace_end = cadre.since + dt.timedelta(days=config.grace_days)
+    return CadreStatus(
+        cadre_id=cadre_id,
+        cadre=cadre,
+        current_youth=unique,
+        quotas=quotas,
+        diversity=diversity,
+        breakdown=breakdown,
+        grace_end=grace_end,
+        in_grace=today < grace_end,
+    )
+
+
+def all_statuses(dep: Deployment, today: dt.date) -> dict[str, CadreStatus]:
+    return {cid: cadre_status(cid, c, dep, today) for cid, c in dep.cadres.items()}
+
+
+def cadres_per_youth(statuses: dict[str, CadreStatus]) -> dict[str, list[str]]:
+    """学号 → the cadres whose current list holds it (sorted)."""
+    holders: dict[str, list[str]] = {}
+    for cid in sorted(statuses):
+        for y in statuses[cid].current_youth:
+            holders.setdefault(y.id, []).append(cid)
+    return holders
+
+
+def campaign_windows(
+    dep: Deployment, since: dt.date, today: dt.date
+) -> list[tuple[str, int, dt.date, dt.date]]:
+    """Campaign windows that ended before ``today``, began on/after ``since`` and lie within
+    the last year: (campaign name, year, start, end), oldest first."""
+    windows = []
+    for year in range(today.year - 1, today.year + 1):
+        for campaign in dep.config.campaigns:
+            start, end = campaign.window(year)
+            if since <= start and end < today and (today - end).days <= 366:
+                windows.append((campaign.name, year, start, end))
+    return sorted(windows, key=lambda w: w[2])

@@ -1,0 +1,178 @@
+"""Turn pydantic's errors into coded Chinese diagnostics that point into the YAML.
+
+Positions are not computed here: each diagnostic carries the error's ``loc`` as a key
+path, and the reporter resolves it by re-reading only the files that failed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ..diagnostics import Diagnostic, error
+from .enums import LabeledEnum
+
+M = TypeVar("M", bound=BaseModel)
+
+# Top-level keys under which values are private: never echo their input in a message.
+PRIVATE_ROOTS = frozenset({"youth"})
+
+_CODE_BY_TYPE = {
+    "extra_forbidden": "S001",
+    "missing": "S002",
+    "enum": "S004",
+    "zl_phone": "S006",
+    "zl_email": "S007",
+    "zl_qq": "S008",
+    "zl_url": "S009",
+    "url_parsing": "S009",
+    "url_scheme": "S009",
+    "zl_id": "S010",
+    "zl_github": "S010",
+    "zl_wechat": "S011",
+    "zl_blank": "S011",
+}
+
+_TYPE_MESSAGES = {
+    "list_type": "应为列表（[a, b] 或每行一个“- 值”）",
+    "dict_type": "应为“键: 值”的映射",
+    "model_type": "应为“键: 值”的映射",
+    "model_attributes_type": "应为“键: 值”的映射",
+    "string_type": "应为一段文字",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+}
+
+_ENUMS_BY_KEYS: dict[frozenset[str], type[LabeledEnum]] = {}
+
+
+def _enum_for(expected: str) -> type[LabeledEnum] | None:
+    if not _ENUMS_BY_KEYS:
+        for cls in LabeledEnum.__subclasses__():
+            _ENUMS_BY_KEYS[frozenset(m.value for m in cls)] = cls
+    return _ENUMS_BY_KEYS.get(frozenset(re.findall(r"'([^']*)'", expected)))
+
+
+def _field_names(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The field names allowed at ``loc`` (for did-you-mean on unknown fields)."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        current = _inner_model(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    """``list[Youth] | None`` → ``Youth``."""
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if isinstance(found, type) and issubclass(found, BaseModel):
+            return found
+    return annotation
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    """``("youth", 3, "since")`` → ``youth 第 4 项的 since`` (people count from 1)."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f" 第 {part + 1} 项的 "
+        else:
+            text += part if not text or text.endswith(" ") else f".{part}"
+    return text.strip()
+
+
+def _show(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def describe(err: dict[str, Any], model: type[BaseModel]) -> tuple[str, str, str]:
+    """(code, message, hint override) for one pydantic error."""
+    kind = err["type"]
+    loc = tuple(err["loc"])
+    private = bool(loc) and loc[0] in PRIVATE_ROOTS
+    field = _where(loc)
+    value = err.get("input")
+    shown = "" if private or isinstance(value, dict | list) else f"“{_show(value)}”"
+    code = _CODE_BY_TYPE.get(kind, "S003")
+    hint = ""
+    if kind == "extra_forbidden":
+        known = _field_names(model, loc[:-1])
+        near = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+        message = f"未知字段“{loc[-1]}”"
+        if near:
+            message += f"，是不是想写“{near[0]}”？"
+            hint = f"把“{loc[-1]}”改成“{near[0]}”。"
+        elif known:
+            hint = "这里可以使用的字段：" + "、".join(known)
+    elif kind == "missing":
+        message = f"缺少必填字段“{field}”"
+    elif kind == "enum":
+        enum = _enum_for(err.get("ctx", {}).get("expected", ""))
+        choices = enum.choices() if enum else err.get("ctx", {}).get("expected", "")
+        message = f"{field}：{shown or '这个值'}不是允许的选项，可选：{choices}"
+        if enum and isinstance(value, str):
+            labels = [m.label for m in enum]
+            near = [lb for lb in labels if value and value in lb] or difflib.get_close_matches(
+                value, labels, n=1, cutoff=0.4
+            )
+            if near:
+                hint = f"是不是想写“{near[0]}”？"
+    elif kind.startswith("date") or kind.startswith("datetime"):
+        code = "S005"
+        message = f"{field}：{shown or '这个值'}不是有效的日期（YYYY-MM-DD）"
+    elif kind in _TYPE_MESSAGES:
+        message = f"{field}：{_TYPE_MESSAGES[kind]}"
+        if shown and kind not in ("list_type", "dict_type", "model_type"):
+            message += f"，而不是{shown}"
+    elif kind.startswith("zl_"):
+        message = f"{field}：{shown + ' ' if shown else ''}{err['msg']}"
+    elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "too_short", "too_long"):
+        code = "S011"
+        message = f"{field}：{shown + ' ' if shown else ''}取值超出范围（{err['msg']}）"
+    elif kind == "value_error":
+        code = "S011"
+        message = f"{field + '：' if field else ''}{err['msg'].removeprefix('Value error, ')}"
+    elif kind.startswith("url"):
+        message = f"{field}：{shown}不是有效的网址"
+    else:
+        message = f"{field}：{err['msg']}"
+    return code, message, hint
+
+
+def validate(
+    model: type[M], raw: Any, rel: str, *, path_prefix: tuple[str | int, ...] = ()
+) -> tuple[M | None, list[Diagnostic]]:
+    """Validate ``raw`` (plain values from the reader) against ``model``."""
+    try:
+        return model.model_validate(raw), []
+    except ValidationError as exc:
+        diags = []
+        for err in exc.errors(include_url=False):
+            code, message, hint = describe(err, model)
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            diags.append(
+                error(
+                    code,
+                    rel,
+                    message,
+                    hint=hint,
+                    path=path_prefix + loc,
+                    at_key=err["type"] == "extra_forbidden",
+                )
+            )
+        return None, diags

@@ -1,0 +1,61 @@
+"""The build as a readable list of stages:
+
+    read + model (load) → rules (check) → views → render → write (atomic)
+
+``check`` stops after the rules; ``build`` goes on only when there is no data error
+(compliance findings are content of the internal pages, not a reason to stop).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from .diagnostics import Diagnostic, Kind
+from .load import Deployment, load, load_config
+from .metrics import CadreStatus, all_statuses
+from .model.config import SiteConfig
+from .rules import RuleContext, run_rules
+
+
+class ConfigError(Exception):
+    """site_config.yml is missing or invalid: exit code 2."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("site_config.yml 有误")
+        self.diagnostics = diagnostics
+
+
+@dataclass
+class CheckResult:
+    root: Path
+    today: dt.date
+    config: SiteConfig
+    dep: Deployment
+    statuses: dict[str, CadreStatus]
+    diagnostics: list[Diagnostic]
+
+    @property
+    def data_errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error and d.kind is Kind.DATA]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+
+def read_config(root: Path) -> SiteConfig:
+    config, diags = load_config(root)
+    if config is None or any(d.is_error for d in diags):
+        raise ConfigError(diags)
+    return config
+
+
+def check(root: Path, today: dt.date) -> CheckResult:
+    """Read, validate and apply every rule; never raises on bad data."""
+    config = read_config(root)
+    dep, diags = load(root, config)
+    statuses = all_statuses(dep, today)
+    diags += run_rules(RuleContext(dep, today, statuses))
+    return CheckResult(root, today, config, dep, statuses, diags)

@@ -1,0 +1,86 @@
+"""Find where a key path sits in a YAML text — only for files that have diagnostics.
+
+Stages after reading work on plain values and name problems by key path; resolving a path
+to a line needs the composed nodes, which the fast path throws away.  Re-composing one small
+file on demand is cheaper than carrying marks for every file.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from zhilian.read.yaml_reader import _Composer
+
+
+@lru_cache(maxsize=16)  # several diagnostics in one file share one composition
+def _compose(text: str) -> Any:
+    try:
+        return _Composer(text).get_single_node()
+    except (yaml.YAMLError, UnicodeEncodeError, RecursionError):
+        return None
+
+
+def _pos(node: Any) -> tuple[int, int]:
+    m = node.start_mark
+    return m.line + 1, m.column + 1
+
+
+def locate(
+    text: str, path: tuple[str | int, ...], at_key: bool = False, line_offset: int = 0
+) -> tuple[int, int]:
+    """1-based (line, col) of the node at ``path`` (dict keys as str, list indexes as int).
+
+    ``at_key`` points at the mapping key instead of its value (unknown fields).  When the path
+    runs past what exists (a missing field), the deepest node that does exist is returned —
+    for an empty value (``contact:``) that is its key.  Never raises; (1, 1) if the text does
+    not parse.
+    """
+    try:
+        node = _compose(text)
+    except Exception:  # e.g. an unhashable argument: never let a position lookup fail a run
+        node = None
+    if node is None:
+        return 1, 1
+    here = _pos(node)
+    key_node: Any = None  # the key through which ``node`` was reached, if any
+    for i, step in enumerate(path):
+        child, child_key = _child(node, step)
+        if child is None:
+            break
+        node, key_node = child, child_key
+        last = i == len(path) - 1
+        if last and at_key and key_node is not None:
+            here = _pos(key_node)
+        elif (
+            key_node is not None
+            and node.__class__ is ScalarNode
+            and not node.value
+            and not node.style
+        ):
+            here = _pos(key_node)  # `contact:` with nothing after it: point at the key
+        else:
+            here = _pos(node)
+    line, col = here
+    return line + line_offset, col
+
+
+def _child(node: Any, step: str | int) -> tuple[Any, Any]:
+    if node.__class__ is MappingNode:
+        want = str(step)
+        found: tuple[Any, Any] = (None, None)
+        for k, v in node.value:
+            if k.__class__ is ScalarNode and k.value == want:
+                found = (v, k)  # the last one wins, as in the parsed dict
+        return found
+    if node.__class__ is SequenceNode:
+        try:
+            index = int(step)
+        except (TypeError, ValueError):
+            return None, None
+        if 0 <= index < len(node.value):
+            return node.value[index], None
+    return None, None

@@ -1,0 +1,640 @@
+"""Read data files: bytes → text → plain Python values, with every YAML problem as a diagnostic.
+
+DESIGN §4: UTF-8 only, every scalar stays a string, no duplicate keys, anchors, aliases or
+tags, and Chinese input-method slips get their own diagnostics.  The fast path is libyaml's
+C composer plus a lean node → value conversion; everything that costs more (slip scan, event
+scan for anchors and tags) only runs when a cheap regular-expression gate says the text could
+contain the problem.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml._yaml import CParser  # type: ignore[import-not-found]  # libyaml; required
+from yaml.events import (
+    AliasEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from yaml.nodes import MappingNode, ScalarNode
+
+from zhilian.diagnostics import Diagnostic, error
+
+_BOM = codecs.BOM_UTF8
+
+
+class _Composer(CParser):  # type: ignore[misc]
+    """libyaml composition with the resolver switched off.
+
+    The C composer calls these three hooks for every node.  Built-in callables avoid a Python
+    frame per call (about a third of the composition time): ``slice(kind, value, implicit)``
+    stands in for a tag we never use, ``{}.get(parent, index)`` and ``tuple()`` are no-ops.
+    Explicit tags are found by the event scan, not through ``node.tag``.
+    """
+
+    resolve = slice
+    descend_resolver = {}.get  # a bound builtin method, not shared mutable state
+    ascend_resolver = tuple
+
+
+# ---------------------------------------------------------------------------------------------
+# bytes → text
+
+
+def decode(raw: bytes, rel: str) -> tuple[str | None, list[Diagnostic]]:
+    """UTF-8 (BOM tolerated) → text with LF line ends, or Y001 at the first undecodable byte."""
+    if raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [_not_utf8(raw, exc.start, rel)]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, []
+
+
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _not_utf8(raw: bytes, bad: int, rel: str) -> Diagnostic:
+    breaks = list(_LINE_BREAK.finditer(raw, 0, bad))
+    line = len(breaks) + 1
+    line_start = breaks[-1].end() if breaks else 0
+    # Everything before the first bad byte is valid UTF-8, so it decodes to count columns.
+    col = len(raw[line_start:bad].decode("utf-8", "replace")) + 1
+    hint = ""
+    where = f"第 {line} 行第 {col} 列起"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        message = f"文件似乎是 UTF-16 编码，不是 UTF-8（{where}无法按 UTF-8 读取）"
+    else:
+        try:
+            looks_gb = bool(_CJK.search(raw.decode("gb18030")))
+        except UnicodeDecodeError:
+            looks_gb = False
+        if looks_gb:
+            message = f"文件似乎是 GBK/GB18030 编码，不是 UTF-8（{where}无法按 UTF-8 读取）"
+            hint = (
+                "请另存为 UTF-8：记事本“文件 → 另存为”，编码选“UTF-8”；WPS/VS Code 点右下角的"
+                "“GBK”，选“通过编码重新打开 → GBK”，再选“通过编码保存 → UTF-8”。"
+                "在 GitHub 网页上编辑时，请把内容复制到新文件里重新粘贴。"
+            )
+        else:
+            message = f"文件不是 UTF-8 编码：{where}有无法识别的字节"
+    return error("Y001", rel, message, hint=hint, line=line, col=col)
+
+
+def read_file(path: Path, rel: str, max_bytes: int) -> tuple[str | None, list[Diagnostic]]:
+    """Read and decode one data file; the size is checked before anything is read."""
+    try:
+        st = os.lstat(path)  # lstat: a symlink in data/ is not a data file
+    except OSError as exc:
+        return None, [_unreadable(rel, exc)]
+    if not stat.S_ISREG(st.st_mode):
+        kind = "符号链接" if stat.S_ISLNK(st.st_mode) else "文件夹"
+        if not stat.S_ISLNK(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+            kind = "特殊文件"
+        return None, [error("Y015", rel, f"这不是普通文件，而是{kind}", line=1, col=1)]
+    if st.st_size > max_bytes:
+        return None, [_too_big(rel, st.st_size, max_bytes)]
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(max_bytes + 1)  # the file may have grown since stat
+    except OSError as exc:
+        return None, [_unreadable(rel, exc)]
+    if len(raw) > max_bytes:
+        return None, [_too_big(rel, len(raw), max_bytes)]
+    return decode(raw, rel)
+
+
+def _too_big(rel: str, size: int, max_bytes: int) -> Diagnostic:
+    return error("Y010", rel, f"文件有 {size} 字节，超过了上限 {max_bytes} 字节", line=1, col=1)
+
+
+def _unreadable(rel: str, exc: OSError) -> Diagnostic:
+    reason = exc.strerror or type(exc).__name__
+    return error("Y015", rel, f"无法读取文件（{reason}）", line=1, col=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# text → value
+
+
+def parse_yaml(text: str, rel: str, line_offset: int = 0) -> tuple[object | None, list[Diagnostic]]:
+    """Parse one YAML document into dicts, lists, strings and None (empty plain scalars).
+
+    Returns ``(value, [])`` or ``(None, diagnostics)``: every slip, duplicate key, anchor,
+    alias and tag in the text is reported, plus the first syntax error libyaml meets.
+    Lines and columns are 1-based; ``line_offset`` is added to lines (front matter).
+    """
+    diags: list[Diagnostic] = []
+    src = text
+    slip_lines: frozenset[int] = frozenset()
+    if _SLIP_GATE.search(text):
+        slips, fixed = _find_slips(text)
+        if slips:
+            diags.extend(error(c, rel, m, line=ln, col=co) for c, ln, co, m in slips)
+            slip_lines = frozenset(ln for _, ln, _, _ in slips)
+            src = fixed
+
+    has_alias = False
+    if _PROP_GATE.search(src):
+        props, has_alias = _scan_properties(src, rel)
+        diags.extend(props)
+
+    node = None
+    try:
+        node = _Composer(src).get_single_node()
+    except yaml.YAMLError as exc:
+        syntax = _syntax_error(exc, src, rel)
+        if syntax is not None and syntax.line not in slip_lines:
+            diags.append(syntax)
+    except UnicodeEncodeError as exc:  # a lone surrogate: not text that came from a file
+        line, col = _line_col(src, exc.start)
+        diags.append(error("Y002", rel, "文件里有无效的字符（孤立的代理码位）", line=line, col=col))
+    else:
+        if node is None or (node.__class__ is ScalarNode and not node.value and not node.style):
+            return None, _shift([_empty(rel)], line_offset)
+
+    value: object | None = None
+    if node is not None:
+        errs: list[Diagnostic] = []
+        try:
+            value = _build_guarded(node, errs, rel, set()) if has_alias else _build(node, errs, rel)
+        except RecursionError:
+            errs = [error("Y002", rel, "嵌套的层数太多", line=1, col=1)]
+        diags.extend(errs)
+    if diags:
+        diags.sort(key=lambda d: (d.line, d.col))
+        return None, _shift(diags, line_offset)
+    return value, []
+
+
+def read_yaml(
+    path: Path, rel: str, max_bytes: int, *, require_mapping: bool = True
+) -> tuple[object | None, str | None, list[Diagnostic]]:
+    """read_file + parse_yaml (+ Y012 unless the top level is a mapping) → (value, text, diags).
+
+    The text is returned so that :func:`zhilian.read.positions.locate` can later place
+    schema diagnostics without reading the file again.
+    """
+    text, diags = read_file(path, rel, max_bytes)
+    if text is None:
+        return None, None, diags
+    value, diags = parse_yaml(text, rel)
+    if require_mapping and value is not None and not isinstance(value, dict):
+        return None, text, [top_level_not_mapping(text, rel, value)]
+    return value, text, diags
+
+
+def top_level_not_mapping(
+    text: str, rel: str, value: object, line_offset: int = 0, where: str = "文件"
+) -> Diagnostic:
+    """Y012 at the first line with content (the top-level node starts there)."""
+    m = _FIRST_CONTENT.search(text)
+    line = text.count("\n", 0, m.start()) + 1 if m else 1
+    col = len(m.group(1)) + 1 if m else 1
+    shape = "列表（以 - 开头的行）" if isinstance(value, list) else "单个值"
+    return error(
+        "Y012",
+        rel,
+        f"{where}最外层是{shape}，应当是“键: 值”形式的映射",
+        line=line + line_offset,
+        col=col,
+    )
+
+
+_FIRST_CONTENT = re.compile(r"^([ \t]*)(?!---)[^\s#]", re.M)
+
+
+def _empty(rel: str) -> Diagnostic:
+    return error("Y011", rel, "文件里没有内容（只有空行或注释）", line=1, col=1)
+
+
+def _shift(diags: list[Diagnostic], line_offset: int) -> list[Diagnostic]:
+    if line_offset:
+        for d in diags:
+            d.line += line_offset
+    return diags
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
+# --- node → value ----------------------------------------------------------------------------
+#
+# ``style`` is '' for plain scalars and a quote/indicator character otherwise, so
+# ``v.value or v.style`` is falsy exactly for an empty plain scalar (``key:``) → None.
+# Duplicate keys make the dict shorter than the pair list: one len() comparison per mapping
+# instead of a membership test per key.
+
+
+def _build(node: Any, errs: list[Diagnostic], rel: str) -> object | None:
+    cls = node.__class__
+    if cls is ScalarNode:
+        v = node.value
+        return v if v or node.style else None
+    if cls is MappingNode:
+        pairs = node.value
+        mark = len(errs)
+        try:
+            d = {
+                k.value: (v.value if v.value or v.style else None)
+                if v.__class__ is ScalarNode
+                else _build(v, errs, rel)
+                for k, v in pairs
+            }
+        except TypeError:  # a list or mapping used as a key is unhashable
+            del errs[mark:]  # the slow path below visits the values again
+            return _build_mapping_slow(pairs, errs, rel, None)
+        if len(d) != len(pairs):
+            _report_duplicates(pairs, errs, rel)
+        return d
+    return [
+        (x.value if x.value or x.style else None)
+        if x.__class__ is ScalarNode
+        else _build(x, errs, rel)
+        for x in node.value
+    ]
+
+
+def _build_guarded(node: Any, errs: list[Diagnostic], rel: str, seen: set[int]) -> object | None:
+    """Like _build, for documents with aliases: a node met twice is not expanded again.
+
+    Aliases are already reported (Y004); this only keeps a billion-laughs file linear.
+    """
+    cls = node.__class__
+    if cls is ScalarNode:
+        return node.value if node.value or node.style else None
+    if id(node) in seen:
+        return None
+    seen.add(id(node))
+    if cls is MappingNode:
+        return _build_mapping_slow(node.value, errs, rel, seen)
+    return [_build_guarded(x, errs, rel, seen) for x in node.value]
+
+
+def _build_mapping_slow(
+    pairs: list[tuple[Any, Any]], errs: list[Diagnostic], rel: str, seen: set[int] | None
+) -> dict[str, object | None]:
+    d: dict[str, object | None] = {}
+    for k, v in pairs:
+        if k.__class__ is not ScalarNode:
+            m = k.start_mark
+            errs.append(
+                error(
+                    "Y002",
+                    rel,
+                    "键必须是一段简单的文字，不能是列表或映射",
+                    line=m.line + 1,
+                    col=m.column + 1,
+                )
+            )
+            continue
+        d[k.value] = _build(v, errs, rel) if seen is None else _build_guarded(v, errs, rel, seen)
+    if len(d) != len(pairs):
+        _report_duplicates(pairs, errs, rel)
+    return d
+
+
+def _report_duplicates(pairs: list[tuple[Any, Any]], errs: list[Diagnostic], rel: str) -> None:
+    first: dict[str, int] = {}
+    for k, _ in pairs:
+        if k.__class__ is not ScalarNode:
+            continue
+        key = k.value
+        m = k.start_mark
+        if key in first:
+            shown = key if len(key) <= 40 else key[:40] + "…"
+            errs.append(
+                error(
+                    "Y003",
+                    rel,
+                    f"键“{shown}”重复了：第 {first[key]} 行已经写过一次",
+                    line=m.line + 1,
+                    col=m.column + 1,
+                    extra={"key": key, "first_line": first[key]},
+                )
+            )
+        else:
+            first[key] = m.line + 1
+
+
+# --- anchors, aliases, tags ------------------------------------------------------------------
+#
+# These can only start a node: at the beginning of a line or after a space, a flow indicator
+# or ':' (JSON-like flow keys).  ``a&b`` in a URL or ``欢迎!`` never opens the gate; ``**粗体**``
+# in an intro does, and then the event scan finds nothing.
+
+_MSG_ALIAS = "这里用了别名（*），YAML 别名不允许使用"
+_MSG_ANCHOR = "这里定义了锚点（&），YAML 锚点不允许使用"
+_MSG_TAG = "这里用了 YAML 标签“{}”，标签不允许使用"
+_PROP_GATE = re.compile(r"(?:^|[ \t\[{,:])[&*!]", re.M)
+_MAX_PROP_REPORTS = 20
+
+
+def _scan_properties(text: str, rel: str) -> tuple[list[Diagnostic], bool]:
+    """Report every anchor, alias and explicit tag (event scan: nothing gets expanded)."""
+    found: list[tuple[str, int, int, str]] = []
+    has_alias = False
+    parser = _Composer(text)
+    try:
+        while True:
+            ev = parser.get_event()
+            cls = ev.__class__
+            if cls is StreamEndEvent:
+                break
+            m = ev.start_mark
+            if cls is AliasEvent:
+                has_alias = True
+                found.append(("Y004", m.line + 1, m.column + 1, _MSG_ALIAS))
+            elif cls is ScalarEvent or cls is MappingStartEvent or cls is SequenceStartEvent:
+                if ev.anchor is not None:
+                    found.append(("Y004", m.line + 1, m.column + 1, _MSG_ANCHOR))
+                if ev.tag is not None:
+                    tag = ev.tag if len(ev.tag) <= 40 else ev.tag[:40] + "…"
+                    found.append(("Y005", m.line + 1, m.column + 1, _MSG_TAG.format(tag)))
+    except (yaml.YAMLError, UnicodeEncodeError):
+        pass  # the composer meets the same syntax error and reports it
+    diags: list[Diagnostic] = []
+    for code in ("Y004", "Y005"):
+        mine = [f for f in found if f[0] == code]
+        for c, ln, co, msg in mine[:_MAX_PROP_REPORTS]:
+            diags.append(error(c, rel, msg, line=ln, col=co))
+        if len(mine) > _MAX_PROP_REPORTS:
+            _, ln, co, _ = mine[_MAX_PROP_REPORTS]
+            more = len(mine) - _MAX_PROP_REPORTS
+            diags.append(error(code, rel, f"从这里起还有 {more} 处同样的问题", line=ln, col=co))
+    return diags, has_alias
+
+
+# --- syntax errors ---------------------------------------------------------------------------
+
+_MSG_TAB_SYNTAX = "缩进里有 Tab 制表符，请换成空格"
+_SIMPLE_PROBLEMS: dict[str, str] = {
+    "mapping values are not allowed in this context": (
+        "这里不能出现“键: 值”：可能是上一行缺少冒号或缩进不对；值里含有“: ”时请用引号括起来"
+    ),
+    "mapping values are not allowed here": (
+        "这里不能出现“键: 值”：可能是上一行缺少冒号或缩进不对；值里含有“: ”时请用引号括起来"
+    ),
+    "found character that cannot start any token": (
+        "这个字符不能放在值的开头（如 @ ` % 或 Tab）：含有特殊字符的值请用引号括起来"
+    ),
+    "did not find expected key": "这一行和上面同一层的“键: 值”没有对齐，或者一行里多写了内容",
+    "did not find expected node content": "这里缺少内容：检查是否多写了逗号、冒号或 - 号",
+    "did not find expected '-' indicator": (
+        "列表各项（以 - 开头的行）缩进不一致，或列表后面混进了“键: 值”"
+    ),
+    "did not find expected <document start>": (
+        "文件的顶层缩进不一致（第一层的键不要缩进），或多写了一行 ..."
+    ),
+    "block sequence entries are not allowed in this context": (
+        "这里不能开始一个列表（- ）：检查缩进；以 - 开头的值请用引号括起来"
+    ),
+    "found a tab character that violates indentation": _MSG_TAB_SYNTAX,
+    "found a tab character where an indentation space is expected": _MSG_TAB_SYNTAX,
+    "found unknown escape character": (
+        "双引号里有无效的反斜杠转义：把 \\ 写成 \\\\，或者改用单引号"
+    ),
+    "exceeded maximum nesting depth": "嵌套的层数太多",
+    "found an indentation indicator equal to 0": "块标量（| 或 >）后面的缩进数字不能是 0",
+}
+
+
+def _syntax_error(exc: yaml.YAMLError, text: str, rel: str) -> Diagnostic | None:
+    if isinstance(exc, yaml.reader.ReaderError):
+        # libyaml reports a byte offset into the UTF-8 encoding of the text.
+        index = len(text.encode("utf-8")[: exc.position].decode("utf-8", "ignore"))
+        line, col = _line_col(text, index)
+        ch = exc.character
+        code_point = f"U+{ch:04X}" if isinstance(ch, int) else repr(ch)
+        message = f"文件里有不允许的控制字符（{code_point}），请删除它"
+        return error("Y002", rel, message, line=line, col=col)
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return error("Y002", rel, f"YAML 语法错误：{exc}", line=1, col=1)
+    problem = exc.problem or ""
+    context = exc.context or ""
+    if problem in ("found undefined alias", "second occurrence") or "anchor" in context:
+        return None  # an alias or anchor: the event scan reported it as Y004
+    pm, cm = exc.problem_mark, exc.context_mark
+    mark = pm or cm
+    ctx_line = cm.line + 1 if cm is not None else 0
+    if "expected a single document" in context:
+        message = (
+            f"一个文件只能有一个 YAML 文档，第 {mark.line + 1} 行的 --- 开始了第二个文档："
+            "删除多余的 --- 行（文件开头的 --- 可以保留）"
+        )
+    elif context.startswith("while scanning a quoted scalar") and problem in (
+        "found unexpected end of stream",
+        "found unexpected document indicator",
+    ):
+        mark = cm or pm
+        message = "这里的引号没有闭合：在值的末尾补上同样的引号（\" 或 '）"
+    elif problem == "could not find expected ':'":
+        mark = cm or pm  # the key missing its colon, not the next line libyaml stopped at
+        message = "这一行缺少冒号：写成“键: 值”，冒号用半角“:”，冒号后加一个空格"
+    elif problem.startswith("did not find expected ','"):
+        bracket = "[" if "]" in problem else "{"
+        message = (
+            f"第 {ctx_line} 行的 {bracket} 没有闭合，或者其中的项之间缺少半角逗号“,”"
+            if ctx_line
+            else f"{bracket} 没有闭合，或者其中的项之间缺少半角逗号“,”"
+        )
+    elif problem in _SIMPLE_PROBLEMS:
+        message = _SIMPLE_PROBLEMS[problem]
+    else:
+        message = f"YAML 语法错误（{problem or context}）"
+    if mark is None:
+        return error("Y002", rel, message, line=1, col=1)
+    return error("Y002", rel, message, line=mark.line + 1, col=mark.column + 1)
+
+
+# --- input-method slips ----------------------------------------------------------------------
+#
+# The gate is one regex search over the whole text; it over-approximates (Chinese prose in
+# a block scalar can open it) and then the line scanner, which knows about block scalars,
+# quoted strings and flow collections, decides.  Slips are reported per line, the text is
+# repaired and parsed again, so a slip never also shows up as a generic Y002.
+
+_MSG_Y006 = "“{}”后面用了全角冒号“：”，YAML 只认半角冒号“:”"
+_MSG_Y007 = "{}里用了全角{}，分隔符要用半角逗号“,”"
+_MSG_Y008 = "这一行的缩进里有全角空格（U+3000），YAML 只认半角空格"
+_MSG_Y009 = "这一行的缩进里有 Tab 制表符，YAML 只允许用空格缩进"
+_SLIP_GATE = re.compile(
+    r"^[ \t\u3000-]*[\t\u3000]"  # tab / U+3000 in indentation (or after a list dash)
+    r"|^[ \t\u3000-]*[\w-]+[ \t]*："  # key：
+    r"|[{,][ \t]*[\w-]+[ \t]*："  # {key： in a flow mapping
+    r"|[\[{][^\n]*[，；]"  # ， ； after an opening bracket
+    r"|[\[{][^\]}\n]*$",  # a flow collection running over several lines
+    re.M,
+)
+_LEAD = re.compile(r"[ \t\u3000]*(?:-(?:[ \t\u3000]+|$)[ \t\u3000]*)*")
+_FW_KEY = re.compile(r"([\w-]+)[ \t]*：")
+_FW_KEY_ASCII = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_WORD = re.compile(r"[\w-]+")
+_HALF_SEP = re.compile(r":(?:[ \t]|$)")
+_KEY = re.compile(
+    r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s"'#\[\]{},|>&*!][^\n]*?)[ \t]*:(?:[ \t]+|$)"""
+)
+_BLOCK_HEADER = re.compile(r"(?:[&!][^ \t]*[ \t]+)*[|>][0-9+-]{0,2}[ \t]*(?:#.*)?")
+_COMMENT = re.compile(r"[ \t]#")
+
+Slip = tuple[str, int, int, str]  # code, line, col, message
+
+
+def _find_slips(text: str) -> tuple[list[Slip], str]:
+    """Return the slips and the text with each one repaired (same number of lines)."""
+    slips: list[Slip] = []
+    lines = text.split("\n")
+    out = list(lines)
+    block_indent: int | None = None  # inside a block scalar: content is indented more
+    quote: str | None = None  # inside a multi-line quoted scalar
+    flow: list[str] = []  # open flow brackets carried to the next line
+    for i, line in enumerate(lines):
+        lineno = i + 1
+        if quote is not None:
+            if _closing_quote(line, 0, quote) >= 0:
+                quote = None
+            continue
+        lead = _LEAD.match(line).group()  # type: ignore[union-attr]  # matches ''
+        rest = line[len(lead) :]
+        if block_indent is not None:
+            if not rest.strip(" \t") or len(line) - len(line.lstrip(" ")) > block_indent:
+                continue  # block scalar content: tabs and U+3000 are text here
+            block_indent = None
+        fixes: dict[int, str] = {}
+        tab, ideo = lead.find("\t"), lead.find("\u3000")
+        if tab >= 0:
+            slips.append(("Y009", lineno, tab + 1, _MSG_Y009))
+        if ideo >= 0:
+            slips.append(("Y008", lineno, ideo + 1, _MSG_Y008))
+        if flow:
+            _scan_flow(line, len(lead), flow, lineno, slips, fixes)
+        elif rest and rest[0] != "#":
+            block_indent, quote = _scan_block_line(line, lead, rest, lineno, slips, fixes, flow)
+        if tab >= 0 or ideo >= 0 or fixes:
+            new = lead.replace("\t", "  ").replace("\u3000", "  ")
+            j = len(lead)
+            for pos in sorted(fixes):
+                new += line[j:pos] + fixes[pos]
+                j = pos + 1
+            out[i] = new + line[j:]
+    return slips, "\n".join(out)
+
+
+def _scan_block_line(
+    line: str,
+    lead: str,
+    rest: str,
+    lineno: int,
+    slips: list[Slip],
+    fixes: dict[int, str],
+    flow: list[str],
+) -> tuple[int | None, str | None]:
+    """One line in block context; returns (block scalar indent, open quote) for what follows."""
+    start = len(lead)
+    value_at = start
+    m = _FW_KEY.match(rest)
+    if m and (not lead.strip() or _FW_KEY_ASCII.fullmatch(m.group(1))):
+        after = rest[m.end() :]
+        comment = _COMMENT.search(after)
+        # `a：: x` has a real separator: the full-width colon belongs to the key.
+        if not _HALF_SEP.search(after[: comment.start()] if comment else after):
+            colon = start + m.end() - 1
+            slips.append(("Y006", lineno, colon + 1, _MSG_Y006.format(m.group(1))))
+            fixes[colon] = ":" if after.startswith((" ", "\t")) else ": "
+            value_at = colon + 1
+            while value_at < len(line) and line[value_at] in " \t":
+                value_at += 1
+    if value_at == start:
+        km = _KEY.match(rest)
+        if km:
+            value_at = start + km.end()
+    value = line[value_at:]
+    if not value:
+        return None, None
+    first = value[0]
+    if first in "[{":
+        _scan_flow(line, value_at, flow, lineno, slips, fixes)
+    elif first in "\"'":
+        if _closing_quote(line, value_at + 1, first) < 0:
+            return None, first
+    elif _BLOCK_HEADER.fullmatch(value):
+        if value_at > start:  # `key: |` — content is indented more than the key
+            return start, None
+        return lead.rfind("-") if "-" in lead else len(lead) - 1, None  # `- |` / top-level `|`
+    return None, None
+
+
+def _closing_quote(line: str, i: int, quote: str) -> int:
+    """Index of the quote that closes a scalar opened before ``i``, or -1."""
+    n = len(line)
+    while i < n:
+        c = line[i]
+        if quote == '"' and c == "\\":
+            i += 2
+            continue
+        if c == quote:
+            if quote == "'" and i + 1 < n and line[i + 1] == "'":
+                i += 2
+                continue
+            return i
+        i += 1
+    return -1
+
+
+def _scan_flow(
+    line: str, i: int, flow: list[str], lineno: int, slips: list[Slip], fixes: dict[int, str]
+) -> None:
+    """Scan a flow collection from ``i``; ``flow`` is the stack of open brackets (in/out)."""
+    n = len(line)
+    node_start = i  # where the current item (or key) began
+    reported = False
+    while i < n:
+        c = line[i]
+        if c in "[{":
+            flow.append(c)
+            node_start = i + 1
+        elif c in "]}":
+            if flow:
+                flow.pop()
+            if not flow:
+                return
+        elif c == ",":
+            node_start = i + 1
+        elif c in "，；":
+            if not reported:
+                what = "逗号“，”" if c == "，" else "分号“；”"
+                kind = "方括号列表" if flow and flow[-1] == "[" else "花括号映射"
+                slips.append(("Y007", lineno, i + 1, _MSG_Y007.format(kind, what)))
+                reported = True
+            fixes[i] = ","
+            node_start = i + 1
+        elif c == "：" and flow and flow[-1] == "{":
+            key = line[node_start:i].strip()
+            if _WORD.fullmatch(key):
+                slips.append(("Y006", lineno, i + 1, _MSG_Y006.format(key)))
+                fixes[i] = ": "
+        elif c in "\"'":
+            before = line[node_start:i].strip()
+            if not before or before.endswith(":"):
+                end = _closing_quote(line, i + 1, c)
+                if end < 0:
+                    return  # a quoted item running over lines: give up on this line
+                i = end
+        elif c == "#" and (i == 0 or line[i - 1] in " \t"):
+            return
+        i += 1

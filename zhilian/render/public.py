@@ -1,0 +1,291 @@
+"""Render the public 亮身份 site (``site/public``) from a :class:`PublicSite`.
+
+This module never sees the models: its only input is the public view, which holds public
+fields only (see ``zhilian.views.public``).  Output paths (relative to ``site/public``):
+
+``index.html``                       the directory: a card per cadre, grouped and filterable
+``cadres/<id>.html``, ``<id>.vcf``   a page per cadre with its vCard and QR code
+``find/index.html``                  找到我的团干部: choose a 分团委 …
+``find/<committee>/index.html``      … then a 团支部 or 宿舍团小组 …
+``find/<committee>/branches/<id>.html``, ``find/<committee>/dorms/<id>.html``  … its cadres
+``news.html``                        动态: public notes, newest first
+``404.html``, ``directory.json``, ``sitemap.xml``, ``robots.txt``
+``assets/…``                         copied from ``templates/assets/`` (CSS, JS, icon)
+``photos/<hash>.jpg``                processed photos
+
+Every page links with relative URLs, so the site works under any base path and from disk.
+The output is deterministic: the same view gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape as xml_escape
+
+from markupsafe import Markup
+
+from ..views.public import PublicCadre, PublicSite, PublicUnit
+from .env import environment
+from .vcard import qr_svg, vcard_text
+
+#: The version of ``directory.json``'s shape (see :func:`directory_json`).
+DIRECTORY_SCHEMA_VERSION = 1
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+def cadre_url(cadre_id: str) -> str:
+    return f"cadres/{cadre_id}.html"
+
+
+def find_url(unit: PublicUnit) -> str | None:
+    """The find page of a unit (relative to the site root), or None for an unknown unit."""
+    if unit.kind == "committee":
+        return f"find/{unit.id}/"
+    if unit.committee is None:
+        return None
+    folder = "branches" if unit.kind == "branch" else "dorms"
+    return f"find/{unit.committee}/{folder}/{unit.id}.html"
+
+
+def search_text(cadre: PublicCadre) -> str:
+    """What the directory filter matches: name, pinyin (full, initials, surname + initials),
+    分团委, 团支部 and 宿舍 names.  Lower case, tokens separated by ``|``."""
+    syllables = [p.lower() for p in cadre.pinyin]
+    initials = "".join(s[:1] for s in syllables)
+    tokens = [cadre.name, "".join(syllables), initials]
+    if len(syllables) > 1:
+        tokens.append(syllables[0] + initials[1:])
+    if cadre.committee is not None:
+        tokens.append(cadre.committee.name)
+    tokens += [u.name for u in cadre.units]
+    seen = dict.fromkeys("".join(t.lower().split()).replace("|", "") for t in tokens)
+    return "|".join(t for t in seen if t)
+
+
+def avatar_svg(cadre: PublicCadre, size: int) -> Markup:
+    """A generated avatar: the surname on a colour derived from the id (decorative)."""
+    return Markup(
+        '<svg class="avatar" viewBox="0 0 96 96" width="{size}" height="{size}" '
+        'aria-hidden="true" focusable="false"><rect width="96" height="96" rx="48" '
+        'fill="{colour}"/><text x="48" y="50" text-anchor="middle" dominant-baseline="central" '
+        'font-size="46" fill="#fff">{initial}</text></svg>'
+    ).format(size=size, colour=cadre.avatar_colour, initial=cadre.initial)
+
+
+def _asset_files(templates: Path) -> dict[str, bytes]:
+    folder = templates / "assets"
+    files = {}
+    if folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                files[f"assets/{path.relative_to(folder).as_posix()}"] = path.read_bytes()
+    return files
+
+
+class _Pages:
+    """Renders templates into ``files`` and remembers the pages for the sitemap."""
+
+    def __init__(self, view: PublicSite, templates: Path, assets: dict[str, bytes]) -> None:
+        self.view = view
+        self.env = environment(templates)
+        self.files: dict[str, bytes] = dict(assets)
+        self.sitemap: list[str] = []
+        # ?v=<hash>: WeChat's browser caches hard; a changed file gets a new URL.
+        self.versions = {
+            path: hashlib.sha256(data).hexdigest()[:10] for path, data in assets.items()
+        }
+        self.globals = {
+            "site": view,
+            "csp": CSP,
+            "cadre_url": cadre_url,
+            "find_url": find_url,
+            "search_text": search_text,
+            "avatar_svg": avatar_svg,
+        }
+
+    def asset(self, root: str, name: str) -> str:
+        path = f"assets/{name}"
+        version = self.versions.get(path)
+        return f"{root}{path}?v={version}" if version else f"{root}{path}"
+
+    def render(self, path: str, template: str, *, nav: str = "", in_sitemap: bool = True,
+               root: str | None = None, **context: Any) -> None:
+        if root is None:
+            root = "../" * path.count("/")
+        html = self.env.get_template(f"public/{template}").render(
+            **self.globals,
+            root=root,
+            path=path,
+            nav=nav,
+            css_url=self.asset(root, "app.css"),
+            js_url=self.asset(root, "app.js"),
+            icon_url=self.asset(root, "icon.svg"),
+            **context,
+        )
+        self.files[path] = html.encode("utf-8")
+        if in_sitemap:
+            self.sitemap.append(path)
+
+
+def render_public(view: PublicSite, templates: Path) -> dict[str, bytes]:
+    pages = _Pages(view, templates, _asset_files(templates))
+
+    pages.render("index.html", "index.html", nav="index")
+    for cadre in view.cadres:
+        vcard = vcard_text(cadre, view.organization)
+        qr = Markup(
+            qr_svg(vcard, f"{cadre.name}的电子名片二维码").replace(
+                "<svg ", '<svg role="img" ', 1
+            )
+        )
+        notes = [n for n in view.notes if n.cadre_id == cadre.id]
+        pages.files[f"cadres/{cadre.id}.vcf"] = vcard.encode("utf-8")
+        pages.render(cadre_url(cadre.id), "cadre.html", nav="index", cadre=cadre, qr=qr,
+                     notes=notes)
+    pages.render("find/index.html", "find_index.html", nav="find")
+    for committee in view.committees:
+        base = f"find/{committee.unit.id}"
+        pages.render(f"{base}/index.html", "find_committee.html", nav="find",
+                     committee=committee)
+        for kind, folder, units in (("branch", "branches", committee.branches),
+                                    ("dorm_group", "dorms", committee.dorm_groups)):
+            for entry in units:
+                pages.render(f"{base}/{folder}/{entry.unit.id}.html", "find_unit.html",
+                             nav="find", committee=committee, entry=entry, kind=kind)
+    pages.render("news.html", "news.html", nav="news")
+    base_path = "/" + view.base_url.split("://", 1)[-1].partition("/")[2]
+    pages.render("404.html", "404.html", in_sitemap=False, root=base_path)
+
+    for photo in view.photos:
+        pages.files[photo.path] = photo.data
+    pages.files["directory.json"] = directory_json(view)
+    pages.files["sitemap.xml"] = sitemap_xml(view, pages.sitemap)
+    pages.files["robots.txt"] = robots_txt(view)
+    return dict(sorted(pages.files.items()))
+
+
+# --- machine-readable files -----------------------------------------------------------------
+
+
+def _unit_json(unit: PublicUnit) -> dict[str, Any]:
+    return {"id": unit.id, "name": unit.name}
+
+
+def directory_json(view: PublicSite) -> bytes:
+    """``directory.json``: the public directory, machine readable.  Shape (version 1)::
+
+        {
+          "schema_version": 1,
+          "site": {"title", "organization", "base_url"},
+          "cadres": [                       # directory order (校级, then per 分团委, pinyin)
+            {"id", "name", "level": "school|department", "level_label": "校级|系级",
+             "appointment_label": "专职|兼职|挂职", "title",
+             "committee": {"id", "name"} | null,          # the 分团委 of a 系级 cadre
+             "contact": null | {"phone", "email", "wechat", "qq", "weibo", "office"},
+                                            # null without consent; absent channels null
+             "intro_html": "<p>…</p>",      # sanitised HTML
+             "photo": "photos/<hash>.jpg" | null,
+             "page": "cadres/<id>.html", "vcard": "cadres/<id>.vcf",
+             "units": {"committees": [{"id", "name"}], "branches": […], "dorm_groups": […]}}
+          ],
+          "committees": [                   # order of data/org/committees.yml
+            {"id", "name", "serving": [cadre ids], "members": [cadre ids],
+             "branches":    [{"id", "name", "direct": [ids], "via_committee": [ids]}],
+             "dorm_groups": [{"id", "name", "branch": id | null, "direct": [ids],
+                              "via_committee": [ids]}]}
+          ],
+          "notes": [                        # public notes, newest first
+            {"id", "cadre", "title", "date": "YYYY-MM-DD", "kind_label", "html"}
+          ]
+        }
+
+    Paths are relative to the site root (``base_url``)."""
+    cadres = []
+    for c in view.cadres:
+        contact = None
+        if c.contact is not None:
+            contact = {k: getattr(c.contact, k)
+                       for k in ("phone", "email", "wechat", "qq", "weibo", "office")}
+        cadres.append({
+            "id": c.id,
+            "name": c.name,
+            "level": c.level,
+            "level_label": c.level_label,
+            "appointment_label": c.appointment_label,
+            "title": c.title,
+            "committee": _unit_json(c.committee) if c.committee else None,
+            "contact": contact,
+            "intro_html": c.intro_html,
+            "photo": c.photo.path if c.photo else None,
+            "page": cadre_url(c.id),
+            "vcard": f"cadres/{c.id}.vcf",
+            "units": {
+                "committees": [_unit_json(u) for u in c.committees],
+                "branches": [_unit_json(u) for u in c.branches],
+                "dorm_groups": [_unit_json(u) for u in c.dorm_groups],
+            },
+        })
+    committees = []
+    for k in view.committees:
+        committees.append({
+            **_unit_json(k.unit),
+            "serving": list(k.serving),
+            "members": list(k.members),
+            "branches": [
+                {**_unit_json(e.unit), "direct": list(e.direct),
+                 "via_committee": list(e.via_committee)}
+                for e in k.branches
+            ],
+            "dorm_groups": [
+                {**_unit_json(e.unit), "branch": e.branch.id if e.branch else None,
+                 "direct": list(e.direct), "via_committee": list(e.via_committee)}
+                for e in k.dorm_groups
+            ],
+        })
+    notes = [
+        {"id": n.anchor, "cadre": n.cadre_id, "title": n.title, "date": n.date.isoformat(),
+         "kind_label": n.kind_label, "html": n.body_html}
+        for n in view.notes
+    ]
+    data = {
+        "schema_version": DIRECTORY_SCHEMA_VERSION,
+        "site": {"title": view.title, "organization": view.organization,
+                 "base_url": view.base_url},
+        "cadres": cadres,
+        "committees": committees,
+        "notes": notes,
+    }
+    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def page_url(view: PublicSite, path: str) -> str:
+    """Absolute URL of a page; ``…/index.html`` becomes ``…/``."""
+    if path == "index.html" or path.endswith("/index.html"):
+        path = path[: -len("index.html")]
+    return view.base_url + path
+
+
+def sitemap_xml(view: PublicSite, paths: list[str]) -> bytes:
+    urls = [page_url(view, p) for p in paths] + [view.base_url + "guide/"]
+    body = "".join(f"  <url><loc>{xml_escape(u)}</loc></url>\n" for u in sorted(set(urls)))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{body}</urlset>\n"
+    ).encode()
+
+
+def robots_txt(view: PublicSite) -> bytes:
+    if view.indexable:
+        text = f"User-agent: *\nAllow: /\n\nSitemap: {view.base_url}sitemap.xml\n"
+    else:
+        text = "# site_config.yml: site.indexable is false\nUser-agent: *\nDisallow: /\n"
+    return text.encode()
+

@@ -1,0 +1,34 @@
+"""Activity rules: regular notes, and a note in every concentrated campaign."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..diagnostics import Diagnostic, warning
+from ..metrics import campaign_windows
+from .base import RuleContext, rule
+
+
+@rule
+def recent_note(ctx: RuleContext) -> Iterator[Diagnostic]:
+    limit = ctx.dep.config.activity.max_days_without_note
+    for cid, cadre in ctx.dep.cadres.items():
+        notes = [n for n in ctx.dep.notes.get(cid, []) if n.front.date <= ctx.today]
+        last = notes[-1].front.date if notes else None
+        quiet = (ctx.today - max(last or cadre.since, cadre.since)).days
+        if quiet > limit:
+            since = f"最近一次是 {last.isoformat()}" if last else "还没有任何活动记录"
+            yield warning("A001", ctx.dep.cadre_file(cid),
+                          f"已有 {quiet} 天没有活动记录（{since}），要求不超过 {limit} 天",
+                          line=1, col=1, cadre=cid)
+
+
+@rule
+def campaigns(ctx: RuleContext) -> Iterator[Diagnostic]:
+    for cid, cadre in ctx.dep.cadres.items():
+        dates = [n.front.date for n in ctx.dep.notes.get(cid, [])]
+        for name, year, start, end in campaign_windows(ctx.dep, cadre.since, ctx.today):
+            if not any(start <= d <= end for d in dates):
+                yield warning("A002", ctx.dep.cadre_file(cid),
+                              f"{year} 年{name}集中活动期间（{start.isoformat()} 至 "
+                              f"{end.isoformat()}）没有活动记录", line=1, col=1, cadre=cid)

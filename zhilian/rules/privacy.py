@@ -1,0 +1,99 @@
+"""Privacy rules: a youth's name or 学号 must never sit in a public field or a public note,
+and contact channels are published only with the cadre's consent."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ..diagnostics import Diagnostic, error, warning
+from ..read import read_file
+from .base import RuleContext, rule
+
+_TOKENS = re.compile(r"[0-9A-Za-z]{4,20}")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+
+
+class PersonalInfo:
+    """Every listed youth's 学号 and name (≥ 2 characters), for scanning public text.
+
+    Matching walks the short public text (tokens and CJK runs) against sets, so the cost
+    does not grow with the number of youth the way one huge regex would."""
+
+    def __init__(self, ctx: RuleContext) -> None:
+        self.ids: set[str] = set()
+        self.names: set[str] = set()
+        cadre_names = {c.name for c in ctx.dep.cadres.values()}
+        for cadre in ctx.dep.cadres.values():
+            for youth in cadre.youth:
+                self.ids.add(youth.id)
+                if youth.name and len(youth.name) >= 2 and youth.name not in cadre_names:
+                    self.names.add(youth.name)
+        self.name_lengths = sorted({len(n) for n in self.names})
+
+    def find(self, text: str) -> str | None:
+        """The first personal value in ``text`` (returned for locating only; never printed)."""
+        for token in _TOKENS.findall(text):
+            if token in self.ids:
+                return token
+        for run in _CJK_RUN.findall(text):
+            for size in self.name_lengths:
+                for start in range(len(run) - size + 1):
+                    if run[start : start + size] in self.names:
+                        return run[start : start + size]
+        return None
+
+
+def _position(text: str, needle: str, after: int = 0) -> tuple[int, int]:
+    index = text.find(needle, after)
+    if index < 0:
+        return 1, 1
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1) + 1
+
+
+PUBLIC_CADRE_FIELDS = ("name", "title", "intro")
+
+
+@rule
+def public_text(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """No youth name or 学号 in a cadre's public fields or in a public note."""
+    info = PersonalInfo(ctx)
+    if not info.ids:
+        return
+    dep = ctx.dep
+    for cid, cadre in dep.cadres.items():
+        fields = {f: getattr(cadre, f) for f in PUBLIC_CADRE_FIELDS}
+        fields["contact.office"] = cadre.contact.office or ""
+        for name, value in fields.items():
+            if info.find(value):
+                yield error("P001", dep.cadre_file(cid),
+                            f"公开字段 {name} 中出现了某位青年的姓名或学号",
+                            path=tuple(name.split(".")), cadre=cid)
+    for cid, notes in dep.notes.items():
+        for note in notes:
+            if not note.front.public:
+                continue
+            if info.find(note.front.title):
+                yield error("P001", note.rel, "公开活动记录的标题中出现了某位青年的姓名或学号",
+                            path=("title",), cadre=cid)
+            needle = info.find(note.body)
+            if needle:
+                text, _ = read_file(dep.root / note.rel, note.rel, 1 << 30)
+                body_start = (text or "").find(note.body[:40]) if note.body else 0
+                line, col = _position(text or "", needle, max(body_start, 0))
+                yield error("P001", note.rel, "公开活动记录（public: true）的正文中出现了某位青年"
+                            "的姓名或学号", line=line, col=col, cadre=cid,
+                            hint="删去正文中青年的姓名和学号，或把 public 改为 false。")
+
+
+@rule
+def contact_channels(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """At least one public channel; channels are published only with consent."""
+    for cid, cadre in ctx.dep.cadres.items():
+        file = ctx.dep.cadre_file(cid)
+        if not cadre.contact.channels():
+            yield error("P003", file, "没有填写任何公开联系方式", path=("contact",), cadre=cid)
+        elif cadre.contact.consent_on is None:
+            yield warning("P002", file, "填写了联系方式但没有 consent_on：目录中只显示姓名和职务",
+                          path=("contact",), at_key=True, cadre=cid)

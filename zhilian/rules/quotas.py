@@ -1,0 +1,78 @@
+"""Compliance rules: quotas, diversity and overlap (thresholds from site_config.yml).
+
+A minimum not met is a warning while the cadre is inside the grace period that starts at
+``since`` ("逐步达到") and an error after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..diagnostics import Diagnostic, Severity
+from ..metrics import CadreStatus, Measure, cadres_per_youth
+from .base import RuleContext, rule
+
+_PATHS = {
+    "committees": ("units", "committees"),
+    "branches": ("units", "branches"),
+    "dorm_groups": ("units", "dorm_groups"),
+    "youth": ("youth",),
+}
+
+
+def _shortfall(status: CadreStatus, measure: Measure, what: str, file: str) -> Diagnostic:
+    severity = Severity.WARNING if status.in_grace else Severity.ERROR
+    due = (f"，逐步达到期限至 {status.grace_end.isoformat()}" if status.in_grace
+           else f"（期限 {status.grace_end.isoformat()} 已过）")
+    unit = "名" if measure.key == "youth" else "个"
+    return Diagnostic(
+        measure.code,
+        severity,
+        file,
+        f"{what}{measure.label} {measure.actual} {unit}，要求至少 {measure.required} {unit}，"
+        f"还差 {measure.shortfall} {unit}{due}",
+        path=_PATHS.get(measure.key, ("youth",)),
+        at_key=True,
+        cadre=status.cadre_id,
+        extra={"required": measure.required, "actual": measure.actual},
+    )
+
+
+@rule
+def quotas(ctx: RuleContext) -> Iterator[Diagnostic]:
+    for cid, status in ctx.statuses.items():
+        for measure in status.quotas:
+            if not measure.met:
+                what = "当前联系的" if measure.key == "youth" else "联系的"
+                yield _shortfall(status, measure, what, ctx.dep.cadre_file(cid))
+
+
+@rule
+def diversity(ctx: RuleContext) -> Iterator[Diagnostic]:
+    for cid, status in ctx.statuses.items():
+        if not status.current_youth:
+            continue  # Q004 already says the list is empty
+        for measure in status.diversity:
+            if not measure.met:
+                yield _shortfall(status, measure, "当前联系青年中不同的", ctx.dep.cadre_file(cid))
+
+
+@rule
+def overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """No youth is in the current lists of more than ``max_cadres_per_youth`` cadres."""
+    limit = ctx.dep.config.max_cadres_per_youth
+    for student_id, holders in cadres_per_youth(ctx.statuses).items():
+        if len(holders) <= limit:
+            continue
+        for cid in holders:
+            index = next(i for i, y in enumerate(ctx.dep.cadres[cid].youth) if y.id == student_id)
+            others = "、".join(h for h in holders if h != cid)
+            yield Diagnostic(
+                "O001",
+                Severity.WARNING,
+                ctx.dep.cadre_file(cid),
+                f"第 {index + 1} 名青年同时被 {len(holders)} 位团干部联系（另有 {others}），"
+                f"上限 {limit} 位",
+                path=("youth", index, "id"),
+                cadre=cid,
+            )

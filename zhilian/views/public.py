@@ -1,0 +1,361 @@
+"""The public view: everything ``site/public`` may show, and nothing else.
+
+Privacy by construction (DESIGN §8): :func:`build_public_view` is the only code that reads
+the validated models for the public site, and it copies PUBLIC fields only into the frozen
+dataclasses below.  ``render_public`` receives a :class:`PublicSite` and nothing else, so
+no youth entry, survey figure, problem item, participant list or non-public note can reach
+a template: none of these types has a field that could hold one.
+
+Who serves a unit (the "找到我的团干部" pages, documented in the handbook too):
+
+* a 团支部 or 宿舍团小组 is served *directly* by every cadre that lists it in
+  ``units.branches`` / ``units.dorm_groups``;
+* it is served *through its 分团委* by every cadre (校级 or 系级) that lists the unit's
+  分团委 in ``units.committees``: such a cadre is the contact for everything in it;
+* a 系级 cadre's own ``committee`` (where the cadre works) does not by itself make the
+  cadre serve every unit of it; the directory groups the cadre under that 分团委, and the
+  find pages link there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pypinyin import lazy_pinyin
+
+from ..model.enums import Level, label_of
+from ..pipeline import CheckResult
+from ..render.markdown import render_markdown
+from ..render.photos import process_photo
+
+#: Avatar background colours: all dark enough for white text (contrast ≥ 4.5 : 1).
+AVATAR_COLOURS = (
+    "#b71c1c", "#ad1457", "#6a1b9a", "#4527a0", "#283593", "#1565c0",
+    "#00695c", "#2e7d32", "#bf360c", "#4e342e", "#37474f", "#006064",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PublicUnit:
+    """A 分团委, 团支部 or 宿舍团小组 (organisation data, public)."""
+
+    id: str
+    name: str
+    kind: str  # "committee" | "branch" | "dorm_group"
+    committee: str | None = None  # the 分团委 of a branch or dorm group
+
+
+@dataclass(frozen=True)
+class PublicContact:
+    """Contact channels a cadre consented to publish (``contact.consent_on`` is set)."""
+
+    phone: str | None
+    email: str | None
+    wechat: str | None
+    qq: str | None
+    weibo: str | None
+    office: str | None
+
+    @property
+    def is_empty(self) -> bool:
+        return not any((self.phone, self.email, self.wechat, self.qq, self.weibo, self.office))
+
+
+@dataclass(frozen=True)
+class PublicPhoto:
+    """A published photo: re-encoded JPEG without metadata, named by its content hash."""
+
+    path: str  # "photos/<sha256-prefix>.jpg", relative to site/public
+    data: bytes
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class PublicCadre:
+    id: str
+    name: str
+    pinyin: tuple[str, ...]  # lazy_pinyin(name): the sort key and the filter's spelling
+    level: str  # "school" | "department"
+    level_label: str  # 校级 | 系级
+    appointment_label: str  # 专职 | 兼职 | 挂职
+    title: str
+    committee: PublicUnit | None  # the 分团委 a 系级 cadre belongs to
+    contact: PublicContact | None  # None: no consent, nothing published
+    intro_html: str  # sanitised HTML (render_markdown)
+    photo: PublicPhoto | None
+    avatar_colour: str
+    committees: tuple[PublicUnit, ...]  # units served
+    branches: tuple[PublicUnit, ...]
+    dorm_groups: tuple[PublicUnit, ...]
+
+    @property
+    def initial(self) -> str:
+        return self.name[:1]
+
+    @property
+    def units(self) -> tuple[PublicUnit, ...]:
+        return self.committees + self.branches + self.dorm_groups
+
+
+@dataclass(frozen=True)
+class PublicNote:
+    """A note marked ``public: true``: title, date, kind and body only."""
+
+    anchor: str  # "n-<cadre>-<file stem>", unique
+    cadre_id: str
+    cadre_name: str
+    title: str
+    date: dt.date
+    kind_label: str
+    body_html: str  # sanitised HTML
+
+
+@dataclass(frozen=True)
+class PublicGroup:
+    """A directory section: 校级 first, then one per 分团委."""
+
+    id: str  # anchor: "g-school", "g-<committee-id>", "g-other"
+    title: str
+    cadres: tuple[PublicCadre, ...]
+
+
+@dataclass(frozen=True)
+class FindUnit:
+    """A 团支部 or 宿舍团小组 on the find pages with the cadres who serve it."""
+
+    unit: PublicUnit
+    direct: tuple[str, ...]  # cadre ids listing the unit itself (directory order)
+    via_committee: tuple[str, ...]  # cadre ids listing its 分团委 (not already in direct)
+    branch: PublicUnit | None = None  # a dorm group's 团支部, when given
+
+
+@dataclass(frozen=True)
+class PublicCommittee:
+    unit: PublicUnit
+    serving: tuple[str, ...]  # cadre ids listing this 分团委 in units.committees
+    members: tuple[str, ...]  # 系级 cadres belonging to it
+    branches: tuple[FindUnit, ...]
+    dorm_groups: tuple[FindUnit, ...]
+
+
+@dataclass(frozen=True)
+class PublicFooter:
+    address: str
+    phone: str
+    email: str
+
+
+@dataclass(frozen=True)
+class PublicSite:
+    title: str
+    organization: str
+    base_url: str  # absolute, ends with "/"
+    indexable: bool
+    footer: PublicFooter
+    today: dt.date  # the build's --today (the only date on the pages not from the data)
+    cadres: tuple[PublicCadre, ...]  # directory order (groups flattened)
+    groups: tuple[PublicGroup, ...]
+    committees: tuple[PublicCommittee, ...]
+    notes: tuple[PublicNote, ...]  # newest first
+
+    def cadre(self, cadre_id: str) -> PublicCadre:
+        return self._by_id[cadre_id]
+
+    @property
+    def _by_id(self) -> dict[str, PublicCadre]:
+        cached = self.__dict__.get("_by_id_cache")
+        if cached is None:
+            cached = {c.id: c for c in self.cadres}
+            object.__setattr__(self, "_by_id_cache", cached)
+        return cached
+
+    @property
+    def photos(self) -> tuple[PublicPhoto, ...]:
+        """Distinct photos (two cadres may share one file), sorted by path."""
+        seen = {c.photo.path: c.photo for c in self.cadres if c.photo}
+        return tuple(seen[p] for p in sorted(seen))
+
+
+# --- building -------------------------------------------------------------------------------
+
+
+def avatar_colour(cadre_id: str) -> str:
+    return AVATAR_COLOURS[hashlib.sha256(cadre_id.encode()).digest()[0] % len(AVATAR_COLOURS)]
+
+
+def pinyin_key(name: str, cadre_id: str) -> tuple[tuple[str, ...], str]:
+    """Directory order inside a group: pinyin of the name, then the id."""
+    return tuple(lazy_pinyin(name)), cadre_id
+
+
+def _label(value: object) -> str:
+    return label_of(value)
+
+
+def build_public_view(result: CheckResult) -> PublicSite:
+    dep = result.dep
+    site = result.config.site
+
+    def unit(kind: str, unit_id: str) -> PublicUnit:
+        if kind == "committee":
+            committee = dep.committees.get(unit_id)
+            return PublicUnit(unit_id, committee.name if committee else unit_id, kind)
+        source = dep.branches if kind == "branch" else dep.dorm_groups
+        org = source.get(unit_id)
+        if org is None:
+            return PublicUnit(unit_id, unit_id, kind)
+        return PublicUnit(unit_id, org.name, kind, org.committee)
+
+    def units(kind: str, ids: Iterable[str]) -> tuple[PublicUnit, ...]:
+        return tuple(unit(kind, i) for i in dict.fromkeys(ids))  # first mention wins
+
+    photos: dict[str, PublicPhoto | None] = {}
+
+    def photo(name: str | None) -> PublicPhoto | None:
+        if not name:
+            return None
+        if name not in photos:
+            path = dep.photos.get(name)
+            processed = process_photo(path) if path is not None else None
+            photos[name] = (
+                PublicPhoto(f"photos/{processed.digest}.jpg", processed.data,
+                            processed.width, processed.height)
+                if processed is not None
+                else None
+            )
+        return photos[name]
+
+    cadres: list[PublicCadre] = []
+    for cid, cadre in dep.cadres.items():
+        contact = None
+        if cadre.contact.consent_on is not None:
+            c = cadre.contact
+            contact = PublicContact(c.phone, c.email, c.wechat, c.qq, c.weibo, c.office)
+        cadres.append(
+            PublicCadre(
+                id=cid,
+                name=cadre.name,
+                pinyin=tuple(lazy_pinyin(cadre.name)),
+                level=cadre.level.value,
+                level_label=_label(cadre.level),
+                appointment_label=_label(cadre.appointment),
+                title=cadre.title,
+                committee=unit("committee", cadre.committee) if cadre.committee else None,
+                contact=contact,
+                intro_html=render_markdown(cadre.intro),
+                photo=photo(cadre.photo),
+                avatar_colour=avatar_colour(cid),
+                committees=units("committee", cadre.units.committees),
+                branches=units("branch", cadre.units.branches),
+                dorm_groups=units("dorm_group", cadre.units.dorm_groups),
+            )
+        )
+
+    groups = _groups(cadres, dep.committees)
+    ordered = tuple(c for g in groups for c in g.cadres)
+    return PublicSite(
+        title=site.title,
+        organization=site.organization,
+        base_url=_base_url(str(site.base_url)),
+        indexable=site.indexable,
+        footer=PublicFooter(site.footer.address, site.footer.phone, site.footer.email),
+        today=result.today,
+        cadres=ordered,
+        groups=groups,
+        committees=_committees(ordered, dep, unit),
+        notes=_notes(result, {c.id: c for c in ordered}),
+    )
+
+
+def _base_url(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def _groups(cadres: list[PublicCadre], committees: dict) -> tuple[PublicGroup, ...]:
+    """校级 first, then one group per 分团委 in the order of committees.yml."""
+    by_key: dict[str, list[PublicCadre]] = {}
+    for c in cadres:
+        if c.level == Level.SCHOOL.value:
+            key = "school"
+        elif c.committee is not None and c.committee.id in committees:
+            key = c.committee.id
+        else:
+            key = ""
+        by_key.setdefault(key, []).append(c)
+    specs = [("school", "g-school", "校级团干部")]
+    specs += [(cid, f"g-{cid}", committee.name) for cid, committee in committees.items()]
+    specs.append(("", "g-other", "其他团干部"))
+    groups = []
+    for key, anchor, title in specs:
+        members = sorted(by_key.get(key, []), key=lambda c: (c.pinyin, c.id))
+        if members:
+            groups.append(PublicGroup(anchor, title, tuple(members)))
+    return tuple(groups)
+
+
+def _committees(cadres: tuple[PublicCadre, ...], dep, unit) -> tuple[PublicCommittee, ...]:  # noqa: ANN001
+    serving: dict[str, list[str]] = {}
+    members: dict[str, list[str]] = {}
+    direct: dict[tuple[str, str], list[str]] = {}
+    for c in cadres:  # directory order, so every list below is in directory order
+        for u in c.committees:
+            serving.setdefault(u.id, []).append(c.id)
+        if c.committee is not None and c.level == Level.DEPARTMENT.value:
+            members.setdefault(c.committee.id, []).append(c.id)
+        for u in c.branches + c.dorm_groups:
+            direct.setdefault((u.kind, u.id), []).append(c.id)
+
+    def find_unit(kind: str, unit_id: str, committee: str, branch: str | None) -> FindUnit:
+        mine = tuple(direct.get((kind, unit_id), ()))
+        via = tuple(x for x in serving.get(committee, ()) if x not in mine)
+        return FindUnit(unit(kind, unit_id), mine, via,
+                        unit("branch", branch) if branch else None)
+
+    result = []
+    for cid in dep.committees:
+        branches = sorted(
+            (b for b in dep.branches.values() if b.committee == cid),
+            key=lambda b: (tuple(lazy_pinyin(b.name)), b.id),
+        )
+        dorms = sorted(
+            (d for d in dep.dorm_groups.values() if d.committee == cid),
+            key=lambda d: (tuple(lazy_pinyin(d.name)), d.id),
+        )
+        result.append(
+            PublicCommittee(
+                unit=unit("committee", cid),
+                serving=tuple(serving.get(cid, ())),
+                members=tuple(members.get(cid, ())),
+                branches=tuple(find_unit("branch", b.id, cid, None) for b in branches),
+                dorm_groups=tuple(find_unit("dorm_group", d.id, cid, d.branch) for d in dorms),
+            )
+        )
+    return tuple(result)
+
+
+def _notes(result: CheckResult, cadres: dict[str, PublicCadre]) -> tuple[PublicNote, ...]:
+    notes = []
+    for cid, cadre_notes in result.dep.notes.items():
+        if cid not in cadres:
+            continue
+        for note in cadre_notes:
+            front = note.front
+            if front.public is not True:
+                continue
+            notes.append(
+                PublicNote(
+                    anchor=f"n-{cid}-{note.slug}",
+                    cadre_id=cid,
+                    cadre_name=cadres[cid].name,
+                    title=front.title,
+                    date=front.date,
+                    kind_label=_label(front.kind),
+                    body_html=render_markdown(note.body),
+                )
+            )
+    notes.sort(key=lambda n: (-n.date.toordinal(), n.cadre_id, n.anchor))
+    return tuple(notes)
