@@ -158,7 +158,7 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None, reporter: Reporter | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv.insert(0, "build")
     parser = make_parser()
     try:

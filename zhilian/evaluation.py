@@ -7,12 +7,18 @@ the handbook includes — change a formula here and its description beside it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from .load import Deployment, Note
 from .metrics import CadreStatus
 from .model.config import SiteConfig
 from .model.enums import NoteKind
+
+#: Common issues: two problem summaries are "the same issue" at this difflib ratio …
+SIMILARITY_RATIO = 0.6
+#: … or when they share a phrase of this many characters (after normalisation).
+KEY_PHRASE_CHARS = 4
 
 #: The length of the activity window (the last 12 months) and of one month in it.
 ACTIVITY_WINDOW_DAYS = 365
@@ -63,9 +69,7 @@ class Assessment:
         return None if self.satisfaction is None else self.satisfaction.score
 
 
-def activity(
-    since: dt.date, notes: list[Note], today: dt.date, config: SiteConfig
-) -> Activity:
+def activity(since: dt.date, notes: list[Note], today: dt.date, config: SiteConfig) -> Activity:
     """活跃度: notes per month in the last 12 months (or since appointment, if shorter),
     against ``evaluation.activity_target_notes_per_month``, capped at 1."""
     start = max(since, today - dt.timedelta(days=ACTIVITY_WINDOW_DAYS))
@@ -128,7 +132,9 @@ def assess(
 
 
 def assess_all(
-    statuses: dict[str, CadreStatus], dep: Deployment, today: dt.date,
+    statuses: dict[str, CadreStatus],
+    dep: Deployment,
+    today: dt.date,
     survey_year: int | None = None,
 ) -> dict[str, Assessment]:
     return {cid: assess(s, dep, today, survey_year) for cid, s in statuses.items()}
@@ -138,8 +144,16 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
+#: A soft line break between two CJK characters (a browser would show it as a space).
+_CJK_BREAK = re.compile(r"(?<=[^\x00-\x7f])\n[ \t]*(?=[^\x00-\x7f\s])")
+
+
 def metric_definitions_markdown(config: SiteConfig) -> str:
     """How every metric is computed, with the configured numbers (Chinese Markdown)."""
+    return _CJK_BREAK.sub("", _definitions(config))
+
+
+def _definitions(config: SiteConfig) -> str:
     w = config.evaluation.weights
     target = _num(config.evaluation.activity_target_notes_per_month)
     quota_rows = "\n".join(
@@ -161,9 +175,9 @@ def metric_definitions_markdown(config: SiteConfig) -> str:
 - 青年按当天“正在联系”的不同学号计算：`since` 不晚于当天，且没有 `until` 或 `until` 晚于当天。
 - 新任团干部自任职日期 `since` 起 {config.grace_days} 天内为“逐步达到”期限：期内未达标显示
   “期内”，期满仍未达标显示“已逾期”。
-- 多样性（不计入实现度，单独列出）：当前联系青年中至少 {div.majors} 个专业、{div.grades} 个年级、
-  {div.political_statuses} 种政治面貌、{div.family_categories} 种家庭情况；同一名青年最多由
-  {config.max_cadres_per_youth} 位团干部同时联系。
+- 多样性（不计入实现度，单独列出）：当前联系青年中至少 {div.majors} 个专业、{div.grades} 个
+  年级、{div.political_statuses} 种政治面貌、{div.family_categories} 种家庭情况；同一名青年
+  最多由 {config.max_cadres_per_youth} 位团干部同时联系。
 
 ### 活跃度
 
@@ -181,7 +195,7 @@ def metric_definitions_markdown(config: SiteConfig) -> str:
 综合评价 = (实现度 × {_num(w.fulfilment)} + 活跃度 × {_num(w.activity)} + 满意度 × \
 {_num(w.satisfaction)}) × 100，满分 100。
 没有满意度时 = (实现度 × {_num(w.fulfilment)} + 活跃度 × {_num(w.activity)}) ÷ \
-{_num(round(w.fulfilment + w.activity, 6))} × 100。权重在 `site_config.yml` 的
+{_num(round(w.fulfilment + w.activity, 6))} × 100。权重在 `site_config.yml` 的 \
 `evaluation.weights` 中设置。
 
 ### 分团委“已完成”
@@ -199,8 +213,9 @@ def metric_definitions_markdown(config: SiteConfig) -> str:
 
 ### 问题清单中的“共性问题”
 
-同一类别下的两条问题，若概要在去掉标点和空白后相似度（`difflib` 的 ratio）不低于 0.6，
-或有一段至少 4 个字相同（共同关键词），即视为同一问题（相似关系可传递）。同一问题由至少
-{config.problems.common_issue_min_cadres} 位不同的团干部提出时标记为共性问题，“建议转交”相关部门。
+同一类别下的两条问题，若概要在去掉标点和空白后相似度（`difflib` 的 ratio）不低于 \
+{_num(SIMILARITY_RATIO)}，或有一段至少 {KEY_PHRASE_CHARS} 个字相同（共同关键词），即视为同一问题
+（相似关系可传递）。同一问题由至少 {config.problems.common_issue_min_cadres} 位不同的团干部
+提出时标记为共性问题，“建议转交”相关部门。
 “未解决天数”为待处理和已转交的问题从活动记录日期到今天的天数。
 """

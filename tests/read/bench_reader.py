@@ -22,7 +22,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from zhilian.read import parse_yaml  # noqa: E402
+from zhilian.read import parse_yaml
 
 
 def cadre_text(tricky: bool) -> str:
@@ -87,8 +87,8 @@ def main() -> None:
         text = cadre_text(tricky)
         value, diags = parse_yaml(text, "bench.yml")
         assert not diags, diags
-        assert value == yaml.load(text, Loader=yaml.CBaseLoader)  # noqa: S506 - all strings
-        floor = timed(lambda t=text: yaml.load(t, Loader=yaml.CSafeLoader), repeats)  # noqa: S506
+        assert value == yaml.load(text, Loader=yaml.CBaseLoader)
+        floor = timed(lambda t=text: yaml.load(t, Loader=yaml.CSafeLoader), repeats)
         ours = timed(lambda t=text: parse_yaml(t, "bench.yml"), repeats)
         size = len(text.encode()) * repeats / 1e6
         print(f"{label}: {text.count(chr(10))} lines, {repeats} repeats ({size:.1f} MB)")

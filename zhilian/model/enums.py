@@ -8,9 +8,9 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from pydantic import GetJsonSchemaHandler
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import core_schema
+from pydantic_core import PydanticCustomError, core_schema
 
 
 class LabeledEnum(str, Enum):
@@ -40,6 +40,28 @@ class LabeledEnum(str, Enum):
     def choices(cls) -> str:
         """``校级(school) / 系级(department)`` — for error messages."""
         return " / ".join(f"{m.label}({m.value})" for m in cls)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        # One dict lookup per value: much cheaper than Enum(value) → _missing_ for labels.
+        lookup: dict[object, LabeledEnum] = {}
+        for member in cls:
+            lookup.update({member: member, member.value: member, member.label: member})
+        expected = cls.choices()
+
+        def validate(value: object) -> LabeledEnum:
+            found = lookup.get(value.strip() if isinstance(value, str) else value)
+            if found is None:
+                found = cls._missing_(value)
+            if found is None:
+                raise PydanticCustomError("zl_enum", "不是允许的选项", {"expected": expected})
+            return found
+
+        return core_schema.no_info_plain_validator_function(
+            validate, serialization=core_schema.plain_serializer_function_ser_schema(str)
+        )
 
     @classmethod
     def __get_pydantic_json_schema__(

@@ -7,13 +7,13 @@ path, and the reporter resolves it by re-reading only the files that failed.
 from __future__ import annotations
 
 import difflib
-import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from ..diagnostics import Diagnostic, error
 from .enums import LabeledEnum
+from .types import PATTERN_ERRORS
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -24,15 +24,9 @@ _CODE_BY_TYPE = {
     "extra_forbidden": "S001",
     "missing": "S002",
     "enum": "S004",
-    "zl_phone": "S006",
-    "zl_email": "S007",
-    "zl_qq": "S008",
-    "zl_url": "S009",
+    "zl_enum": "S004",
     "url_parsing": "S009",
     "url_scheme": "S009",
-    "zl_id": "S010",
-    "zl_github": "S010",
-    "zl_wechat": "S011",
     "zl_blank": "S011",
 }
 
@@ -50,14 +44,8 @@ _TYPE_MESSAGES = {
     "bool_type": "应为 true 或 false",
 }
 
-_ENUMS_BY_KEYS: dict[frozenset[str], type[LabeledEnum]] = {}
-
-
-def _enum_for(expected: str) -> type[LabeledEnum] | None:
-    if not _ENUMS_BY_KEYS:
-        for cls in LabeledEnum.__subclasses__():
-            _ENUMS_BY_KEYS[frozenset(m.value for m in cls)] = cls
-    return _ENUMS_BY_KEYS.get(frozenset(re.findall(r"'([^']*)'", expected)))
+def _enum_for_choices(expected: str) -> type[LabeledEnum] | None:
+    return next((c for c in LabeledEnum.__subclasses__() if c.choices() == expected), None)
 
 
 def _field_names(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -121,9 +109,10 @@ def describe(err: dict[str, Any], model: type[BaseModel]) -> tuple[str, str, str
             hint = "这里可以使用的字段：" + "、".join(known)
     elif kind == "missing":
         message = f"缺少必填字段“{field}”"
-    elif kind == "enum":
-        enum = _enum_for(err.get("ctx", {}).get("expected", ""))
-        choices = enum.choices() if enum else err.get("ctx", {}).get("expected", "")
+    elif kind in ("enum", "zl_enum"):
+        expected = err.get("ctx", {}).get("expected", "")
+        enum = _enum_for_choices(expected)
+        choices = enum.choices() if enum else expected
         message = f"{field}：{shown or '这个值'}不是允许的选项，可选：{choices}"
         if enum and isinstance(value, str):
             labels = [m.label for m in enum]
@@ -139,6 +128,9 @@ def describe(err: dict[str, Any], model: type[BaseModel]) -> tuple[str, str, str
         message = f"{field}：{_TYPE_MESSAGES[kind]}"
         if shown and kind not in ("list_type", "dict_type", "model_type"):
             message += f"，而不是{shown}"
+    elif kind == "string_pattern_mismatch":
+        code, text = PATTERN_ERRORS.get(err.get("ctx", {}).get("pattern", ""), ("S011", "格式不对"))
+        message = f"{field}：{shown + ' ' if shown else ''}{text}"
     elif kind.startswith("zl_"):
         message = f"{field}：{shown + ' ' if shown else ''}{err['msg']}"
     elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "too_short", "too_long"):

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from zhilian.read.yaml_reader import _Composer
+from zhilian.read.yaml_reader import _Composer, _where
 
 
 @lru_cache(maxsize=16)  # several diagnostics in one file share one composition
@@ -22,11 +22,6 @@ def _compose(text: str) -> Any:
         return _Composer(text).get_single_node()
     except (yaml.YAMLError, UnicodeEncodeError, RecursionError):
         return None
-
-
-def _pos(node: Any) -> tuple[int, int]:
-    m = node.start_mark
-    return m.line + 1, m.column + 1
 
 
 def locate(
@@ -45,7 +40,7 @@ def locate(
         node = None
     if node is None:
         return 1, 1
-    here = _pos(node)
+    here = _where(text, node.start_mark)
     key_node: Any = None  # the key through which ``node`` was reached, if any
     for i, step in enumerate(path):
         child, child_key = _child(node, step)
@@ -54,16 +49,18 @@ def locate(
         node, key_node = child, child_key
         last = i == len(path) - 1
         if last and at_key and key_node is not None:
-            here = _pos(key_node)
+            here = _where(text, key_node.start_mark)
         elif (
             key_node is not None
             and node.__class__ is ScalarNode
             and not node.value
             and not node.style
         ):
-            here = _pos(key_node)  # `contact:` with nothing after it: point at the key
+            here = _where(
+                text, key_node.start_mark
+            )  # `contact:` with nothing after it: point at the key
         else:
-            here = _pos(node)
+            here = _where(text, node.start_mark)
     line, col = here
     return line + line_offset, col
 

@@ -140,15 +140,14 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0) -> tuple[object | None
     diags: list[Diagnostic] = []
     src = text
     slip_lines: frozenset[int] = frozenset()
-    if _SLIP_GATE.search(text):
-        slips, fixed = _find_slips(text)
-        if slips:
-            diags.extend(error(c, rel, m, line=ln, col=co) for c, ln, co, m in slips)
-            slip_lines = frozenset(ln for _, ln, _, _ in slips)
-            src = fixed
+    slips, fixed = _find_slips(text)
+    if slips:
+        diags.extend(error(c, rel, m, line=ln, col=co) for c, ln, co, m in slips)
+        slip_lines = frozenset(ln for _, ln, _, _ in slips)
+        src = fixed
 
     has_alias = False
-    if _PROP_GATE.search(src):
+    if _may_have_properties(src):
         props, has_alias = _scan_properties(src, rel)
         diags.extend(props)
 
@@ -157,6 +156,20 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0) -> tuple[object | None
         node = _Composer(src).get_single_node()
     except yaml.YAMLError as exc:
         syntax = _syntax_error(exc, src, rel)
+        if syntax is not None and isinstance(exc, yaml.MarkedYAMLError):
+            syntax = _runaway_quote(src, rel, exc) or syntax
+        if syntax is not None and slips:
+            # A tab or U+3000 may have stood for 4 spaces, not 2, or for nothing: if another
+            # repair parses, the error was the slip's, not a second problem.
+            for width in (4, 1, 8, 0):
+                try:
+                    node = _Composer(_find_slips(text, width)[1]).get_single_node()
+                except (yaml.YAMLError, UnicodeEncodeError):
+                    continue
+                syntax = None
+                break
+        if syntax is not None and syntax.code == "Y004" and any(d.code == "Y004" for d in diags):
+            syntax = None
         if syntax is not None and syntax.line not in slip_lines:
             diags.append(syntax)
     except UnicodeEncodeError as exc:  # a lone surrogate: not text that came from a file
@@ -170,7 +183,10 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0) -> tuple[object | None
     if node is not None:
         errs: list[Diagnostic] = []
         try:
-            value = _build_guarded(node, errs, rel, set()) if has_alias else _build(node, errs, rel)
+            if has_alias:
+                value = _build_guarded(node, errs, rel, src, set())
+            else:
+                value = _build(node, errs, rel, src)
         except RecursionError:
             errs = [error("Y002", rel, "嵌套的层数太多", line=1, col=1)]
         diags.extend(errs)
@@ -228,6 +244,17 @@ def _shift(diags: list[Diagnostic], line_offset: int) -> list[Diagnostic]:
     return diags
 
 
+def _where(text: str, mark: Any) -> tuple[int, int]:
+    """A libyaml mark → 1-based (line, col) as editors and GitHub count lines.
+
+    libyaml also breaks lines at NEL, LS and PS (U+0085, U+2028, U+2029); a file with one of
+    those pasted into it is counted by the character index instead.
+    """
+    if "\u2028" in text or "\x85" in text or "\u2029" in text:
+        return _line_col(text, mark.index)
+    return mark.line + 1, mark.column + 1
+
+
 def _line_col(text: str, index: int) -> tuple[int, int]:
     line_start = text.rfind("\n", 0, index) + 1
     return text.count("\n", 0, index) + 1, index - line_start + 1
@@ -241,7 +268,7 @@ def _line_col(text: str, index: int) -> tuple[int, int]:
 # instead of a membership test per key.
 
 
-def _build(node: Any, errs: list[Diagnostic], rel: str) -> object | None:
+def _build(node: Any, errs: list[Diagnostic], rel: str, text: str) -> object | None:
     cls = node.__class__
     if cls is ScalarNode:
         v = node.value
@@ -253,24 +280,26 @@ def _build(node: Any, errs: list[Diagnostic], rel: str) -> object | None:
             d = {
                 k.value: (v.value if v.value or v.style else None)
                 if v.__class__ is ScalarNode
-                else _build(v, errs, rel)
+                else _build(v, errs, rel, text)
                 for k, v in pairs
             }
         except TypeError:  # a list or mapping used as a key is unhashable
             del errs[mark:]  # the slow path below visits the values again
-            return _build_mapping_slow(pairs, errs, rel, None)
+            return _build_mapping_slow(pairs, errs, rel, text, None)
         if len(d) != len(pairs):
-            _report_duplicates(pairs, errs, rel)
+            _report_duplicates(pairs, errs, rel, text)
         return d
     return [
         (x.value if x.value or x.style else None)
         if x.__class__ is ScalarNode
-        else _build(x, errs, rel)
+        else _build(x, errs, rel, text)
         for x in node.value
     ]
 
 
-def _build_guarded(node: Any, errs: list[Diagnostic], rel: str, seen: set[int]) -> object | None:
+def _build_guarded(
+    node: Any, errs: list[Diagnostic], rel: str, text: str, seen: set[int]
+) -> object | None:
     """Like _build, for documents with aliases: a node met twice is not expanded again.
 
     Aliases are already reported (Y004); this only keeps a billion-laughs file linear.
@@ -282,40 +311,42 @@ def _build_guarded(node: Any, errs: list[Diagnostic], rel: str, seen: set[int]) 
         return None
     seen.add(id(node))
     if cls is MappingNode:
-        return _build_mapping_slow(node.value, errs, rel, seen)
-    return [_build_guarded(x, errs, rel, seen) for x in node.value]
+        return _build_mapping_slow(node.value, errs, rel, text, seen)
+    return [_build_guarded(x, errs, rel, text, seen) for x in node.value]
 
 
 def _build_mapping_slow(
-    pairs: list[tuple[Any, Any]], errs: list[Diagnostic], rel: str, seen: set[int] | None
+    pairs: list[tuple[Any, Any]],
+    errs: list[Diagnostic],
+    rel: str,
+    text: str,
+    seen: set[int] | None,
 ) -> dict[str, object | None]:
     d: dict[str, object | None] = {}
     for k, v in pairs:
         if k.__class__ is not ScalarNode:
-            m = k.start_mark
-            errs.append(
-                error(
-                    "Y002",
-                    rel,
-                    "键必须是一段简单的文字，不能是列表或映射",
-                    line=m.line + 1,
-                    col=m.column + 1,
-                )
-            )
+            line, col = _where(text, k.start_mark)
+            message = "键必须是一段简单的文字，不能是列表或映射"
+            errs.append(error("Y002", rel, message, line=line, col=col))
             continue
-        d[k.value] = _build(v, errs, rel) if seen is None else _build_guarded(v, errs, rel, seen)
+        if seen is None:
+            d[k.value] = _build(v, errs, rel, text)
+        else:
+            d[k.value] = _build_guarded(v, errs, rel, text, seen)
     if len(d) != len(pairs):
-        _report_duplicates(pairs, errs, rel)
+        _report_duplicates(pairs, errs, rel, text)
     return d
 
 
-def _report_duplicates(pairs: list[tuple[Any, Any]], errs: list[Diagnostic], rel: str) -> None:
+def _report_duplicates(
+    pairs: list[tuple[Any, Any]], errs: list[Diagnostic], rel: str, text: str
+) -> None:
     first: dict[str, int] = {}
     for k, _ in pairs:
         if k.__class__ is not ScalarNode:
             continue
         key = k.value
-        m = k.start_mark
+        line, col = _where(text, k.start_mark)
         if key in first:
             shown = key if len(key) <= 40 else key[:40] + "…"
             errs.append(
@@ -323,26 +354,45 @@ def _report_duplicates(pairs: list[tuple[Any, Any]], errs: list[Diagnostic], rel
                     "Y003",
                     rel,
                     f"键“{shown}”重复了：第 {first[key]} 行已经写过一次",
-                    line=m.line + 1,
-                    col=m.column + 1,
+                    line=line,
+                    col=col,
                     extra={"key": key, "first_line": first[key]},
                 )
             )
         else:
-            first[key] = m.line + 1
+            first[key] = line
 
 
 # --- anchors, aliases, tags ------------------------------------------------------------------
 #
 # These can only start a node: at the beginning of a line or after a space, a flow indicator
-# or ':' (JSON-like flow keys).  ``a&b`` in a URL or ``欢迎!`` never opens the gate; ``**粗体**``
-# in an intro does, and then the event scan finds nothing.
+# or ':' (JSON-like flow keys), and an anchor or alias needs a name.  ``a&b`` in a URL,
+# ``欢迎!`` or a Markdown ``* item`` never open the gate; `` **粗体**`` in an intro does, and
+# then the event scan finds nothing.
 
 _MSG_ALIAS = "这里用了别名（*），YAML 别名不允许使用"
 _MSG_ANCHOR = "这里定义了锚点（&），YAML 锚点不允许使用"
 _MSG_TAG = "这里用了 YAML 标签“{}”，标签不允许使用"
-_PROP_GATE = re.compile(r"(?:^|[ \t\[{,:])[&*!]", re.M)
-_MAX_PROP_REPORTS = 20
+
+
+def _may_have_properties(text: str) -> bool:
+    """Could the text hold an anchor, alias or tag?  Over-approximates, never misses one."""
+    for c in "&*!":
+        pos = text.find(c)
+        while pos >= 0:
+            # Only at the start of a node (`a&b` in a URL or `欢迎!` is inside a scalar), and
+            # anchors and aliases need a name (a Markdown `* item` or ` & ` names nothing).
+            if (pos == 0 or text[pos - 1] in _NODE_START) and (
+                c == "!" or text[pos + 1 : pos + 2] not in _NO_NAME
+            ):
+                return True
+            pos = text.find(c, pos + 1)
+    return False
+
+
+_NODE_START = frozenset(" \t\n[{,:")
+_NO_NAME = frozenset(("", " ", "\t", "\n", ",", "[", "]", "{", "}"))
+_MAX_PROP_REPORTS = 20  # an alias bomb has dozens: the first 20 and a count are enough
 
 
 def _scan_properties(text: str, rel: str) -> tuple[list[Diagnostic], bool]:
@@ -356,16 +406,17 @@ def _scan_properties(text: str, rel: str) -> tuple[list[Diagnostic], bool]:
             cls = ev.__class__
             if cls is StreamEndEvent:
                 break
-            m = ev.start_mark
+            line, col = _where(text, ev.start_mark)
             if cls is AliasEvent:
                 has_alias = True
-                found.append(("Y004", m.line + 1, m.column + 1, _MSG_ALIAS))
+                found.append(("Y004", line, col, _MSG_ALIAS))
             elif cls is ScalarEvent or cls is MappingStartEvent or cls is SequenceStartEvent:
                 if ev.anchor is not None:
-                    found.append(("Y004", m.line + 1, m.column + 1, _MSG_ANCHOR))
+                    found.append(("Y004", line, col, _MSG_ANCHOR))
                 if ev.tag is not None:
-                    tag = ev.tag if len(ev.tag) <= 40 else ev.tag[:40] + "…"
-                    found.append(("Y005", m.line + 1, m.column + 1, _MSG_TAG.format(tag)))
+                    tag = ev.tag.replace("tag:yaml.org,2002:", "!!")
+                    tag = tag if len(tag) <= 40 else tag[:40] + "…"
+                    found.append(("Y005", line, col, _MSG_TAG.format(tag)))
     except (yaml.YAMLError, UnicodeEncodeError):
         pass  # the composer meets the same syntax error and reports it
     diags: list[Diagnostic] = []
@@ -427,14 +478,20 @@ def _syntax_error(exc: yaml.YAMLError, text: str, rel: str) -> Diagnostic | None
         return error("Y002", rel, f"YAML 语法错误：{exc}", line=1, col=1)
     problem = exc.problem or ""
     context = exc.context or ""
-    if problem in ("found undefined alias", "second occurrence") or "anchor" in context:
-        return None  # an alias or anchor: the event scan reported it as Y004
     pm, cm = exc.problem_mark, exc.context_mark
+    if problem in ("found undefined alias", "second occurrence") or "anchor" in context:
+        # Usually the event scan has reported it already (the caller drops this one then);
+        # a malformed `&` or `*` stops the event scan too, and then this is the report.
+        mark = cm or pm
+        line, col = _where(text, mark) if mark is not None else (1, 1)
+        return error("Y004", rel, "这里的 & 或 * 被当成了锚点或别名", line=line, col=col)
     mark = pm or cm
-    ctx_line = cm.line + 1 if cm is not None else 0
+    if pm is not None and cm is not None and pm.index >= len(text.rstrip()):
+        mark = cm  # libyaml gave up at the end of the file: point where the open thing began
+    ctx_line = _where(text, cm)[0] if cm is not None else 0
     if "expected a single document" in context:
         message = (
-            f"一个文件只能有一个 YAML 文档，第 {mark.line + 1} 行的 --- 开始了第二个文档："
+            f"一个文件只能有一个 YAML 文档，第 {_where(text, mark)[0]} 行的 --- 开始了第二个文档："
             "删除多余的 --- 行（文件开头的 --- 可以保留）"
         )
     elif context.startswith("while scanning a quoted scalar") and problem in (
@@ -459,28 +516,55 @@ def _syntax_error(exc: yaml.YAMLError, text: str, rel: str) -> Diagnostic | None
         message = f"YAML 语法错误（{problem or context}）"
     if mark is None:
         return error("Y002", rel, message, line=1, col=1)
-    return error("Y002", rel, message, line=mark.line + 1, col=mark.column + 1)
+    line, col = _where(text, mark)
+    return error("Y002", rel, message, line=line, col=col)
+
+
+def _runaway_quote(text: str, rel: str, exc: yaml.MarkedYAMLError) -> Diagnostic | None:
+    """A quote left open swallows lines until the next quote, where libyaml then fails.
+
+    Point at the line that opened it instead of the confusing place libyaml stopped.
+    """
+    pm = exc.problem_mark
+    if pm is None:
+        return None
+    last = None
+    parser = _Composer(text)
+    try:
+        while True:
+            ev = parser.get_event()
+            if ev.__class__ is StreamEndEvent:
+                break
+            if ev.__class__ is ScalarEvent:
+                last = ev
+    except (yaml.YAMLError, UnicodeEncodeError):
+        pass
+    if last is None or last.style not in ('"', "'"):
+        return None
+    if last.start_mark.line == last.end_mark.line or last.end_mark.line != pm.line:
+        return None
+    (line, col), end = _where(text, last.start_mark), _where(text, last.end_mark)[0]
+    message = f"第 {line} 行的引号直到第 {end} 行才闭合：第 {line} 行的值可能少了结尾的引号"
+    return error("Y002", rel, message, line=line, col=col)
 
 
 # --- input-method slips ----------------------------------------------------------------------
 #
-# The gate is one regex search over the whole text; it over-approximates (Chinese prose in
-# a block scalar can open it) and then the line scanner, which knows about block scalars,
-# quoted strings and flow collections, decides.  Slips are reported per line, the text is
-# repaired and parsed again, so a slip never also shows up as a generic Y002.
+# A regex finds the few characters a slip is made of; each hit is checked against its own
+# line (is it in the indentation, right after a key, after an open bracket?).  Only when one
+# looks like a slip does the line scanner run, and only over the top-level section around it
+# (from the previous line that starts in column 0 to the next), because whether a line is
+# block-scalar text, a quoted continuation or part of a flow list depends on what precedes
+# it.  Slips are reported per line; the text is repaired and parsed again, so a slip never
+# also shows up as a generic Y002.
 
 _MSG_Y006 = "“{}”后面用了全角冒号“：”，YAML 只认半角冒号“:”"
 _MSG_Y007 = "{}里用了全角{}，分隔符要用半角逗号“,”"
 _MSG_Y008 = "这一行的缩进里有全角空格（U+3000），YAML 只认半角空格"
 _MSG_Y009 = "这一行的缩进里有 Tab 制表符，YAML 只允许用空格缩进"
-_SLIP_GATE = re.compile(
-    r"^[ \t\u3000-]*[\t\u3000]"  # tab / U+3000 in indentation (or after a list dash)
-    r"|^[ \t\u3000-]*[\w-]+[ \t]*："  # key：
-    r"|[{,][ \t]*[\w-]+[ \t]*："  # {key： in a flow mapping
-    r"|[\[{][^\n]*[，；]"  # ， ； after an opening bracket
-    r"|[\[{][^\]}\n]*$",  # a flow collection running over several lines
-    re.M,
-)
+_TRIGGERS = "\t\u3000：，；[{"
+_LEAD_ONLY = re.compile(r"[ \t\u3000-]*")
+_FW_KEY_PREFIX = re.compile(r"(?:^[ \t\u3000-]*|[{,][ \t]*)[\w-]+[ \t]*$")
 _LEAD = re.compile(r"[ \t\u3000]*(?:-(?:[ \t\u3000]+|$)[ \t\u3000]*)*")
 _FW_KEY = re.compile(r"([\w-]+)[ \t]*：")
 _FW_KEY_ASCII = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -490,20 +574,90 @@ _KEY = re.compile(
     r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s"'#\[\]{},|>&*!][^\n]*?)[ \t]*:(?:[ \t]+|$)"""
 )
 _BLOCK_HEADER = re.compile(r"(?:[&!][^ \t]*[ \t]+)*[|>][0-9+-]{0,2}[ \t]*(?:#.*)?")
-_COMMENT = re.compile(r"[ \t]#")
+_VALUE_HEAD = re.compile(r"""(?:[^#"'\[{]|(?<![ \t])#)*""")
 
 Slip = tuple[str, int, int, str]  # code, line, col, message
 
 
-def _find_slips(text: str) -> tuple[list[Slip], str]:
-    """Return the slips and the text with each one repaired (same number of lines)."""
-    slips: list[Slip] = []
+def _suspicious_lines(text: str) -> list[int]:
+    """0-based indexes of lines that may hold a slip (a cheap over-approximation)."""
+    hits: list[int] = []
+    for c in _TRIGGERS:  # str.find is much faster than a regex character class
+        pos = text.find(c)
+        while pos >= 0:
+            hits.append(pos)
+            pos = text.find(c, pos + 1)
+    if not hits:
+        return []
+    hits.sort()
+    found: list[int] = []
+    line_no = counted_to = 0
+    last_start = -1
+    for pos in hits:
+        start = text.rfind("\n", 0, pos) + 1
+        if start == last_start:
+            continue  # this line is already in
+        c = text[pos]
+        prefix = text[start:pos]
+        if c in "\t\u3000":
+            hit = _LEAD_ONLY.fullmatch(prefix) is not None
+        elif c == "：":
+            hit = _FW_KEY_PREFIX.search(prefix) is not None
+        elif c in "，；":
+            hit = "[" in prefix or "{" in prefix
+        else:  # an opening bracket not closed on its line: a flow list over several lines
+            end = text.find("\n", pos)
+            end = len(text) if end < 0 else end
+            opened = text.count("[", pos, end) + text.count("{", pos, end)
+            hit = opened > text.count("]", pos, end) + text.count("}", pos, end)
+        if hit:
+            line_no += text.count("\n", counted_to, start)
+            counted_to = last_start = start
+            found.append(line_no)
+    return found
+
+
+def _starts_section(line: str) -> bool:
+    # Column-0 content ends any block scalar, quoted text or flow list in block context.
+    return bool(line) and line[0] not in " \t\u3000#"
+
+
+def _find_slips(text: str, width: int = 2) -> tuple[list[Slip], str]:
+    """Return the slips and the text with each one repaired (same number of lines).
+
+    A tab or U+3000 in the indentation is replaced by ``width`` spaces (U+3000 is drawn two
+    columns wide; a tab is as wide as the editor says).
+    """
+    suspicious = _suspicious_lines(text)
+    if not suspicious:
+        return [], text
     lines = text.split("\n")
     out = list(lines)
+    slips: list[Slip] = []
+    scanned_to = 0
+    for n in suspicious:
+        if n < scanned_to:
+            continue
+        first = n
+        while first > scanned_to and not _starts_section(lines[first]):
+            first -= 1
+        last = n + 1
+        while last < len(lines) and not _starts_section(lines[last]):
+            last += 1
+        _scan_lines(lines, out, first, last, slips, " " * width)
+        scanned_to = last
+    return slips, "\n".join(out) if slips else text
+
+
+def _scan_lines(
+    lines: list[str], out: list[str], first: int, last: int, slips: list[Slip], indent: str
+) -> None:
+    """The line scanner over lines[first:last], starting outside any scalar or collection."""
     block_indent: int | None = None  # inside a block scalar: content is indented more
     quote: str | None = None  # inside a multi-line quoted scalar
     flow: list[str] = []  # open flow brackets carried to the next line
-    for i, line in enumerate(lines):
+    for i in range(first, last):
+        line = lines[i]
         lineno = i + 1
         if quote is not None:
             if _closing_quote(line, 0, quote) >= 0:
@@ -526,13 +680,12 @@ def _find_slips(text: str) -> tuple[list[Slip], str]:
         elif rest and rest[0] != "#":
             block_indent, quote = _scan_block_line(line, lead, rest, lineno, slips, fixes, flow)
         if tab >= 0 or ideo >= 0 or fixes:
-            new = lead.replace("\t", "  ").replace("\u3000", "  ")
+            new = lead.replace("\t", indent).replace("\u3000", indent)
             j = len(lead)
             for pos in sorted(fixes):
                 new += line[j:pos] + fixes[pos]
                 j = pos + 1
             out[i] = new + line[j:]
-    return slips, "\n".join(out)
 
 
 def _scan_block_line(
@@ -550,9 +703,10 @@ def _scan_block_line(
     m = _FW_KEY.match(rest)
     if m and (not lead.strip() or _FW_KEY_ASCII.fullmatch(m.group(1))):
         after = rest[m.end() :]
-        comment = _COMMENT.search(after)
-        # `a：: x` has a real separator: the full-width colon belongs to the key.
-        if not _HALF_SEP.search(after[: comment.start()] if comment else after):
+        # `a：: x` has a real separator: the full-width colon belongs to the key.  Colons in
+        # a comment, a quoted or a flow value (`校级：{youth: 100}`) do not count.
+        head = _VALUE_HEAD.match(after).group()  # type: ignore[union-attr]  # matches ''
+        if not _HALF_SEP.search(head):
             colon = start + m.end() - 1
             slips.append(("Y006", lineno, colon + 1, _MSG_Y006.format(m.group(1))))
             fixes[colon] = ":" if after.startswith((" ", "\t")) else ": "

@@ -1,9 +1,288 @@
-"""PLACEHOLDER — being written (issue 4)."""
+"""Stage 5 (internal): the committee's progress pages under ``site/internal``.
+
+Charts are inline SVG drawn here at build time (no chart library, no CDN, nothing fetched);
+each chart has a text alternative and its numbers are also in a table next to it.  The
+pages load one stylesheet and one small script from ``assets/`` (the CSP allows nothing
+else); without JavaScript every table is still there, in a sensible static order.
+"""
+
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup, escape
 
-def render_internal(result: Any, templates: Path) -> dict[str, bytes]:
-    return {}
+from ..calendar import CalendarUnknown
+from ..model.enums import ProblemCategory, ProblemStatus
+from ..pipeline import CheckResult
+from ..views.internal import InternalView, build_internal_view
+from .env import environment
+
+ASSETS = ("internal.css", "internal.js")
+CSP = (
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+    "base-uri 'none'; form-action 'none'"
+)
+
+STATE_COLOURS = {"达标": "#2e7d32", "期内": "#b26a00", "已逾期": "#c62828", "不考核": "#9aa5b1"}
+#: Okabe–Ito: distinguishable with colour-blindness; one per note kind.
+KIND_COLOURS = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#7F7F7F",
+)
+INK, GRID, TRACK = "#1f2933", "#d0d7de", "#e8ecef"
+
+
+def _f(value: float) -> str:
+    """A short, stable number for SVG coordinates."""
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _svg(width: int, height: int, label: str, body: list[str], cls: str = "chart") -> Markup:
+    return Markup(
+        f'<svg class="{cls}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(label)}</title>{''.join(body)}</svg>"
+    )
+
+
+def progress_svg(actual: int, required: int, state: str) -> Markup:
+    """A quota as a bar: current / required (full at the requirement)."""
+    width, height = 240, 14
+    ratio = 1.0 if required == 0 else min(1.0, actual / required)
+    colour = STATE_COLOURS.get(state, INK)
+    return Markup(
+        f'<svg class="bar" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'aria-hidden="true" focusable="false" xmlns="http://www.w3.org/2000/svg">'
+        f'<rect width="{width}" height="{height}" rx="3" fill="{TRACK}"/>'
+        f'<rect width="{_f(width * ratio)}" height="{height}" rx="3" fill="{colour}"/></svg>'
+    )
+
+
+def ratio_svg(value: float | None) -> Markup:
+    """A small 0–100% bar for tables."""
+    width, height = 80, 10
+    ratio = 0.0 if value is None else max(0.0, min(1.0, value))
+    colour = STATE_COLOURS["达标"] if ratio >= 1 else "#3b6ea5"
+    return Markup(
+        f'<svg class="mini" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'aria-hidden="true" focusable="false" xmlns="http://www.w3.org/2000/svg">'
+        f'<rect width="{width}" height="{height}" rx="2" fill="{TRACK}"/>'
+        f'<rect width="{_f(width * ratio)}" height="{height}" rx="2" fill="{colour}"/></svg>'
+    )
+
+
+def hbar_chart(rows: list[tuple[str, float | None]], label: str) -> Markup:
+    """Horizontal bars for ratios 0..1 (fulfilment by level or 分团委)."""
+    left, bar_w, row_h, top = 130, 300, 24, 8
+    width = left + bar_w + 60
+    height = top * 2 + row_h * max(1, len(rows)) + 16
+    body = []
+    for tick in (0, 0.5, 1):
+        x = left + bar_w * tick
+        body.append(
+            f'<line x1="{_f(x)}" y1="{top}" x2="{_f(x)}" y2="{height - 18}" stroke="{GRID}"/>'
+        )
+        body.append(
+            f'<text x="{_f(x)}" y="{height - 4}" font-size="11" fill="{INK}" '
+            f'text-anchor="middle">{int(tick * 100)}%</text>'
+        )
+    for i, (name, value) in enumerate(rows):
+        y = top + i * row_h
+        short = name if len(name) <= 11 else name[:10] + "…"
+        body.append(
+            f'<text x="{left - 8}" y="{y + 16}" font-size="12" fill="{INK}" '
+            f'text-anchor="end">{escape(short)}</text>'
+        )
+        body.append(f'<rect x="{left}" y="{y + 4}" width="{bar_w}" height="16" fill="{TRACK}"/>')
+        if value is not None:
+            colour = STATE_COLOURS["达标"] if value >= 1 else "#3b6ea5"
+            body.append(
+                f'<rect x="{left}" y="{y + 4}" width="{_f(bar_w * value)}" height="16" '
+                f'fill="{colour}"/>'
+            )
+        shown = "—" if value is None else f"{value * 100:.0f}%"
+        body.append(
+            f'<text x="{left + bar_w + 6}" y="{y + 16}" font-size="12" fill="{INK}">{shown}</text>'
+        )
+    return _svg(width, height, label, body)
+
+
+def month_chart(view: InternalView) -> Markup:
+    """Notes per month (last 12 months), stacked by kind."""
+    left, top, plot_w, plot_h = 36, 10, 640, 180
+    width, height = left + plot_w + 10, top + plot_h + 30
+    peak = max([m.total for m in view.months] + [1])
+    step = max(1, -(-peak // 4))
+    top_value = step * 4
+    body = []
+    for k in range(5):
+        value = step * k
+        y = top + plot_h - plot_h * value / top_value
+        body.append(
+            f'<line x1="{left}" y1="{_f(y)}" x2="{left + plot_w}" y2="{_f(y)}" stroke="{GRID}"/>'
+        )
+        body.append(
+            f'<text x="{left - 6}" y="{_f(y + 4)}" font-size="11" fill="{INK}" '
+            f'text-anchor="end">{value}</text>'
+        )
+    slot = plot_w / max(1, len(view.months))
+    for i, month in enumerate(view.months):
+        x = left + i * slot + slot * 0.15
+        base = top + plot_h
+        for (key, _), colour in zip(view.kinds, KIND_COLOURS, strict=False):
+            count = month.by_kind.get(key, 0)
+            if not count:
+                continue
+            h = plot_h * count / top_value
+            base -= h
+            body.append(
+                f'<rect x="{_f(x)}" y="{_f(base)}" width="{_f(slot * 0.7)}" '
+                f'height="{_f(h)}" fill="{colour}"/>'
+            )
+        body.append(
+            f'<text x="{_f(x + slot * 0.35)}" y="{top + plot_h + 16}" font-size="11" '
+            f'fill="{INK}" text-anchor="middle">{month.label[2:]}</text>'
+        )
+    total = sum(m.total for m in view.months)
+    return _svg(width, height, f"最近 12 个月每月活动记录数（按类型堆叠），共 {total} 条", body)
+
+
+def step_chart(points: list[tuple[dt.date, int]], required: int, today: dt.date) -> Markup:
+    """Contact size over time (from the youth's since/until) with the quota as a line."""
+    left, top, plot_w, plot_h = 40, 12, 640, 170
+    width, height = left + plot_w + 16, top + plot_h + 34
+    if not points:
+        points = [(today, 0)]
+    start, end = points[0][0], today
+    span = max(1, (end - start).days)
+    peak = max([c for _, c in points] + [required, 1])
+
+    def x(day: dt.date) -> float:
+        return left + plot_w * (day - start).days / span
+
+    def y(count: float) -> float:
+        return top + plot_h - plot_h * count / peak
+
+    body = []
+    for value in sorted({0, required, peak}):
+        body.append(
+            f'<line x1="{left}" y1="{_f(y(value))}" x2="{left + plot_w}" '
+            f'y2="{_f(y(value))}" stroke="{GRID}"/>'
+        )
+        body.append(
+            f'<text x="{left - 6}" y="{_f(y(value) + 4)}" font-size="11" fill="{INK}" '
+            f'text-anchor="end">{value}</text>'
+        )
+    if required:
+        body.append(
+            f'<line x1="{left}" y1="{_f(y(required))}" x2="{left + plot_w}" '
+            f'y2="{_f(y(required))}" stroke="#c62828" stroke-dasharray="6 4"/>'
+        )
+        body.append(
+            f'<text x="{left + plot_w}" y="{_f(y(required) - 5)}" font-size="11" '
+            f'fill="#c62828" text-anchor="end">指标 {required}</text>'
+        )
+    path = [f"M{_f(x(points[0][0]))} {_f(y(points[0][1]))}"]
+    for (_, prev), (day, count) in itertools.pairwise(points):
+        path.append(f"H{_f(x(day))}V{_f(y(count))}" if count != prev else f"H{_f(x(day))}")
+    path.append(f"H{_f(x(end))}")
+    body.append(f'<path d="{"".join(path)}" fill="none" stroke="#0072B2" stroke-width="2"/>')
+    for day, anchor in ((start, "start"), (end, "end")):
+        body.append(
+            f'<text x="{_f(x(day))}" y="{top + plot_h + 18}" font-size="11" '
+            f'fill="{INK}" text-anchor="{anchor}">{day.isoformat()}</text>'
+        )
+    current = points[-1][1]
+    label = (
+        f"联系青年人数变化：{start.isoformat()} 至 {end.isoformat()}，"
+        f"目前 {current} 人，指标 {required} 人"
+    )
+    return _svg(width, height, label, body)
+
+
+def kind_swatch(colour: str) -> Markup:
+    return Markup(
+        f'<svg class="swatch" viewBox="0 0 12 12" width="12" height="12" aria-hidden="true" '
+        f'focusable="false" xmlns="http://www.w3.org/2000/svg"><rect width="12" height="12" '
+        f'fill="{colour}"/></svg>'
+    )
+
+
+def report_css(templates: Path) -> str:
+    return (templates / "internal" / "assets" / "report.css").read_text(encoding="utf-8")
+
+
+def _page(env: Any, name: str, root: str, **context: Any) -> bytes:
+    html = env.get_template(f"internal/{name}").render(
+        root=root, csp=Markup(CSP), page=name, **context
+    )
+    return html.encode("utf-8")
+
+
+def render_internal(result: CheckResult, templates: Path) -> dict[str, bytes]:
+    """Every file under ``site/internal`` (keys relative to it)."""
+    from ..annual import report_files
+
+    view = build_internal_view(result)
+    files: dict[str, bytes] = {}
+    try:
+        files.update(
+            {f"report/{k}": v for k, v in report_files(result, view.report_year, templates).items()}
+        )
+        view.report_files = sorted(k.removeprefix("report/") for k in files)
+        report_error = None
+    except CalendarUnknown as exc:
+        report_error = f"{exc}。{exc.hint}"
+
+    env = environment(templates)
+    common = {
+        "view": view,
+        "site": result.config.site,
+        "today": view.today,
+        "progress_svg": progress_svg,
+        "ratio_svg": ratio_svg,
+        "kind_colours": dict(zip([k for k, _ in view.kinds], KIND_COLOURS, strict=True)),
+        "kind_swatch": kind_swatch,
+        "report_error": report_error,
+        "categories": list(ProblemCategory),
+        "statuses": list(ProblemStatus),
+    }
+    level_chart = hbar_chart([(r.label, r.fulfilment) for r in view.levels], "按级别的平均实现度")
+    group_chart = hbar_chart([(g.name, g.fulfilment) for g in view.groups], "按分团委的平均实现度")
+    files["index.html"] = _page(
+        env,
+        "index.html",
+        "",
+        level_chart=level_chart,
+        group_chart=group_chart,
+        month_chart=month_chart(view),
+        **common,
+    )
+    files["problems.html"] = _page(env, "problems.html", "", **common)
+    for cadre in view.cadres.values():
+        files[f"cadres/{cadre.id}.html"] = _page(
+            env,
+            "cadre.html",
+            "../",
+            cadre=cadre,
+            history_chart=step_chart(cadre.history, cadre.required_youth, view.today),
+            **common,
+        )
+    for group in view.committees:
+        files[f"committees/{group.key}.html"] = _page(
+            env, "committee.html", "../", group=group, **common
+        )
+    for name in ASSETS:
+        files[f"assets/{name}"] = (templates / "internal" / "assets" / name).read_bytes()
+    return files

@@ -60,7 +60,8 @@ def _encode(img: Image.Image) -> ProcessedPhoto:
     clean.paste(img)
     clean.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    clean.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=False,
-               subsampling="4:2:0")
+    clean.save(
+        out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=False, subsampling="4:2:0"
+    )
     data = out.getvalue()
     return ProcessedPhoto(data, clean.width, clean.height, hashlib.sha256(data).hexdigest()[:16])

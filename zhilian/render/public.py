@@ -55,13 +55,16 @@ def find_url(unit: PublicUnit) -> str | None:
 
 
 def search_text(cadre: PublicCadre) -> str:
-    """What the directory filter matches: name, pinyin (full, initials, surname + initials),
-    分团委, 团支部 and 宿舍 names.  Lower case, tokens separated by ``|``."""
-    syllables = [p.lower() for p in cadre.pinyin]
-    initials = "".join(s[:1] for s in syllables)
-    tokens = [cadre.name, "".join(syllables), initials]
-    if len(syllables) > 1:
-        tokens.append(syllables[0] + initials[1:])
+    """What the directory filter matches: name, pinyin (full, initials, surname + initials;
+    lazy_pinyin's reading and the other readings of polyphonic characters), 分团委, 团支部
+    and 宿舍 names.  Lower case, tokens separated by ``|``."""
+    tokens = [cadre.name]
+    for reading in (cadre.pinyin, *cadre.pinyin_variants):
+        syllables = [p.lower() for p in reading]
+        initials = "".join(s[:1] for s in syllables)
+        tokens += ["".join(syllables), initials]
+        if len(syllables) > 1:
+            tokens.append(syllables[0] + initials[1:])
     if cadre.committee is not None:
         tokens.append(cadre.committee.name)
     tokens += [u.name for u in cadre.units]
@@ -115,8 +118,16 @@ class _Pages:
         version = self.versions.get(path)
         return f"{root}{path}?v={version}" if version else f"{root}{path}"
 
-    def render(self, path: str, template: str, *, nav: str = "", in_sitemap: bool = True,
-               root: str | None = None, **context: Any) -> None:
+    def render(
+        self,
+        path: str,
+        template: str,
+        *,
+        nav: str = "",
+        in_sitemap: bool = True,
+        root: str | None = None,
+        **context: Any,
+    ) -> None:
         if root is None:
             root = "../" * path.count("/")
         html = self.env.get_template(f"public/{template}").render(
@@ -141,24 +152,30 @@ def render_public(view: PublicSite, templates: Path) -> dict[str, bytes]:
     for cadre in view.cadres:
         vcard = vcard_text(cadre, view.organization)
         qr = Markup(
-            qr_svg(vcard, f"{cadre.name}的电子名片二维码").replace(
-                "<svg ", '<svg role="img" ', 1
-            )
+            qr_svg(vcard, f"{cadre.name}的电子名片二维码").replace("<svg ", '<svg role="img" ', 1)
         )
         notes = [n for n in view.notes if n.cadre_id == cadre.id]
         pages.files[f"cadres/{cadre.id}.vcf"] = vcard.encode("utf-8")
-        pages.render(cadre_url(cadre.id), "cadre.html", nav="index", cadre=cadre, qr=qr,
-                     notes=notes)
+        pages.render(
+            cadre_url(cadre.id), "cadre.html", nav="index", cadre=cadre, qr=qr, notes=notes
+        )
     pages.render("find/index.html", "find_index.html", nav="find")
     for committee in view.committees:
         base = f"find/{committee.unit.id}"
-        pages.render(f"{base}/index.html", "find_committee.html", nav="find",
-                     committee=committee)
-        for kind, folder, units in (("branch", "branches", committee.branches),
-                                    ("dorm_group", "dorms", committee.dorm_groups)):
+        pages.render(f"{base}/index.html", "find_committee.html", nav="find", committee=committee)
+        for kind, folder, units in (
+            ("branch", "branches", committee.branches),
+            ("dorm_group", "dorms", committee.dorm_groups),
+        ):
             for entry in units:
-                pages.render(f"{base}/{folder}/{entry.unit.id}.html", "find_unit.html",
-                             nav="find", committee=committee, entry=entry, kind=kind)
+                pages.render(
+                    f"{base}/{folder}/{entry.unit.id}.html",
+                    "find_unit.html",
+                    nav="find",
+                    committee=committee,
+                    entry=entry,
+                    kind=kind,
+                )
     pages.render("news.html", "news.html", nav="news")
     base_path = "/" + view.base_url.split("://", 1)[-1].partition("/")[2]
     pages.render("404.html", "404.html", in_sitemap=False, root=base_path)
@@ -211,53 +228,71 @@ def directory_json(view: PublicSite) -> bytes:
     for c in view.cadres:
         contact = None
         if c.contact is not None:
-            contact = {k: getattr(c.contact, k)
-                       for k in ("phone", "email", "wechat", "qq", "weibo", "office")}
-        cadres.append({
-            "id": c.id,
-            "name": c.name,
-            "level": c.level,
-            "level_label": c.level_label,
-            "appointment_label": c.appointment_label,
-            "title": c.title,
-            "committee": _unit_json(c.committee) if c.committee else None,
-            "contact": contact,
-            "intro_html": c.intro_html,
-            "photo": c.photo.path if c.photo else None,
-            "page": cadre_url(c.id),
-            "vcard": f"cadres/{c.id}.vcf",
-            "units": {
-                "committees": [_unit_json(u) for u in c.committees],
-                "branches": [_unit_json(u) for u in c.branches],
-                "dorm_groups": [_unit_json(u) for u in c.dorm_groups],
-            },
-        })
+            contact = {
+                k: getattr(c.contact, k)
+                for k in ("phone", "email", "wechat", "qq", "weibo", "office")
+            }
+        cadres.append(
+            {
+                "id": c.id,
+                "name": c.name,
+                "level": c.level,
+                "level_label": c.level_label,
+                "appointment_label": c.appointment_label,
+                "title": c.title,
+                "committee": _unit_json(c.committee) if c.committee else None,
+                "contact": contact,
+                "intro_html": c.intro_html,
+                "photo": c.photo.path if c.photo else None,
+                "page": cadre_url(c.id),
+                "vcard": f"cadres/{c.id}.vcf",
+                "units": {
+                    "committees": [_unit_json(u) for u in c.committees],
+                    "branches": [_unit_json(u) for u in c.branches],
+                    "dorm_groups": [_unit_json(u) for u in c.dorm_groups],
+                },
+            }
+        )
     committees = []
     for k in view.committees:
-        committees.append({
-            **_unit_json(k.unit),
-            "serving": list(k.serving),
-            "members": list(k.members),
-            "branches": [
-                {**_unit_json(e.unit), "direct": list(e.direct),
-                 "via_committee": list(e.via_committee)}
-                for e in k.branches
-            ],
-            "dorm_groups": [
-                {**_unit_json(e.unit), "branch": e.branch.id if e.branch else None,
-                 "direct": list(e.direct), "via_committee": list(e.via_committee)}
-                for e in k.dorm_groups
-            ],
-        })
+        committees.append(
+            {
+                **_unit_json(k.unit),
+                "serving": list(k.serving),
+                "members": list(k.members),
+                "branches": [
+                    {
+                        **_unit_json(e.unit),
+                        "direct": list(e.direct),
+                        "via_committee": list(e.via_committee),
+                    }
+                    for e in k.branches
+                ],
+                "dorm_groups": [
+                    {
+                        **_unit_json(e.unit),
+                        "branch": e.branch.id if e.branch else None,
+                        "direct": list(e.direct),
+                        "via_committee": list(e.via_committee),
+                    }
+                    for e in k.dorm_groups
+                ],
+            }
+        )
     notes = [
-        {"id": n.anchor, "cadre": n.cadre_id, "title": n.title, "date": n.date.isoformat(),
-         "kind_label": n.kind_label, "html": n.body_html}
+        {
+            "id": n.anchor,
+            "cadre": n.cadre_id,
+            "title": n.title,
+            "date": n.date.isoformat(),
+            "kind_label": n.kind_label,
+            "html": n.body_html,
+        }
         for n in view.notes
     ]
     data = {
         "schema_version": DIRECTORY_SCHEMA_VERSION,
-        "site": {"title": view.title, "organization": view.organization,
-                 "base_url": view.base_url},
+        "site": {"title": view.title, "organization": view.organization, "base_url": view.base_url},
         "cadres": cadres,
         "committees": committees,
         "notes": notes,
@@ -288,4 +323,3 @@ def robots_txt(view: PublicSite) -> bytes:
     else:
         text = "# site_config.yml: site.indexable is false\nUser-agent: *\nDisallow: /\n"
     return text.encode()
-

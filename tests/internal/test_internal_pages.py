@@ -1,0 +1,101 @@
+"""Every internal page: zh-CN, a CSP, noindex, nothing loaded from elsewhere, links that
+resolve; the 分团委 page shows units nobody serves; determinism."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from tests.conftest import SAMPLE_DATE
+from zhilian.pipeline import check
+from zhilian.render.internal import render_internal
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+        self.links: list[tuple[str, str]] = []  # (tag, url)
+        self.inline_scripts = 0
+        self.inline_styles = 0
+        self._script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(a["id"] or "")
+        for attr in ("href", "src"):
+            if a.get(attr):
+                self.links.append((tag, a[attr] or ""))
+        if "style" in a:
+            self.inline_styles += 1
+        self._script = tag == "script" and not a.get("src")
+
+    def handle_data(self, data: str) -> None:
+        if self._script and data.strip():
+            self.inline_scripts += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        self._script = False
+
+
+def parse(path: Path) -> Links:
+    parser = Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_every_page_is_closed_and_linked(built_sample: Path) -> None:
+    root = built_sample / "site" / "internal"
+    pages = sorted(root.rglob("*.html"))
+    parsed = {p: parse(p) for p in pages}
+    for path, links in parsed.items():
+        html = path.read_text(encoding="utf-8")
+        rel = path.relative_to(root).as_posix()
+        assert html.startswith('<!DOCTYPE html>\n<html lang="zh-CN">'), rel
+        assert '<meta name="robots" content="noindex,nofollow">' in html, rel
+        csp = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">', html)
+        assert csp and "default-src 'none'" in csp.group(1), rel
+        assert "unsafe-inline" not in csp.group(1) and "unsafe-eval" not in csp.group(1)
+        assert links.inline_scripts == 0 and links.inline_styles == 0, rel
+        for tag, url in links.links:
+            parts = urlsplit(url)
+            if tag != "a":  # stylesheets, scripts: only our own files
+                assert not parts.scheme and not url.startswith("//"), (rel, url)
+            if parts.scheme in ("http", "https", "mailto", "tel"):
+                assert tag == "a", (rel, url)  # a link in a note: never loaded
+                continue
+            assert not parts.scheme, (rel, url)
+            target = (path.parent / parts.path).resolve() if parts.path else path
+            assert target.is_file(), (rel, url)
+            if parts.fragment and target.suffix == ".html":
+                assert parts.fragment in parsed[target].ids, (rel, url)
+
+
+def test_committee_page_shows_units_nobody_serves(sample: Path) -> None:
+    org = sample / "data" / "org"
+    committee = re.search(r"- id: (\S+)", (org / "committees.yml").read_text("utf-8")).group(1)
+    with (org / "branches.yml").open("a", encoding="utf-8") as f:
+        f.write(
+            f"  - {{id: zz-gap-1, name: 无人支部, committee: {committee}, "
+            'major: 测试专业, grade: "2025"}\n'
+        )
+    with (org / "dorm_groups.yml").open("a", encoding="utf-8") as f:
+        f.write(f"  - {{id: zz-gap-2, name: 无人宿舍-101, committee: {committee}}}\n")
+    result = check(sample, SAMPLE_DATE)
+    assert not result.data_errors, result.data_errors
+    files = render_internal(result, sample / "templates")
+    page = files[f"committees/{committee}.html"].decode("utf-8")
+    for name in ("无人支部", "无人宿舍-101"):
+        row = re.search(rf'<tr class="gap"><th scope="row">{name}</th>.*?</tr>', page, re.S)
+        assert row and "无人联系" in row.group(0)
+    index = files["index.html"].decode("utf-8")
+    assert re.search(
+        rf'href="committees/{committee}.html">[^<]+</a></th>\s*'
+        r"(?:<td[^>]*>[^<]*</td>\s*){3}<td class=\"num\">([1-9]\d*)</td>",
+        index,
+    )
+    # the same input renders the same bytes
+    assert render_internal(check(sample, SAMPLE_DATE), sample / "templates") == files

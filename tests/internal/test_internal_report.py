@@ -1,0 +1,110 @@
+"""The annual report's files: CSV for Excel (BOM), XLSX equal to the CSV, deterministic."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from tests.conftest import run_cli
+
+REPORT = ("report-2026.html", "report-2026.csv", "report-2026.xlsx")
+
+
+def csv_rows(path: Path) -> list[list[str]]:
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf"), "CSV must start with the UTF-8 BOM for Excel"
+    return list(csv.reader(io.StringIO(data[3:].decode("utf-8"))))
+
+
+def text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def test_build_writes_the_current_report(built_sample: Path) -> None:
+    folder = built_sample / "site" / "internal" / "report"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(REPORT)
+    index = (built_sample / "site" / "internal" / "index.html").read_text(encoding="utf-8")
+    for name in REPORT:
+        assert f'href="report/{name}"' in index
+
+
+def test_xlsx_equals_csv(built_sample: Path) -> None:
+    folder = built_sample / "site" / "internal" / "report"
+    rows = csv_rows(folder / "report-2026.csv")
+    header, body = rows[0], rows[1:]
+    assert header[:3] == ["分团委", "编号", "姓名"] and len(body) == 14
+    assert all(len(r) == len(header) for r in body)
+
+    wb = load_workbook(folder / "report-2026.xlsx")
+    assert wb.sheetnames[0] == "汇总"
+    groups = list(dict.fromkeys(r[0] for r in body))  # in CSV order
+    assert len(wb.sheetnames) == 1 + len(groups)
+    from_sheets = []
+    for sheet_name, group in zip(wb.sheetnames[1:], groups, strict=True):
+        ws = wb[sheet_name]
+        values = [[text(c) for c in row] for row in ws.iter_rows(values_only=True)]
+        assert values[0] == header
+        assert {r[0] for r in values[1:]} == {group}
+        assert sheet_name == group[:31]
+        from_sheets += values[1:]
+        # the header row: bold, filled, frozen; columns sized
+        assert all(c.font.bold and c.fill.fgColor.rgb.endswith("DDEBF7") for c in ws[1])
+        assert ws.freeze_panes == "A2"
+        assert ws.column_dimensions["C"].width >= 6
+    assert from_sheets == body
+
+    summary = wb["汇总"]
+    srows = [[text(c) for c in row] for row in summary.iter_rows(values_only=True)]
+    assert srows[0][:2] == ["分团委", "团干部数"]
+    assert [r[0] for r in srows[1:-1]] == groups and srows[-1][0] == "合计"
+    assert int(srows[-1][1]) == len(body)
+    youth_col = header.index("联系青年数")
+    assert int(srows[-1][3]) == sum(int(r[youth_col]) for r in body)
+    for row in srows[1:-1]:
+        mine = [r for r in body if r[0] == row[0]]
+        assert int(row[1]) == len(mine)
+        assert int(row[3]) == sum(int(r[youth_col]) for r in mine)
+
+
+def test_report_command_is_deterministic(sample: Path, tmp_path: Path) -> None:
+    outs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        result = run_cli(sample, "report", "--out", str(out))
+        assert result.code == 0, result.out
+        outs.append({p.name: p.read_bytes() for p in out.iterdir()})
+    assert sorted(outs[0]) == sorted(REPORT)
+    assert outs[0] == outs[1]
+    with zipfile.ZipFile(io.BytesIO(outs[0]["report-2026.xlsx"])) as archive:
+        assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    props = load_workbook(io.BytesIO(outs[0]["report-2026.xlsx"])).properties
+    assert props.created.date().isoformat() == props.modified.date().isoformat() == "2026-10-13"
+
+
+def test_report_default_output_and_other_year(sample: Path) -> None:
+    result = run_cli(sample, "report", "--year", "2025")
+    assert result.code == 0, result.out
+    folder = sample / "site" / "internal" / "report"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "report-2025.csv",
+        "report-2025.html",
+        "report-2025.xlsx",
+    ]
+    html = (folder / "report-2025.html").read_text(encoding="utf-8")
+    assert "2025年10月14日" in html  # the 5th working day after Oct 1–8, 2025
+    assert "2024-09-01 至 2025-08-31" in html
+    assert '<meta name="robots" content="noindex,nofollow">' in html
+    assert "@page" in html and "A4" in html
+
+
+def test_report_refuses_data_errors(sample: Path, tmp_path: Path) -> None:
+    cadre = next((sample / "data" / "cadres").glob("*.yml"))
+    cadre.write_text(cadre.read_text(encoding="utf-8") + "\nwechatt: oops\n", encoding="utf-8")
+    result = run_cli(sample, "report", "--out", str(tmp_path / "out"))
+    assert result.code == 1
+    assert "S001" in result.codes
+    assert not (tmp_path / "out").exists()

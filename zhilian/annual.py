@@ -1,0 +1,521 @@
+"""The annual report (``python build.py report [--year Y] [--out DIR]``): per 分团委 and in
+total, each cadre's contact status on the report deadline, as printable HTML, CSV (UTF-8
+with BOM, for Excel) and XLSX (one sheet per 分团委 plus a 汇总 sheet).
+
+Report year Y is due on the Nth working day after the National Day holiday of Y
+(:mod:`zhilian.calendar`).  Quotas, diversity and 实现度 are counted on that day; notes,
+campaign notes and problems over the academic year that ended before it (1 Sep Y-1 to
+31 Aug Y, and not after ``--today``); 活跃度 over the 12 months before the deadline;
+满意度 from the latest survey of a year ≤ Y.  Every file is deterministic: no wall-clock
+time anywhere (the XLSX's document times are the deadline, its ZIP entries 1980-01-01).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .calendar import CalendarUnknown, Deadline, academic_year, default_report_year, report_deadline
+from .diagnostics import error
+from .evaluation import Assessment, activity, composite, satisfaction
+from .load import Deployment
+from .metrics import DIVERSITY, QUOTAS, CadreStatus, cadre_status
+from .model.enums import NoteKind, ProblemStatus
+from .pipeline import CheckResult, ConfigError
+from .reporters import Reporter
+
+SUMMARY_SHEET = "汇总"
+
+
+@dataclass
+class ReportRow:
+    group_key: str
+    group_name: str
+    cadre_id: str
+    name: str
+    level: str
+    appointment: str
+    title: str
+    status: CadreStatus  # on the deadline
+    notes: int
+    online: int
+    campaigns: dict[str, int]  # campaign key → notes in its window within the academic year
+    raised: int
+    forwarded: int
+    resolved: int
+    assessment: Assessment
+
+    @property
+    def offline(self) -> int:
+        return self.notes - self.online
+
+    @property
+    def quotas_met(self) -> bool:
+        return self.status.quotas_met
+
+
+@dataclass
+class ReportGroup:
+    key: str
+    name: str
+    rows: list[ReportRow]
+
+    def total(self, attr: str) -> int:
+        return sum(int(getattr(r, attr)) for r in self.rows)
+
+    def quota_total(self, key: str) -> int:
+        return sum(next(m.actual for m in r.status.quotas if m.key == key) for r in self.rows)
+
+    @property
+    def met(self) -> int:
+        return sum(1 for r in self.rows if r.quotas_met)
+
+    @property
+    def respondents(self) -> int:
+        return sum(
+            r.assessment.satisfaction.respondents for r in self.rows if r.assessment.satisfaction
+        )
+
+    @property
+    def satisfied(self) -> int:
+        return sum(
+            r.assessment.satisfaction.satisfied for r in self.rows if r.assessment.satisfaction
+        )
+
+    @property
+    def satisfaction(self) -> float | None:
+        return self.satisfied / self.respondents if self.respondents else None
+
+    @property
+    def fulfilment(self) -> float | None:
+        return (
+            sum(r.assessment.fulfilment for r in self.rows) / len(self.rows) if self.rows else None
+        )
+
+    @property
+    def composite(self) -> float | None:
+        values = [r.assessment.composite for r in self.rows if r.assessment.composite is not None]
+        return sum(values) / len(values) if values else None
+
+
+@dataclass
+class Report:
+    year: int
+    today: dt.date
+    deadline: Deadline
+    period: tuple[dt.date, dt.date]  # notes counted: academic year, cut at today
+    campaigns: list[tuple[str, str, list[tuple[dt.date, dt.date]]]]  # key, name, windows
+    groups: list[ReportGroup]
+    organization: str
+    title: str
+
+    @property
+    def rows(self) -> list[ReportRow]:
+        return [r for g in self.groups for r in g.rows]
+
+    @property
+    def total(self) -> ReportGroup:
+        return ReportGroup("", "合计", self.rows)
+
+    @property
+    def provisional(self) -> bool:
+        """The deadline is still ahead: figures use the data as it stands today."""
+        return self.today < self.deadline.deadline
+
+
+# --- computing --------------------------------------------------------------------------------
+
+
+def _campaign_windows(
+    dep: Deployment, start: dt.date, end: dt.date
+) -> list[tuple[str, str, list[tuple[dt.date, dt.date]]]]:
+    """Each campaign's windows that begin within the academic year."""
+    out = []
+    for campaign in dep.config.campaigns:
+        windows = [campaign.window(y) for y in range(start.year - 1, end.year + 1)]
+        out.append((campaign.key, campaign.name, [w for w in windows if start <= w[0] <= end]))
+    return out
+
+
+def build_report(result: CheckResult, year: int) -> Report:
+    """Raises :class:`CalendarUnknown` when the year's holiday schedule is unknown."""
+    from .views.internal import SCHOOL_GROUP, SCHOOL_GROUP_NAME, pinyin_key
+
+    dep, today = result.dep, result.today
+    deadline = report_deadline(year, result.config)
+    on = deadline.deadline
+    ay_start, ay_end = academic_year(year)
+    period = (ay_start, min(ay_end, today))
+    campaigns = _campaign_windows(dep, ay_start, ay_end)
+
+    rows: dict[str, list[ReportRow]] = {}
+    for cid, cadre in dep.cadres.items():
+        status = cadre_status(cid, cadre, dep, on)
+        notes = dep.notes.get(cid, [])
+        in_period = [n for n in notes if period[0] <= n.front.date <= period[1]]
+        problems = [p for n in in_period for p in n.front.problems]
+        act = activity(cadre.since, [n for n in notes if n.front.date <= today], on, dep.config)
+        sat = satisfaction(dep, cid, year)
+        assessment = Assessment(
+            cid,
+            status.fulfilment,
+            act,
+            sat,
+            composite(dep.config, status.fulfilment, act.score, sat and sat.score),
+        )
+        group = cadre.committee if cadre.committee in dep.committees else SCHOOL_GROUP
+        rows.setdefault(group, []).append(
+            ReportRow(
+                group_key=group,
+                group_name=dep.committees[group].name if group else SCHOOL_GROUP_NAME,
+                cadre_id=cid,
+                name=cadre.name,
+                level=cadre.level.label,
+                appointment=cadre.appointment.label,
+                title=cadre.title,
+                status=status,
+                notes=len(in_period),
+                online=sum(1 for n in in_period if n.front.kind is NoteKind.ONLINE),
+                campaigns={
+                    key: sum(
+                        1
+                        for n in notes
+                        if n.front.date <= today and any(s <= n.front.date <= e for s, e in windows)
+                    )
+                    for key, _, windows in campaigns
+                },
+                raised=len(problems),
+                forwarded=sum(
+                    1 for p in problems if p.status is ProblemStatus.FORWARDED or p.forwarded_to
+                ),
+                resolved=sum(1 for p in problems if p.status is ProblemStatus.RESOLVED),
+                assessment=assessment,
+            )
+        )
+    order = ([SCHOOL_GROUP] if SCHOOL_GROUP in rows else []) + list(dep.committees)
+    groups = [
+        ReportGroup(
+            key,
+            dep.committees[key].name if key else SCHOOL_GROUP_NAME,
+            sorted(rows.get(key, []), key=lambda r: pinyin_key(r.name, r.cadre_id)),
+        )
+        for key in order
+    ]
+    return Report(
+        year,
+        today,
+        deadline,
+        period,
+        campaigns,
+        groups,
+        result.config.site.organization,
+        result.config.site.title,
+    )
+
+
+# --- table (shared by CSV, XLSX and the HTML) -------------------------------------------------
+
+Cell = str | int | float | None
+
+
+def _round(value: float | None) -> int | float | None:
+    """One decimal; a whole number as an int (as Excel reads it back: 82, not 82.0)."""
+    if value is None:
+        return None
+    rounded = round(value, 1)
+    return int(rounded) if rounded == int(rounded) else rounded
+
+
+def _pct(value: float | None) -> int | float | None:
+    return None if value is None else _round(value * 100)
+
+
+def header(report: Report) -> list[str]:
+    cols = ["分团委", "编号", "姓名", "级别", "任职方式", "职务"]
+    for _, label, _ in QUOTAS:
+        cols += [f"联系{label}数", f"{label}要求"]
+    cols += ["指标全部达标", "逐步达到期限"]
+    cols += [f"{label}数" for _, label, _ in DIVERSITY]
+    cols += ["学年活动记录", "线上互动", "线下活动"]
+    cols += [f"{name}活动记录" for _, name, _ in report.campaigns]
+    cols += ["提出问题", "已转交", "已解决"]
+    cols += ["调查年份", "参与调查人数", "满意人数", "满意度(%)"]
+    cols += ["实现度(%)", "活跃度(%)", "综合评价"]
+    return cols
+
+
+def row_cells(report: Report, row: ReportRow) -> list[Cell]:
+    s, a = row.status, row.assessment
+    cells: list[Cell] = [
+        row.group_name,
+        row.cadre_id,
+        row.name,
+        row.level,
+        row.appointment,
+        row.title,
+    ]
+    for m in s.quotas:
+        cells += [m.actual, m.required]
+    cells += ["是" if s.quotas_met else "否", s.grace_end.isoformat()]
+    cells += [m.actual for m in s.diversity]
+    cells += [row.notes, row.online, row.offline]
+    cells += [row.campaigns[key] for key, _, _ in report.campaigns]
+    cells += [row.raised, row.forwarded, row.resolved]
+    sat = a.satisfaction
+    cells += [
+        sat.year if sat else None,
+        sat.respondents if sat else None,
+        sat.satisfied if sat else None,
+        _pct(sat.score) if sat else None,
+    ]
+    cells += [
+        _pct(a.fulfilment),
+        _pct(a.activity.score),
+        _round(a.composite),
+    ]
+    return cells
+
+
+SUMMARY_HEADER = [
+    "分团委",
+    "团干部数",
+    "指标全部达标人数",
+    "联系青年合计",
+    "学年活动记录",
+    "提出问题",
+    "已转交",
+    "已解决",
+    "参与调查人数",
+    "满意人数",
+    "满意度(%)",
+    "平均实现度(%)",
+    "平均综合评价",
+]
+
+
+def summary_cells(group: ReportGroup) -> list[Cell]:
+    return [
+        group.name,
+        len(group.rows),
+        group.met,
+        group.quota_total("youth"),
+        group.total("notes"),
+        group.total("raised"),
+        group.total("forwarded"),
+        group.total("resolved"),
+        group.respondents,
+        group.satisfied,
+        _pct(group.satisfaction),
+        _pct(group.fulfilment),
+        _round(group.composite),
+    ]
+
+
+def html_parts(report: Report) -> list[tuple[str, list[int]]]:
+    """The report's columns split into two printable tables (indices into ``header``)."""
+    first_activity = 6 + 2 * len(QUOTAS) + 2 + len(DIVERSITY)
+    return [
+        ("联系指标与多样性（截止日）", [2, 3, 4, 5, *range(6, first_activity)]),
+        ("活动、问题与评价", [2, *range(first_activity, len(header(report)))]),
+    ]
+
+
+def _text(cell: Cell) -> str:
+    return "" if cell is None else str(cell)
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def to_csv(report: Report) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(header(report))
+    for row in report.rows:
+        writer.writerow([_text(c) for c in row_cells(report, row)])
+    return "\ufeff".encode() + buf.getvalue().encode("utf-8")
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in name).strip("'")[:31] or "Sheet"
+    title, n = clean, 2
+    while title in used:
+        suffix = f"({n})"
+        title, n = clean[: 31 - len(suffix)] + suffix, n + 1
+    used.add(title)
+    return title
+
+
+def to_xlsx(report: Report) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.writer.excel import ExcelWriter
+
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    wrap = Alignment(wrap_text=True, vertical="center")
+
+    def fill_sheet(ws: object, head: list[str], rows: list[list[Cell]]) -> None:
+        ws.append(head)  # type: ignore[attr-defined]
+        for cell in ws[1]:  # type: ignore[index]
+            cell.font, cell.fill, cell.alignment = bold, fill, wrap
+        for values in rows:
+            ws.append(values)  # type: ignore[attr-defined]
+        ws.freeze_panes = "A2"  # type: ignore[attr-defined]
+        for index, title in enumerate(head, start=1):
+            width = max([_width(title)] + [_width(_text(r[index - 1])) for r in rows])
+            ws.column_dimensions[get_column_letter(index)].width = min(40, width + 2)  # type: ignore[attr-defined]
+
+    wb = Workbook()
+    summary = wb.active
+    used = {SUMMARY_SHEET}
+    summary.title = SUMMARY_SHEET
+    fill_sheet(
+        summary,
+        SUMMARY_HEADER,
+        [summary_cells(g) for g in report.groups] + [summary_cells(report.total)],
+    )
+    for cell in summary[summary.max_row]:
+        cell.font = bold
+    head = header(report)
+    for group in report.groups:
+        ws = wb.create_sheet(_sheet_title(group.name, used))
+        fill_sheet(ws, head, [row_cells(report, r) for r in group.rows])
+
+    stamp = dt.datetime.combine(report.deadline.deadline, dt.time())
+    props = wb.properties
+    props.created = props.modified = stamp
+    props.creator = props.lastModifiedBy = report.organization
+    props.title = f"{report.year} 年度团干部直接联系青年情况报告"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).write_data()
+    return _normalise_zip(buf.getvalue())
+
+
+def _normalise_zip(data: bytes) -> bytes:
+    """Rewrite a ZIP with fixed entry times (openpyxl stamps them with the clock)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            dst.writestr(fixed, src.read(info.filename))
+    return out.getvalue()
+
+
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def style_hash(css: str) -> str:
+    import base64
+
+    return "sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+
+
+def to_html(report: Report, templates: Path) -> bytes:
+    from .render.env import environment
+    from .render.internal import report_css
+
+    css = report_css(templates)
+    env = environment(templates)
+    html = env.get_template("internal/report.html").render(
+        report=report,
+        header=header(report),
+        row_cells=row_cells,
+        summary_header=SUMMARY_HEADER,
+        summary_cells=summary_cells,
+        parts=html_parts(report),
+        css=css,
+        css_hash=style_hash(css),
+        text=_text,
+        definitions=_report_definitions(report),
+    )
+    return html.encode("utf-8")
+
+
+def _report_definitions(report: Report) -> list[str]:
+    s, e = report.period
+    return [
+        f"上报截止日：{report.deadline.description}",
+        f"联系指标、多样性、实现度按截止日 {report.deadline.deadline.isoformat()} 当天正在联系的"
+        "青年和所联系的单位计算。",
+        f"学年活动记录、提出问题统计 {s.isoformat()} 至 {e.isoformat()}（上一学年，不晚于数据日期）"
+        "的活动记录；集中活动记录统计该学年中各集中活动时间窗口内的记录。",
+        "“已转交”为状态是已转交或填写了转交部门的问题，“已解决”为状态是已解决的问题（按当前状态）。",
+        f"活跃度按截止日前 12 个月计算；满意度取 {report.year} 年及以前最近一次调查的结果；"
+        "综合评价的计算方法见内部页面“指标说明”。",
+    ]
+
+
+def report_files(result: CheckResult, year: int, templates: Path) -> dict[str, bytes]:
+    """``report-<Y>.html|csv|xlsx``; raises :class:`CalendarUnknown`."""
+    report = build_report(result, year)
+    return _files(report, templates)
+
+
+def _files(report: Report, templates: Path) -> dict[str, bytes]:
+    year = report.year
+    return {
+        f"report-{year}.html": to_html(report, templates),
+        f"report-{year}.csv": to_csv(report),
+        f"report-{year}.xlsx": to_xlsx(report),
+    }
+
+
+def calendar_diagnostic(exc: CalendarUnknown) -> ConfigError:
+    return ConfigError(
+        [
+            error(
+                "X001",
+                "site_config.yml",
+                str(exc),
+                hint=exc.hint,
+                path=("report", "holiday_overrides"),
+                at_key=True,
+            )
+        ]
+    )
+
+
+def run_report(args: argparse.Namespace, reporter: Reporter) -> int:
+    """``build.py report``: 0 written, 1 data errors (nothing written), 2 configuration."""
+    from .cli import EXIT_ERRORS, EXIT_OK, report_config_error, run_check
+    from .pipeline import read_config
+    from .write import write_files
+
+    today = args.today or dt.date.today()
+    year = args.year or default_report_year(today)
+    try:
+        report_deadline(year, read_config(args.root))
+    except ConfigError as exc:
+        return report_config_error(exc, args, reporter)
+    except CalendarUnknown as exc:
+        return report_config_error(calendar_diagnostic(exc), args, reporter)
+    code, result = run_check(args, reporter)
+    if result is None:
+        return code
+    if result.data_errors:
+        reporter.info("存在数据错误，没有生成年度报告。")
+        return EXIT_ERRORS
+    files = _files(build_report(result, year), args.root / "templates")
+    out = args.out or args.root / "site" / "internal" / "report"
+    write_files(out, files)
+    if not args.quiet:
+        deadline = report_deadline(year, result.config).deadline
+        reporter.info(f"已生成 {year} 年度报告（上报截止日 {deadline.isoformat()}）：{out}")
+        for name in sorted(files):
+            reporter.info(f"  {name}")
+    return EXIT_OK
+
+
+__all__ = ["Report", "build_report", "report_files", "run_report"]

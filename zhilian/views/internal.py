@@ -1,0 +1,910 @@
+"""The internal view: every figure the committee's progress pages show, computed once from
+a :class:`~zhilian.pipeline.CheckResult` (all dates from ``result.today``).
+
+Youth appear here only masked (李*, 2023****03).  Text written by cadres (note titles and
+bodies, problem summaries) may mention a youth by name or 学号; :class:`Redactor` masks every
+listed youth's name and 学号 in it before it reaches a template.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pypinyin import lazy_pinyin
+
+from ..calendar import CalendarUnknown, Deadline, next_deadline, report_deadline
+from ..diagnostics import mask_name, mask_student_id
+from ..evaluation import (
+    KEY_PHRASE_CHARS,
+    SIMILARITY_RATIO,
+    Assessment,
+    assess_all,
+    metric_definitions_markdown,
+)
+from ..load import Deployment, Note
+from ..metrics import DIVERSITY, QUOTAS, CadreStatus, cadre_status, cadres_per_youth
+from ..model.config import SiteConfig
+from ..model.data import Cadre, Problem
+from ..model.enums import NoteKind, ProblemCategory, ProblemStatus
+from ..pipeline import CheckResult
+from ..render.markdown import render_markdown
+
+#: Group key of school-level cadres who belong to no 分团委.
+SCHOOL_GROUP = ""
+SCHOOL_GROUP_NAME = "校级（校团委）"
+
+
+
+# --- masking ------------------------------------------------------------------------------
+
+
+_ALNUM = re.compile(r"[0-9A-Za-z]+")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z .'-]*[A-Za-z]")
+
+
+class Redactor:
+    """Masks every listed youth's 学号 and name (2+ characters) in free text."""
+
+    def __init__(self, cadres: Iterable[Cadre]) -> None:
+        cadres = list(cadres)
+        cadre_names = {c.name for c in cadres}
+        self.ids: set[str] = set()
+        self.names: set[str] = set()
+        for cadre in cadres:
+            for youth in cadre.youth:
+                self.ids.add(youth.id)
+                if youth.name and len(youth.name) >= 2 and youth.name not in cadre_names:
+                    self.names.add(youth.name)
+        cjk = [n for n in self.names if _CJK_RUN.fullmatch(n)]
+        self.cjk_lengths = sorted({len(n) for n in cjk}, reverse=True)
+        self.first_chars = {n[0] for n in cjk}
+        self.other_names = sorted(
+            (n for n in self.names if not _CJK_RUN.fullmatch(n)), key=lambda n: (-len(n), n)
+        )
+        self.long_ids = sorted((i for i in self.ids if len(i) >= 6), key=lambda i: (-len(i), i))
+
+    def _ids(self, match: re.Match[str]) -> str:
+        token = match.group()
+        if token in self.ids:
+            return mask_student_id(token)
+        # A 学号 glued to other letters or digits (e.g. "学号2023010203号" is split by CJK
+        # already; "id2023010203" is not): mask any listed 学号 of 6+ characters inside.
+        if len(token) > 6:
+            for sid in self.long_ids:
+                if sid in token:
+                    token = token.replace(sid, mask_student_id(sid))
+        return token
+
+    def _cjk(self, match: re.Match[str]) -> str:
+        run = match.group()
+        if not self.cjk_lengths:
+            return run
+        out, i = [], 0
+        while i < len(run):
+            if run[i] not in self.first_chars:
+                out.append(run[i])
+                i += 1
+                continue
+            for size in self.cjk_lengths:
+                piece = run[i : i + size]
+                if len(piece) == size and piece in self.names:
+                    out.append(mask_name(piece))
+                    i += size
+                    break
+            else:
+                out.append(run[i])
+                i += 1
+        return "".join(out)
+
+    def __call__(self, text: str | None) -> str:
+        if not text:
+            return text or ""
+        text = _ALNUM.sub(self._ids, text)
+        text = _CJK_RUN.sub(self._cjk, text)
+        for name in self.other_names:
+            if name in text:
+                text = re.sub(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", mask_name(name), text)
+        return text
+
+
+# --- view models ----------------------------------------------------------------------------
+
+
+@dataclass
+class MaskedYouth:
+    sid: str  # masked 学号
+    name: str  # masked name ("" when not given)
+    major: str
+    grade: str
+    political_status: str
+    family: str
+    branch: str
+    dorm_group: str
+    since: dt.date
+    until: dt.date | None
+    current: bool
+
+
+@dataclass
+class QuotaBar:
+    key: str
+    label: str
+    actual: int
+    required: int
+    ratio: float
+    met: bool
+    shortfall: int
+    state: str  # 达标 | 期内 | 已逾期
+    due: dt.date
+
+
+@dataclass
+class DiversityView:
+    key: str
+    label: str
+    actual: int
+    required: int
+    met: bool
+    breakdown: list[tuple[str, int]]
+
+
+@dataclass
+class ProblemItem:
+    cadre_id: str
+    cadre_name: str
+    note_date: dt.date
+    note_anchor: str
+    note_title: str
+    category: ProblemCategory
+    summary: str
+    status: ProblemStatus
+    forwarded_to: str
+    resolved_on: dt.date | None
+    age: int | None  # days since the note, for unresolved items
+    cluster: int | None = None  # index into InternalView.common when a common issue
+
+
+@dataclass
+class NoteView:
+    anchor: str
+    date: dt.date
+    title: str
+    kind: str
+    online: bool
+    channel: str
+    units: list[str]
+    participants: int
+    campaign: str
+    public: bool
+    body_html: str
+    problems: list[ProblemItem]
+
+
+@dataclass
+class CampaignCell:
+    state: str  # 有记录 | 缺 | 进行中 | 未开始 | 任职前
+    notes: int
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "有记录"
+
+
+@dataclass
+class CampaignWindow:
+    key: str
+    name: str
+    year: int
+    start: dt.date
+    end: dt.date
+
+    @property
+    def label(self) -> str:
+        return f"{self.year} {self.name}"
+
+
+@dataclass
+class CadreView:
+    id: str
+    name: str
+    level: str
+    level_key: str
+    appointment: str
+    title: str
+    group_key: str
+    group_name: str
+    since: dt.date
+    grace_end: dt.date
+    in_grace: bool
+    quotas: list[QuotaBar]
+    all_met: bool
+    diversity: list[DiversityView]
+    youth: list[MaskedYouth]
+    history: list[tuple[dt.date, int]]
+    committees: list[tuple[str, str]]
+    branches: list[tuple[str, str]]
+    dorm_groups: list[tuple[str, str]]
+    assessment: Assessment
+    notes: list[NoteView]  # newest first
+    problems: list[ProblemItem]
+    surveys: list[tuple[int, int, int, float | None]]  # year, respondents, satisfied, ratio
+    campaigns: list[CampaignCell]  # aligned with InternalView.windows
+    sort_key: tuple[str, ...] = ()
+
+    @property
+    def fulfilment(self) -> float:
+        return self.assessment.fulfilment
+
+    @property
+    def required_youth(self) -> int:
+        return next((q.required for q in self.quotas if q.key == "youth"), 0)
+
+    @property
+    def below(self) -> list[QuotaBar]:
+        return [q for q in self.quotas if not q.met]
+
+
+@dataclass
+class GroupView:
+    key: str  # committee id, or SCHOOL_GROUP
+    name: str
+    cadres: list[CadreView]
+    is_committee: bool
+    branches: list[tuple[str, str, str, str, list[str]]] = field(default_factory=list)
+    dorm_groups: list[tuple[str, str, list[str]]] = field(default_factory=list)
+    served_by: list[str] = field(default_factory=list)  # 校级 cadres listing this committee
+    current_youth: int = 0
+    complete: bool = False
+    pending: list[tuple[str, str]] = field(default_factory=list)  # (cadre id, why)
+
+    @property
+    def fulfilment(self) -> float | None:
+        if not self.cadres:
+            return None
+        return sum(c.fulfilment for c in self.cadres) / len(self.cadres)
+
+    @property
+    def met(self) -> int:
+        return sum(1 for c in self.cadres if c.all_met)
+
+    @property
+    def branch_gaps(self) -> int:
+        return sum(1 for b in self.branches if not b[4])
+
+    @property
+    def dorm_gaps(self) -> int:
+        return sum(1 for d in self.dorm_groups if not d[2])
+
+    @property
+    def gaps(self) -> int:
+        """Units of this 分团委 that no cadre serves (coverage gaps)."""
+        return self.branch_gaps + self.dorm_gaps
+
+
+@dataclass
+class LevelRow:
+    key: str
+    label: str
+    cadres: int
+    met: int
+    fulfilment: float | None
+
+
+@dataclass
+class OverlapRow:
+    sid: str  # masked
+    cadres: list[str]
+
+
+@dataclass
+class MonthRow:
+    label: str  # YYYY-MM
+    by_kind: dict[str, int]
+    online: int
+    offline: int
+
+    @property
+    def total(self) -> int:
+        return self.online + self.offline
+
+
+@dataclass
+class CommonIssue:
+    category: ProblemCategory
+    summaries: list[str]
+    cadres: list[str]
+    items: list[ProblemItem]
+
+    @property
+    def open(self) -> int:
+        return sum(1 for p in self.items if p.status is ProblemStatus.OPEN)
+
+
+@dataclass
+class SurveyYear:
+    year: int
+    cadres: int
+    respondents: int
+    satisfied: int
+
+    @property
+    def ratio(self) -> float | None:
+        return self.satisfied / self.respondents if self.respondents else None
+
+
+@dataclass
+class InternalView:
+    today: dt.date
+    config: SiteConfig
+    cadres: dict[str, CadreView]  # id → view, in display order (pinyin of the name)
+    groups: list[GroupView]
+    levels: list[LevelRow]
+    overlap: list[OverlapRow]
+    windows: list[CampaignWindow]
+    months: list[MonthRow]
+    kinds: list[tuple[str, str]]  # (key, label) of NoteKind
+    problems: list[ProblemItem]
+    common: list[CommonIssue]
+    surveys: list[SurveyYear]
+    deadline: Deadline | None  # the next deadline (on or after today)
+    deadline_error: str | None  # why the next deadline is unknown
+    past_deadline: Deadline | None  # this year's deadline once it has passed
+    definitions_html: str
+    report_year: int
+    report_files: list[str] = field(default_factory=list)  # filled by the renderer
+
+    @property
+    def committees(self) -> list[GroupView]:
+        return [g for g in self.groups if g.is_committee]
+
+    @property
+    def fulfilment(self) -> float | None:
+        views = list(self.cadres.values())
+        return sum(c.fulfilment for c in views) / len(views) if views else None
+
+    @property
+    def below_quota(self) -> list[CadreView]:
+        rows = [c for c in self.cadres.values() if not c.all_met]
+        return sorted(rows, key=lambda c: (c.in_grace, c.grace_end, c.sort_key))
+
+    @property
+    def by_composite(self) -> list[CadreView]:
+        return sorted(
+            self.cadres.values(),
+            key=lambda c: (-(c.assessment.composite or 0.0), c.sort_key),
+        )
+
+    @property
+    def window_totals(self) -> list[tuple[int, int]]:
+        """Per campaign window: (cadres with a note, cadres for whom it counts)."""
+        totals = []
+        for i in range(len(self.windows)):
+            cells = [c.campaigns[i] for c in self.cadres.values()]
+            totals.append(
+                (
+                    sum(1 for c in cells if c.ok),
+                    sum(1 for c in cells if c.state in ("有记录", "缺", "进行中")),
+                )
+            )
+        return totals
+
+    @property
+    def incomplete(self) -> list[GroupView]:
+        return [g for g in self.committees if not g.complete]
+
+    @property
+    def open_problems(self) -> int:
+        return sum(1 for p in self.problems if p.status is ProblemStatus.OPEN)
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def pinyin_key(name: str, ident: str) -> tuple[str, ...]:
+    return (" ".join(lazy_pinyin(name)), name, ident)
+
+
+def note_anchor(note: Note) -> str:
+    return f"note-{note.slug}"
+
+
+def campaign_of(config: SiteConfig, day: dt.date) -> str:
+    """The campaign (五四 / 国庆 / 一二·九) whose window holds ``day``, or ""."""
+    for campaign in config.campaigns:
+        for year in (day.year - 1, day.year):
+            start, end = campaign.window(year)
+            if start <= day <= end:
+                return campaign.name
+    return ""
+
+
+def current_windows(config: SiteConfig, today: dt.date) -> list[CampaignWindow]:
+    """Every campaign window of the previous and the current year, oldest first."""
+    windows = []
+    for year in (today.year - 1, today.year):
+        for campaign in config.campaigns:
+            start, end = campaign.window(year)
+            windows.append(CampaignWindow(campaign.key, campaign.name, year, start, end))
+    return sorted(windows, key=lambda w: (w.start, w.key))
+
+
+def campaign_cell(
+    window: CampaignWindow, since: dt.date, dates: list[dt.date], today: dt.date
+) -> CampaignCell:
+    inside = sum(1 for d in dates if window.start <= d <= min(window.end, today))
+    if inside:
+        return CampaignCell("有记录", inside)
+    if window.start > today:
+        return CampaignCell("未开始", 0)
+    if window.end < since:
+        return CampaignCell("任职前", 0)
+    if window.end >= today:
+        return CampaignCell("进行中", 0)
+    return CampaignCell("缺", 0)
+
+
+def contact_history(cadre: Cadre, today: dt.date) -> list[tuple[dt.date, int]]:
+    """(date, number of youth in contact from that date on): a step function from the
+    first ``since`` (or the appointment) to ``today``; the last point is ``today``."""
+    unique = list({y.id: y for y in cadre.youth}.values())
+    delta: Counter[dt.date] = Counter()
+    for y in unique:
+        delta[y.since] += 1
+        if y.until is not None:
+            delta[y.until] -= 1
+    points: list[tuple[dt.date, int]] = []
+    count = 0
+    for day in sorted({*delta, cadre.since, today}):
+        count += delta[day]
+        if day > today:
+            break
+        if not points or points[-1][1] != count or day == today:
+            points.append((day, count))
+    return points
+
+
+def quota_state(status: CadreStatus, met: bool, required: int = 1) -> str:
+    if required == 0:
+        return "不考核"
+    if met:
+        return "达标"
+    return "期内" if status.in_grace else "已逾期"
+
+
+def normalise_summary(text: str) -> str:
+    """Summaries compared for common issues: NFKC, no punctuation/symbols/spaces, lower."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] not in "PZSC")
+
+
+def _grams(text: str) -> set[str]:
+    n = KEY_PHRASE_CHARS
+    return {text[i : i + n] for i in range(len(text) - n + 1)}
+
+
+def similar(a: str, b: str) -> bool:
+    """The same issue: equal, a shared key phrase, or a difflib ratio ≥ 0.6 (normalised)."""
+    if a == b or (_grams(a) & _grams(b)):
+        return True
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    return (
+        matcher.real_quick_ratio() >= SIMILARITY_RATIO
+        and matcher.quick_ratio() >= SIMILARITY_RATIO
+        and matcher.ratio() >= SIMILARITY_RATIO
+    )
+
+
+def _cluster_keys(keys: list[str]) -> list[int]:
+    """Union–find over normalised summaries: each key's cluster (its smallest index).
+    Keys sharing a key phrase are joined through an index of their n-grams (linear);
+    the remaining pairs are compared with difflib (cheap upper bounds first)."""
+    parent = list(range(len(keys)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(i: int, j: int) -> None:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+
+    first_with: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        for gram in _grams(key):
+            if gram in first_with:
+                union(index, first_with[gram])
+            else:
+                first_with[gram] = index
+    for i in range(len(keys)):
+        for j in range(i + 1, len(keys)):
+            if find(i) != find(j) and similar(keys[i], keys[j]):
+                union(i, j)
+    return [find(i) for i in range(len(keys))]
+
+
+def common_issues(items: list[ProblemItem], min_cadres: int) -> list[CommonIssue]:
+    """Clusters of similar problems (same category; similarity is transitive) raised by at
+    least ``min_cadres`` different cadres.  Marks each member's ``cluster``."""
+    found: list[CommonIssue] = []
+    by_category: dict[ProblemCategory, list[ProblemItem]] = defaultdict(list)
+    for item in items:
+        by_category[item.category].append(item)
+    for category in ProblemCategory:
+        members = by_category.get(category, [])
+        keys = sorted({normalise_summary(p.summary) for p in members})
+        roots = _cluster_keys(keys)
+        clusters: dict[int, list[ProblemItem]] = defaultdict(list)
+        index_of = {key: i for i, key in enumerate(keys)}
+        for item in members:
+            clusters[roots[index_of[normalise_summary(item.summary)]]].append(item)
+        for root in sorted(clusters):
+            group = clusters[root]
+            cadres = sorted({p.cadre_id for p in group})
+            if len(cadres) >= min_cadres:
+                found.append(
+                    CommonIssue(
+                        category,
+                        sorted({p.summary for p in group}),
+                        cadres,
+                        sorted(group, key=_problem_order),
+                    )
+                )
+    found.sort(key=lambda c: (-len(c.cadres), c.category.value, c.summaries))
+    for index, issue in enumerate(found):
+        for item in issue.items:
+            item.cluster = index
+    return found
+
+
+def _problem_order(p: ProblemItem) -> tuple[object, ...]:
+    return (p.note_date, p.cadre_id, p.note_anchor, p.summary)
+
+
+def unresolved(problem: Problem) -> bool:
+    return problem.status is not ProblemStatus.RESOLVED
+
+
+# --- building -------------------------------------------------------------------------------
+
+
+def _group_of(cadre: Cadre, dep: Deployment) -> str:
+    return cadre.committee if cadre.committee in dep.committees else SCHOOL_GROUP
+
+
+def _group_name(key: str, dep: Deployment) -> str:
+    return dep.committees[key].name if key in dep.committees else SCHOOL_GROUP_NAME
+
+
+def _masked_youth(cadre: Cadre, dep: Deployment, today: dt.date) -> list[MaskedYouth]:
+    from ..metrics import major_and_grade
+
+    rows = []
+    for y in sorted(cadre.youth, key=lambda y: (not y.is_current(today), y.since, y.id)):
+        major, grade = major_and_grade(y, dep)
+        branch = dep.branches.get(y.branch or "")
+        dorm = dep.dorm_groups.get(y.dorm_group or "")
+        rows.append(
+            MaskedYouth(
+                sid=mask_student_id(y.id),
+                name=mask_name(y.name or ""),
+                major=major or "未知",
+                grade=grade or "未知",
+                political_status=y.political_status.label,
+                family=y.family,
+                branch=branch.name if branch else "",
+                dorm_group=dorm.name if dorm else "",
+                since=y.since,
+                until=y.until,
+                current=y.is_current(today),
+            )
+        )
+    return rows
+
+
+def _problem_items(
+    cid: str, cadre: Cadre, notes: list[Note], today: dt.date, redact: Redactor
+) -> dict[str, list[ProblemItem]]:
+    """note slug → its problem items."""
+    out: dict[str, list[ProblemItem]] = {}
+    for note in notes:
+        items = []
+        for problem in note.front.problems:
+            items.append(
+                ProblemItem(
+                    cadre_id=cid,
+                    cadre_name=cadre.name,
+                    note_date=note.front.date,
+                    note_anchor=note_anchor(note),
+                    note_title=redact(note.front.title),
+                    category=problem.category,
+                    summary=redact(problem.summary),
+                    status=problem.status,
+                    forwarded_to=redact(problem.forwarded_to or ""),
+                    resolved_on=problem.resolved_on,
+                    age=max(0, (today - note.front.date).days) if unresolved(problem) else None,
+                )
+            )
+        out[note.slug] = items
+    return out
+
+
+def _cadre_view(
+    cid: str,
+    status: CadreStatus,
+    assessment: Assessment,
+    dep: Deployment,
+    today: dt.date,
+    windows: list[CampaignWindow],
+    redact: Redactor,
+) -> CadreView:
+    cadre = status.cadre
+    notes = dep.notes.get(cid, [])
+    problems = _problem_items(cid, cadre, notes, today, redact)
+    quotas = [
+        QuotaBar(
+            m.key,
+            m.label,
+            m.actual,
+            m.required,
+            m.ratio,
+            m.met,
+            m.shortfall,
+            quota_state(status, m.met, m.required),
+            status.grace_end,
+        )
+        for m in status.quotas
+    ]
+    diversity = [
+        DiversityView(
+            m.key,
+            m.label,
+            m.actual,
+            m.required,
+            m.met,
+            sorted(status.breakdown[m.key].items(), key=lambda kv: (-kv[1], kv[0])),
+        )
+        for m in status.diversity
+    ]
+    note_views = []
+    for note in reversed(notes):
+        front = note.front
+        note_views.append(
+            NoteView(
+                anchor=note_anchor(note),
+                date=front.date,
+                title=redact(front.title),
+                kind=front.kind.label,
+                online=front.kind is NoteKind.ONLINE,
+                channel=front.channel.label if front.channel else "",
+                units=[_unit_name(u, dep) for u in front.units],
+                participants=len(set(front.youth)),
+                campaign=campaign_of(dep.config, front.date),
+                public=front.public,
+                body_html=redact(render_markdown(note.body)),
+                problems=problems.get(note.slug, []),
+            )
+        )
+    surveys = []
+    for year in sorted(dep.surveys):
+        result = dep.surveys[year].get(cid)
+        if result is not None:
+            ratio = result.satisfied / result.respondents if result.respondents else None
+            surveys.append((year, result.respondents, result.satisfied, ratio))
+    dates = [n.front.date for n in notes]
+    group = _group_of(cadre, dep)
+    return CadreView(
+        id=cid,
+        name=cadre.name,
+        level=cadre.level.label,
+        level_key=cadre.level.value,
+        appointment=cadre.appointment.label,
+        title=cadre.title,
+        group_key=group,
+        group_name=_group_name(group, dep),
+        since=cadre.since,
+        grace_end=status.grace_end,
+        in_grace=status.in_grace,
+        quotas=quotas,
+        all_met=status.quotas_met,
+        diversity=diversity,
+        youth=_masked_youth(cadre, dep, today),
+        history=contact_history(cadre, today),
+        committees=[(u, _unit_name(u, dep)) for u in sorted(set(cadre.units.committees))],
+        branches=[(u, _unit_name(u, dep)) for u in sorted(set(cadre.units.branches))],
+        dorm_groups=[(u, _unit_name(u, dep)) for u in sorted(set(cadre.units.dorm_groups))],
+        assessment=assessment,
+        notes=note_views,
+        problems=[p for n in reversed(notes) for p in problems.get(n.slug, [])],
+        surveys=surveys,
+        campaigns=[campaign_cell(w, cadre.since, dates, today) for w in windows],
+        sort_key=pinyin_key(cadre.name, cid),
+    )
+
+
+def _unit_name(unit_id: str, dep: Deployment) -> str:
+    for table in (dep.branches, dep.dorm_groups, dep.committees):
+        if unit_id in table:
+            return table[unit_id].name  # type: ignore[attr-defined, no-any-return]
+    return unit_id
+
+
+def _months(dep: Deployment, today: dt.date) -> list[MonthRow]:
+    """Notes per calendar month (the last 12, this month included) by kind."""
+    keys = []
+    year, month = today.year, today.month
+    for _ in range(12):
+        keys.append((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    keys.reverse()
+    counts: dict[tuple[int, int], Counter[str]] = {k: Counter() for k in keys}
+    for notes in dep.notes.values():
+        for note in notes:
+            d = note.front.date
+            if d <= today and (d.year, d.month) in counts:
+                counts[(d.year, d.month)][note.front.kind.value] += 1
+    rows = []
+    for key in keys:
+        c = counts[key]
+        online = c[NoteKind.ONLINE.value]
+        rows.append(MonthRow(f"{key[0]}-{key[1]:02d}", dict(c), online, sum(c.values()) - online))
+    return rows
+
+
+def _completion(
+    group: GroupView,
+    dep: Deployment,
+    statuses: dict[str, CadreStatus],
+    deadline: Deadline | None,
+    today: dt.date,
+) -> None:
+    """A 分团委 is complete when each of its cadres meets every quota today and — with the
+    youth dates known now — still on the next report deadline."""
+    pending = []
+    if not group.cadres:
+        pending.append(("", "没有团干部"))
+    for view in group.cadres:
+        status = statuses[view.id]
+        reasons = []
+        if not status.quotas_met:
+            reasons.append(
+                "今天未达标："
+                + "、".join(f"{m.label}差 {m.shortfall}" for m in status.quotas if not m.met)
+            )
+        if deadline is not None and deadline.deadline > today:
+            later = cadre_status(view.id, status.cadre, dep, deadline.deadline)
+            if status.quotas_met and not later.quotas_met:
+                reasons.append(
+                    "截止日将不达标："
+                    + "、".join(f"{m.label}差 {m.shortfall}" for m in later.quotas if not m.met)
+                )
+        if reasons:
+            if status.in_grace:
+                reasons.append(f"期内（至 {status.grace_end.isoformat()}）")
+            pending.append((view.id, "；".join(reasons)))
+    group.pending = pending
+    group.complete = not pending
+
+
+def build_internal_view(result: CheckResult) -> InternalView:
+    dep, today, config = result.dep, result.today, result.config
+    redact = Redactor(dep.cadres.values())
+    windows = current_windows(config, today)
+    assessments = assess_all(result.statuses, dep, today)
+    views = [
+        _cadre_view(cid, result.statuses[cid], assessments[cid], dep, today, windows, redact)
+        for cid in dep.cadres
+    ]
+    views.sort(key=lambda v: v.sort_key)
+    cadres = {v.id: v for v in views}
+
+    try:
+        deadline, deadline_error = next_deadline(today, config), None
+    except CalendarUnknown as exc:
+        deadline, deadline_error = None, f"{exc}。{exc.hint}"
+    try:
+        past: Deadline | None = report_deadline(today.year, config)
+    except CalendarUnknown:
+        past = None
+    if past is not None and past.deadline >= today:
+        past = None
+
+    serving: dict[str, dict[str, list[str]]] = {"branches": {}, "dorm_groups": {}, "committees": {}}
+    for v in views:
+        cadre = dep.cadres[v.id]
+        for kind in serving:
+            for unit in set(getattr(cadre.units, kind)):
+                serving[kind].setdefault(unit, []).append(v.id)
+
+    groups = []
+    school = [v for v in views if v.group_key == SCHOOL_GROUP]
+    if school:
+        groups.append(GroupView(SCHOOL_GROUP, SCHOOL_GROUP_NAME, school, is_committee=False))
+    for key, committee in dep.committees.items():
+        members = [v for v in views if v.group_key == key]
+        group = GroupView(key, committee.name, members, is_committee=True)
+        group.branches = [
+            (b.id, b.name, b.major, b.grade, serving["branches"].get(b.id, []))
+            for b in sorted(dep.branches.values(), key=lambda b: b.id)
+            if b.committee == key
+        ]
+        group.dorm_groups = [
+            (d.id, d.name, serving["dorm_groups"].get(d.id, []))
+            for d in sorted(dep.dorm_groups.values(), key=lambda d: d.id)
+            if d.committee == key
+        ]
+        group.served_by = serving["committees"].get(key, [])
+        group.current_youth = len(
+            {y.id for v in members for y in result.statuses[v.id].current_youth}
+        )
+        _completion(group, dep, result.statuses, deadline, today)
+        groups.append(group)
+
+    levels = []
+    for level_key, label in (("school", "校级"), ("department", "系级")):
+        members = [v for v in views if v.level_key == level_key]
+        levels.append(
+            LevelRow(
+                level_key,
+                label,
+                len(members),
+                sum(v.all_met for v in members),
+                sum(v.fulfilment for v in members) / len(members) if members else None,
+            )
+        )
+
+    limit = config.max_cadres_per_youth
+    overlap = [
+        OverlapRow(mask_student_id(sid), holders)
+        for sid, holders in sorted(
+            cadres_per_youth(result.statuses).items(), key=lambda kv: (-len(kv[1]), kv[0])
+        )
+        if len(holders) > limit
+    ]
+
+    problems = sorted((p for v in views for p in v.problems), key=_problem_order)
+    common = common_issues(problems, config.problems.common_issue_min_cadres)
+
+    surveys = []
+    for year in sorted(dep.surveys, reverse=True):
+        entries = [r for cid, r in dep.surveys[year].items() if cid in dep.cadres]
+        surveys.append(
+            SurveyYear(
+                year,
+                len(entries),
+                sum(r.respondents for r in entries),
+                sum(r.satisfied for r in entries),
+            )
+        )
+
+    return InternalView(
+        today=today,
+        config=config,
+        cadres=cadres,
+        groups=groups,
+        levels=levels,
+        overlap=overlap,
+        windows=windows,
+        months=_months(dep, today),
+        kinds=[(k.value, k.label) for k in NoteKind],
+        problems=problems,
+        common=common,
+        surveys=surveys,
+        deadline=deadline,
+        deadline_error=deadline_error,
+        past_deadline=past,
+        definitions_html=render_markdown(metric_definitions_markdown(config)),
+        report_year=today.year,
+    )
+
+
+__all__ = ["DIVERSITY", "QUOTAS", "InternalView", "Redactor", "build_internal_view"]
