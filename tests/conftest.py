@@ -27,7 +27,7 @@ def copy_deployment(dest: Path) -> Path:
     for name in ("site_config.yml", "mkdocs.yml"):
         if (REPO / name).exists():
             shutil.copy2(REPO / name, dest / name)
-    for name in ("data", "templates", "docs"):
+    for name in ("data", "templates", "docs", ".github"):
         if (REPO / name).exists():
             shutil.copytree(REPO / name, dest / name)
     return dest
@@ -64,7 +64,7 @@ def run_cli(root: Path, *args: str, fmt: str = "text", today: str | None = SAMPL
 
 
 @pytest.fixture
-def cli():  # noqa: ANN201
+def cli():
     return run_cli
 
 

@@ -99,7 +99,12 @@ def run_check(args: argparse.Namespace, reporter: Reporter) -> tuple[int, CheckR
     if args.base:
         from .gate import apply_pull_request_rules
 
-        diags = apply_pull_request_rules(result, args.base, args.author, args.summary)
+        try:
+            diags = apply_pull_request_rules(
+                result, args.base, args.author, args.summary, info=reporter.info
+            )
+        except ConfigError as exc:  # git could not answer (unknown --base, not a repository)
+            return report_config_error(exc, args, reporter), None
         result.diagnostics = diags
     reporter.report(diags, SourceCache(args.root))
     return (EXIT_ERRORS if result.errors else EXIT_OK), result

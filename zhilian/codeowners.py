@@ -24,9 +24,8 @@ from types import SimpleNamespace
 from typing import Protocol
 
 from .diagnostics import Diagnostic, error
-from .load import Deployment, load
+from .load import ConfigError, Deployment, load, read_config
 from .model.config import SiteConfig
-from .pipeline import ConfigError, read_config
 from .reporters import Reporter, SourceCache
 
 CODEOWNERS = ".github/CODEOWNERS"

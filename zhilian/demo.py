@@ -1399,6 +1399,12 @@ def generate(
             _photo(out / "data" / "photos" / c.photo, i, gps)
     for year, rows in surveys.items():
         _write(out / "data" / "surveys" / f"{year}.yml", _survey_text(year, rows), made)
+    # The ownership file CI compares with the data (G005), generated like `build.py codeowners`.
+    from .codeowners import generate as codeowners_text
+    from .pipeline import read_config
+
+    owners = codeowners_text(read_config(out), ((c.id, c.github) for c in world.cadres))
+    _write(out / ".github" / "CODEOWNERS", owners, made)
 
 
 def main(argv: list[str] | None = None) -> int:

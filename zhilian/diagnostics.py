@@ -151,6 +151,8 @@ CODES: dict[str, Code] = _codes(
     Code("G004", D, "data/ 中不允许符号链接或子模块", "把真实文件提交到 data/ 中。"),
     Code("G005", D, "CODEOWNERS 与数据不一致",
          "运行 python build.py codeowners 重新生成 CODEOWNERS 并提交。"),
+    Code("G006", D, "无法与基准版本比较",
+         "确认在 git 仓库中运行、--base 指向存在的分支或提交；CI 中检出时需要 fetch-depth: 0。"),
     # --- X: configuration and internal --------------------------------------------------------
     Code("X001", D, "站点配置有误", "按手册“站点配置”修改 site_config.yml。"),
     Code("X002", D, "程序内部错误",

@@ -216,6 +216,6 @@ def _definitions(config: SiteConfig) -> str:
 同一类别下的两条问题，若概要在去掉标点和空白后相似度（`difflib` 的 ratio）不低于 \
 {_num(SIMILARITY_RATIO)}，或有一段至少 {KEY_PHRASE_CHARS} 个字相同（共同关键词），即视为同一问题
 （相似关系可传递）。同一问题由至少 {config.problems.common_issue_min_cadres} 位不同的团干部
-提出时标记为共性问题，“建议转交”相关部门。
+提出时为共性问题；其中仍有“待处理”的，标记“建议转交”相关部门。
 “未解决天数”为待处理和已转交的问题从活动记录日期到今天的天数。
 """

@@ -18,10 +18,12 @@ What a pull request may and may not do, judged against the state at ``REF``:
 descends from REF, so that is REF itself; where a runner checks out the pull request's own
 head (Gitea/Forgejo), the merge base keeps commits that reached REF later from being
 counted as the pull request's changes.  The change set is the working tree against that
-commit, untracked files included, so the same command works locally before committing.
+commit (untracked files under ``data/`` included), so the same command works locally
+before committing (pre-commit runs it with ``--base HEAD``).
 
-Nothing here writes to the repository or the working tree: the old state is read with
-``git ls-tree`` / ``git cat-file`` into a temporary directory.
+Nothing here writes to the repository or the working tree: the old state — the config, the
+org files and the files of the cadres the change touches — is read with ``git ls-tree`` /
+``git cat-file`` into a temporary directory.
 """
 
 from __future__ import annotations
@@ -119,7 +121,13 @@ class Git:
             str(self.top),
             *args,
         ]
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+        # Paths are data, never patterns: a file named "*.yml" must not match every file.
+        env = {
+            **os.environ,
+            "GIT_TERMINAL_PROMPT": "0",
+            "LC_ALL": "C",
+            "GIT_LITERAL_PATHSPECS": "1",
+        }
         try:
             proc = subprocess.run(
                 cmd, input=data, capture_output=True, env=env, timeout=GIT_TIMEOUT, check=False
@@ -294,12 +302,16 @@ def _owners(root: Path, loaded: dict[str, object]) -> tuple[set[str], dict[str, 
     return ids, owners
 
 
-#: What the "before" state needs: the rules, the units and the cadres (not notes or photos).
-SNAPSHOT_PATHS = ("site_config.yml", "data/org", "data/cadres")
+#: What the "before" state needs: the rules, the units and cadres (not notes or photos).
+SNAPSHOT_PATHS = ("site_config.yml", "data/org")
 
 
-def _materialise(git: Git, commit: str, dest: Path) -> None:
-    """Write :data:`SNAPSHOT_PATHS` as of ``commit`` into ``dest`` (regular files only)."""
+def _materialise(git: Git, commit: str, dest: Path, cadres: Iterable[str] | None) -> None:
+    """Write :data:`SNAPSHOT_PATHS` and the files of ``cadres`` (None: every cadre) as of
+    ``commit`` into ``dest`` (regular files only)."""
+    wanted = [*SNAPSHOT_PATHS] + (
+        ["data/cadres"] if cadres is None else [f"data/cadres/{cid}.yml" for cid in sorted(cadres)]
+    )
     listing = _split_z(
         git.run(
             "ls-tree",
@@ -307,7 +319,7 @@ def _materialise(git: Git, commit: str, dest: Path) -> None:
             "-z",
             commit,
             "--",
-            *(f"{git.prefix}{p}" for p in SNAPSHOT_PATHS),
+            *(f"{git.prefix}{p}" for p in wanted),
             what="读取基准版本的文件列表",
         )
     )
@@ -341,11 +353,13 @@ def _materialise(git: Git, commit: str, dest: Path) -> None:
         target.write_bytes(content)
 
 
-def snapshot(git: Git, commit: str, today: dt.date) -> Snapshot:
+def snapshot(git: Git, commit: str, today: dt.date, cadres: Iterable[str] | None) -> Snapshot:
+    """The deployment at ``commit``: admins, and owners and statuses of ``cadres`` (None:
+    of every cadre; a pull request needs only those it touches)."""
     snap = Snapshot(commit)
     with tempfile.TemporaryDirectory(prefix="zhilian-base-") as tmp:
         root = Path(tmp)
-        _materialise(git, commit, root)
+        _materialise(git, commit, root, cadres)
         cadres: dict[str, object] = {}
         try:
             config = read_config(root)
@@ -376,6 +390,21 @@ def touches_everyone(path: str) -> bool:
 
 def _same(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a.lower() == b.lower()
+
+
+def touched(found: list[Change]) -> tuple[set[str], bool]:
+    """The cadres whose files the change touches, and whether it touches everyone."""
+    direct: set[str] = set()
+    everyone = False
+    for ch in found:
+        for path in (ch.path, ch.old):
+            if path is None:
+                continue
+            cid = cadre_of(path)
+            if cid is not None:
+                direct.add(cid)
+            everyone = everyone or touches_everyone(path)
+    return direct, everyone
 
 
 def _downgrade(diags: list[Diagnostic], touched: set[str], everyone: bool) -> list[Diagnostic]:
@@ -418,12 +447,13 @@ def g001(
             if key in ("youth", "committees", "branches", "dorm_groups")
             else "当前联系青年中不同的"
         )
+        grace = "，虽在逐步达到期内也不能降低" if result.statuses[cid].in_grace else ""
         diags.append(
             error(
                 "G001",
                 result.dep.cadre_file(cid),
                 f"本次修改使{what}{now.label}从 {prev.actual} {unit}降到 {now.actual} {unit}，"
-                f"低于要求的 {now.required} {unit}（修改前已达标；逐步达到期内也不允许）",
+                f"低于要求的 {now.required} {unit}（修改前已达标{grace}）",
                 path=_PATHS.get(key, ("youth",)),
                 at_key=True,
                 cadre=cid,
@@ -490,8 +520,8 @@ def ownership(
                         f"把 {ch.old} 移到了 {ch.path}："
                         + (
                             f"团干部的数据不能从 {old_cid} 转到 {target} 名下"
-                            if target
-                            else f"这会删除 {old_cid} 的数据"
+                            if target and target != old_cid
+                            else f"这相当于删除了 {old_cid} 的团干部文件"
                         ),
                         line=1,
                         col=1,
@@ -528,7 +558,9 @@ def links(git: Git, root: Path) -> list[Diagnostic]:
         if mode in LINK_MODES:
             found[git.to_root(path)] = LINK_MODES[mode]
     data = root / "data"
-    for here, dirs, files in os.walk(data) if data.is_dir() else ():
+    if data.is_symlink():
+        found.setdefault("data", "符号链接")
+    for here, dirs, files in os.walk(data) if data.is_dir() and not data.is_symlink() else ():
         for name in [*dirs, *files]:
             full = Path(here) / name
             rel = full.relative_to(root).as_posix()
@@ -536,6 +568,7 @@ def links(git: Git, root: Path) -> list[Diagnostic]:
                 found.setdefault(rel, "符号链接")
             elif name == ".git":
                 found.setdefault(Path(here).relative_to(root).as_posix(), "子模块或嵌套的 git 仓库")
+        dirs[:] = [d for d in dirs if d != ".git"]
     return [
         error("G004", rel, f"{rel} 是{kind}：data/ 中只能放普通文件", line=1, col=1)
         for rel, kind in sorted(found.items())
@@ -692,9 +725,16 @@ def apply_pull_request_rules(
         git = Git(result.root)
         ref_commit = git.commit(base)
         before_commit = git.merge_base(ref_commit)
-        ref = snapshot(git, ref_commit, result.today)
-        before = ref if before_commit == ref_commit else snapshot(git, before_commit, result.today)
         found = changes(git, before_commit)
+        direct, everyone = touched(found)
+        # Every cadre's "before" only for a summary of a change that touches everyone.
+        wanted = None if everyone and summary_path is not None else direct
+        ref = snapshot(git, ref_commit, result.today, wanted)
+        before = (
+            ref
+            if before_commit == ref_commit
+            else snapshot(git, before_commit, result.today, wanted)
+        )
         link_diags = links(git, result.root)
     except GateError as exc:
         _write_summary(
@@ -703,17 +743,6 @@ def apply_pull_request_rules(
             say,
         )
         raise
-
-    direct: set[str] = set()
-    everyone = False
-    for ch in found:
-        for path in (ch.path, ch.old):
-            if path is None:
-                continue
-            cid = cadre_of(path)
-            if cid is not None:
-                direct.add(cid)
-            everyone = everyone or touches_everyone(path)
 
     diags = _downgrade(result.diagnostics, direct, everyone)
     broken = _broken(before.statuses, result.statuses, direct)

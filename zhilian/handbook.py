@@ -22,6 +22,7 @@ runs (sitemap dates, the gzip header of ``sitemap.xml.gz``, the build-date comme
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html
 import inspect
@@ -401,6 +402,7 @@ def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
         yield from _models_in(arg)
 
 
+@functools.cache  # depends on the models only
 def fields_page() -> str:
     parts = [
         "# 字段参考\n",
@@ -646,10 +648,12 @@ def _example_block(example: str) -> str:
         note = "（例子中行首的空白是一个 Tab 制表符。）\n"
     elif "\u3000" in example:
         note = "（例子中行首的空白是全角空格。）\n"
-    lang = "markdown" if example.startswith("#") else "yaml"
-    return f"**出错的例子：**\n\n```{lang}\n{example}\n```\n\n{note}"
+    # Raw HTML, not a Markdown code block: Markdown would turn the Tab into spaces.
+    code = html.escape(example).replace("\t", "&#9;")
+    return f'**出错的例子：**\n\n<pre><code class="language-yaml">{code}\n</code></pre>\n\n{note}'
 
 
+@functools.cache  # depends on CODES only
 def diagnostics_page() -> str:
     index_rows = [
         [f"[{c.code}](#{c.code.lower()})", _cell(c.title), KIND_LABEL[c.kind]]
@@ -746,6 +750,7 @@ def _settings(result: CheckResult) -> dict[str, Any]:
     }
 
 
+@functools.cache
 def _versions() -> str:
     from importlib.metadata import PackageNotFoundError, version
 

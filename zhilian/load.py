@@ -94,6 +94,21 @@ def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
     return config, diags + schema_diags
 
 
+class ConfigError(Exception):
+    """site_config.yml is missing or invalid (or git cannot answer): exit code 2."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("site_config.yml 有误")
+        self.diagnostics = diagnostics
+
+
+def read_config(root: Path) -> SiteConfig:
+    config, diags = load_config(root)
+    if config is None or any(d.is_error for d in diags):
+        raise ConfigError(diags)
+    return config
+
+
 def _load_org(dep: Deployment, diags: list[Diagnostic]) -> None:
     max_bytes = dep.config.limits.max_file_bytes
     specs: list[tuple[str, type[Any], str, dict[str, Any]]] = [

@@ -13,18 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Kind
-from .load import Deployment, load, load_config
+from .load import ConfigError, Deployment, load, read_config
 from .metrics import CadreStatus, all_statuses
 from .model.config import SiteConfig
 from .rules import RuleContext, run_rules
-
-
-class ConfigError(Exception):
-    """site_config.yml is missing or invalid: exit code 2."""
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        super().__init__("site_config.yml 有误")
-        self.diagnostics = diagnostics
 
 
 @dataclass
@@ -45,13 +37,6 @@ class CheckResult:
         return [d for d in self.diagnostics if d.is_error]
 
 
-def read_config(root: Path) -> SiteConfig:
-    config, diags = load_config(root)
-    if config is None or any(d.is_error for d in diags):
-        raise ConfigError(diags)
-    return config
-
-
 def check(root: Path, today: dt.date) -> CheckResult:
     """Read, validate and apply every rule; never raises on bad data."""
     config = read_config(root)
@@ -59,3 +44,5 @@ def check(root: Path, today: dt.date) -> CheckResult:
     statuses = all_statuses(dep, today)
     diags += run_rules(RuleContext(dep, today, statuses))
     return CheckResult(root, today, config, dep, statuses, diags)
+
+__all__ = ["CheckResult", "ConfigError", "check", "read_config"]

@@ -114,6 +114,11 @@ class State:
     def version(self) -> str:
         return f"{self._boot}-{self._count}"
 
+    @property
+    def built(self) -> bool:
+        """Whether the first build has finished (successfully or not)."""
+        return self._count > 0
+
     def publish(self, error_page: bytes | None, codes: list[str]) -> None:
         with self._cond:
             self.error_page = error_page
@@ -213,6 +218,15 @@ code {{ font-weight: bold; }}
     return page.encode("utf-8")
 
 
+BUILDING_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>正在生成站点 · 本地预览</title></head>
+<body><main><h1>正在生成站点……</h1><p>生成完成后本页会自动刷新。</p></main></body>
+</html>
+""".encode()
+
+
 # --- HTTP --------------------------------------------------------------------------------------
 
 
@@ -298,6 +312,15 @@ class Handler(BaseHTTPRequestHandler):
                 return
             target = target / "index.html"
         is_page = target.suffix in (".html", ".htm") or (not target.suffix and not target.exists())
+        if is_page and not state.built and not target.is_file():
+            self._send(
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                inject_reload(BUILDING_PAGE, state.version),
+                "text/html; charset=utf-8",
+                head,
+                [("Retry-After", "2")],
+            )
+            return
         error = state.error_page
         if error is not None and is_page:
             self._send(
@@ -364,7 +387,12 @@ class Handler(BaseHTTPRequestHandler):
             )
         elif name == "version":
             body = json.dumps(
-                {"version": state.version, "ok": state.error_page is None, "codes": state.codes},
+                {
+                    "version": state.version,
+                    "built": state.built,
+                    "ok": state.built and state.error_page is None,
+                    "codes": state.codes,
+                },
                 ensure_ascii=False,
             ).encode()
             self._send(HTTPStatus.OK, body, "application/json; charset=utf-8", head)
@@ -650,12 +678,14 @@ class DevServer:
         """Build, serve, then rebuild on every change until ``stop`` is set."""
         watcher = make_watcher(self.root)
         try:
-            self.say("正在生成站点……")
-            ok = self.rebuild()
+            # Serve at once: until the first build is done, pages say so and reload by themselves.
             self.start_http()
             url = self.url
             self.say(f"本地预览：{url} （内部网站：{url}internal/）")
-            if not ok:
+            self.say("正在生成站点……")
+            if self.rebuild():
+                self.say("站点已生成。")
+            else:
                 self.say("站点有错误：浏览器中会列出这些错误，改正并保存后自动恢复。")
             self.say(
                 "修改 data/、templates/、docs/、site_config.yml 或 mkdocs.yml 后会自动重新生成"

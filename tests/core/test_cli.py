@@ -73,7 +73,7 @@ def test_usage_error_exits_2(sample: Path) -> None:
 def test_a_bug_exits_2_without_traceback(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import zhilian.rules.quotas as quotas
 
-    def broken(ctx):  # noqa: ANN001, ANN202
+    def broken(ctx):
         raise RuntimeError("boom")
 
     monkeypatch.setitem(__import__("zhilian.rules", fromlist=["RULES"]).RULES, "quotas.quotas", broken)

@@ -18,12 +18,12 @@ def mini(tmp_path: Path) -> Mini:
     return Mini(tmp_path)
 
 
-def check(m: Mini, today: str = TODAY):  # noqa: ANN201
+def check(m: Mini, today: str = TODAY):
     m.write()
     return run_cli(m.root, "check", fmt="json", today=today)
 
 
-def found(run, code: str) -> list[dict]:  # noqa: ANN001
+def found(run, code: str) -> list[dict]:
     return [d for d in json.loads(run.out) if d["code"] == code]
 
 
@@ -67,7 +67,7 @@ def test_note_folder_without_cadre(mini: Mini) -> None:
 
 
 def test_note_participant_not_in_youth(mini: Mini) -> None:
-    front, body = mini.notes["dept-b"]["2026-05-04-meeting.md"]
+    front, _body = mini.notes["dept-b"]["2026-05-04-meeting.md"]
     front["youth"] = ["20240001", "99999999"]
     run = check(mini)
     [d] = found(run, "R005")

@@ -175,7 +175,8 @@ def make_repo(
     _git(top, "commit", "-q", "--no-verify", "-m", "基准")
     _git(top, "update-ref", "refs/remotes/origin/main", "main")  # as after actions/checkout
     _git(top, "checkout", "-q", "-b", "pr")
-    return Repo(top, root)
+    origin = f"{source}:{sub}:{prepare.__qualname__ if prepare else ''}"
+    return Repo(top, root, origin=origin)
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -49,15 +50,17 @@ def test_removing_youth_below_quota_is_blocked_even_in_grace(
     repo = make_repo(demo15, tmp_path / "repo", prepare=long_grace)
     cid = meeting_all(repo)[0]
     assert repo.statuses()[cid].in_grace
-    repo.end_contacts(cid, shortfall_to_break(repo, cid))
+    youth = next(m for m in repo.statuses()[cid].quotas if m.key == "youth")
+    drop = shortfall_to_break(repo, cid)
+    repo.end_contacts(cid, drop)
     repo.commit("结束部分联系")
 
     run = repo.check(author=repo.login(cid))
     assert run.code == 1
     g001 = diags(run, "G001")
     assert [d["cadre"] for d in g001] == [cid]
-    youth = next(m for m in repo.statuses()[cid].quotas if m.key == "youth")
-    assert f"降到 {youth.actual} 名" in g001[0]["message"]
+    assert f"从 {youth.actual} 名降到 {youth.actual - drop} 名" in g001[0]["message"]
+    assert "逐步达到期内" in g001[0]["message"]
     assert f"要求的 {youth.required} 名" in g001[0]["message"]
     assert g001[0]["line"] >= 1
     # The quota rule itself only warns inside the grace period: G001 is what blocks.
@@ -346,18 +349,16 @@ def test_unknown_base_is_exit_2(repo: Repo, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_not_a_repository_is_exit_2(
-    demo15: Path, tmp_path: Path, git_env: None, capsys: pytest.CaptureFixture[str]
+    demo15: Path,
+    tmp_path: Path,
+    git_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import shutil
-
     root = tmp_path / "plain"
     shutil.copytree(demo15, root)
-    env = {**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path)}
-    os.environ.update(env)
-    try:
-        run = run_cli(root, "check", "--base", "main", fmt="json")
-    finally:
-        os.environ.pop("GIT_CEILING_DIRECTORIES", None)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))  # no repository above it
+    run = run_cli(root, "check", "--base", "main", fmt="json")
     assert run.code == 2
     assert "不是 git 仓库" in run.out + capsys.readouterr().err
 

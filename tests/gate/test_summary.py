@@ -126,3 +126,16 @@ def test_md_escaping() -> None:
     assert md("<script>") == "&lt;script&gt;"
     assert md("x\ny\r\nz") == "x y z"
     assert md("[link](javascript:x)") == "\\[link\\]\\(javascript:x\\)"
+
+
+def test_summary_of_a_rule_change_lists_everyone_it_moves(repo: Repo, tmp_path: Path) -> None:
+    statuses = repo.statuses()
+    repo.edit("site_config.yml", lambda t: t.replace("grades: 3", "grades: 4", 1))
+    out = tmp_path / "summary.md"
+    run = repo.check("--summary", str(out), author=ADMIN)
+    text = out.read_text(encoding="utf-8")
+    assert "G001" not in [d.code for d in run.reporter.diagnostics]  # nobody's own edit
+    assert text.count("| 指标 | 要求 | 修改前 → 修改后 | 状态 |") == len(statuses)
+    some = next(iter(statuses))
+    grades = next(m for m in statuses[some].diversity if m.key == "grades")
+    assert rows(text, some)["年级（多样性）"][:2] == ["4", f"{grades.actual} → {grades.actual}"]

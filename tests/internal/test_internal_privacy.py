@@ -56,7 +56,8 @@ def plant(root: Path) -> str:
     cadre_file.write_text(text, encoding="utf-8")
     notes = root / "data" / "notes" / cid
     notes.mkdir(parents=True, exist_ok=True)
-    (notes / "2026-11-01-marker-talk.md").write_text(
+    # the file name carries the 学号 too (a cadre may do that): it must not become an anchor
+    (notes / f"2026-11-01-talk-{MARK_ID}.md").write_text(
         "---\n"
         f"title: 与{MARK_NAME}同学谈心（{MARK_ID}）\n"
         "date: 2026-11-01\n"

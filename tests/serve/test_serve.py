@@ -6,6 +6,7 @@ Only 127.0.0.1, free ports, every wait bounded (≤ 20 s)."""
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import re
@@ -18,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +87,16 @@ def wait_for_new_version(base: str, old: str) -> dict[str, Any]:
     raise AssertionError(f"no rebuild within {WAIT} s")
 
 
+def wait_until_built(base: str) -> dict[str, Any]:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        now = version(base)
+        if now["built"]:
+            return now
+        time.sleep(0.1)
+    raise AssertionError(f"the first build did not finish within {WAIT} s")
+
+
 # --- the real command in a subprocess ----------------------------------------------------------
 
 
@@ -145,6 +157,7 @@ def serving(sample: Path) -> Iterator[Serving]:
     s = start_serve(sample, "--port", "0")
     try:
         s.base = s.wait_for_line(r"本地预览：(http://127\.0\.0\.1:\d+/)").group(1)
+        assert wait_until_built(s.base)["ok"], s.output()  # the sample builds
         yield s
     finally:
         if s.proc.poll() is None:
@@ -242,8 +255,11 @@ class FakeBuild:
     def __init__(self) -> None:
         self.fail = False
         self.calls = 0
+        self.may_finish = threading.Event()
+        self.may_finish.set()
 
     def __call__(self, args: argparse.Namespace, reporter: Any) -> int:
+        assert self.may_finish.wait(WAIT)
         self.calls += 1
         if self.fail:
             diag = Diagnostic("Y002", Severity.ERROR, "data/cadres/a.yml", "这里 <b>坏了</b>",
@@ -263,16 +279,15 @@ class FakeBuild:
         return 0
 
 
-@pytest.fixture
-def dev(tmp_path: Path) -> Iterator[tuple[DevServer, FakeBuild, str]]:
-    (tmp_path / "data" / "cadres").mkdir(parents=True)
+@contextmanager
+def running(tmp_path: Path, fake: FakeBuild) -> Iterator[DevServer]:
+    (tmp_path / "data" / "cadres").mkdir(parents=True, exist_ok=True)
     (tmp_path / "data" / "cadres" / "a.yml").write_text(
         'name: 王晓明\n  - id: "2023990101"\n', encoding="utf-8"
     )
     (tmp_path / "site_config.yml").write_text("secret: 1\n", encoding="utf-8")
     args = argparse.Namespace(root=tmp_path, host="127.0.0.1", port=0, today=None, quiet=True)
-    fake = FakeBuild()
-    server = DevServer(args, TextReporter(open(os.devnull, "w")), build=fake)  # noqa: SIM115
+    server = DevServer(args, TextReporter(io.StringIO()), build=fake)
     server.bind()
     stop = threading.Event()
     thread = threading.Thread(target=server.run, args=(stop,), daemon=True)
@@ -281,12 +296,34 @@ def dev(tmp_path: Path) -> Iterator[tuple[DevServer, FakeBuild, str]]:
     while server._thread is None and time.monotonic() < deadline:
         time.sleep(0.02)
     try:
-        yield server, fake, server.url
+        yield server
     finally:
         stop.set()
+        fake.may_finish.set()
         thread.join(timeout=WAIT)
         server.close()
         assert not thread.is_alive()
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[tuple[DevServer, FakeBuild, str]]:
+    fake = FakeBuild()
+    with running(tmp_path, fake) as server:
+        wait_until_built(server.url)
+        yield server, fake, server.url
+
+
+def test_pages_wait_for_the_first_build(tmp_path: Path) -> None:
+    fake = FakeBuild()
+    fake.may_finish.clear()
+    with running(tmp_path, fake) as server:
+        waiting = get(server.url)
+        assert waiting.status == 503 and "正在生成" in waiting.text
+        assert "/__zhilian__/reload.js?v=" in waiting.text
+        assert version(server.url)["built"] is False
+        fake.may_finish.set()
+        assert wait_until_built(server.url)["ok"] is True
+        assert get(server.url).status == 200
 
 
 def test_paths_redirects_and_types(dev: tuple[DevServer, FakeBuild, str]) -> None:

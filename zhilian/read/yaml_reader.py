@@ -574,7 +574,10 @@ _KEY = re.compile(
     r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s"'#\[\]{},|>&*!][^\n]*?)[ \t]*:(?:[ \t]+|$)"""
 )
 _BLOCK_HEADER = re.compile(r"(?:[&!][^ \t]*[ \t]+)*[|>][0-9+-]{0,2}[ \t]*(?:#.*)?")
-_VALUE_HEAD = re.compile(r"""(?:[^#"'\[{]|(?<![ \t])#)*""")
+_EXPLICIT = re.compile(r"[?:](?:[ \t]+|$)")
+_QUOTED = re.compile(r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*')""")
+_BRACKETS = re.compile(r"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
+_BEFORE_COMMENT = re.compile(r"(?:[^#]|(?<![ \t])#)*")
 
 Slip = tuple[str, int, int, str]  # code, line, col, message
 
@@ -654,38 +657,54 @@ def _scan_lines(
 ) -> None:
     """The line scanner over lines[first:last], starting outside any scalar or collection."""
     block_indent: int | None = None  # inside a block scalar: content is indented more
-    quote: str | None = None  # inside a multi-line quoted scalar
+    quote: str | None = None  # inside a quoted scalar that runs over lines
     flow: list[str] = []  # open flow brackets carried to the next line
     for i in range(first, last):
         line = lines[i]
         lineno = i + 1
-        if quote is not None:
-            if _closing_quote(line, 0, quote) >= 0:
-                quote = None
-            continue
-        lead = _LEAD.match(line).group()  # type: ignore[union-attr]  # matches ''
-        rest = line[len(lead) :]
-        if block_indent is not None:
-            if not rest.strip(" \t") or len(line) - len(line.lstrip(" ")) > block_indent:
-                continue  # block scalar content: tabs and U+3000 are text here
-            block_indent = None
         fixes: dict[int, str] = {}
-        tab, ideo = lead.find("\t"), lead.find("\u3000")
-        if tab >= 0:
-            slips.append(("Y009", lineno, tab + 1, _MSG_Y009))
-        if ideo >= 0:
-            slips.append(("Y008", lineno, ideo + 1, _MSG_Y008))
-        if flow:
-            _scan_flow(line, len(lead), flow, lineno, slips, fixes)
-        elif rest and rest[0] != "#":
-            block_indent, quote = _scan_block_line(line, lead, rest, lineno, slips, fixes, flow)
-        if tab >= 0 or ideo >= 0 or fixes:
-            new = lead.replace("\t", indent).replace("\u3000", indent)
-            j = len(lead)
-            for pos in sorted(fixes):
-                new += line[j:pos] + fixes[pos]
-                j = pos + 1
-            out[i] = new + line[j:]
+        if quote is not None:
+            end = _closing_quote(line, 0, quote)
+            if end < 0:
+                continue
+            quote = None
+            if flow:
+                quote = _scan_flow(line, end + 1, flow, lineno, slips, fixes)
+        elif flow:
+            # Inside [ ] or { } leading whitespace is not indentation (tabs are fine there).
+            quote = _scan_flow(line, 0, flow, lineno, slips, fixes)
+        else:
+            lead = _LEAD.match(line).group()  # type: ignore[union-attr]  # matches ''
+            rest = line[len(lead) :]
+            if block_indent is not None:
+                if not rest.strip(" \t") or len(line) - len(line.lstrip(" ")) > block_indent:
+                    continue  # block scalar content: tabs and U+3000 are text here
+                block_indent = None
+            tab, ideo = lead.find("\t"), lead.find("\u3000")
+            if tab >= 0:
+                slips.append(("Y009", lineno, tab + 1, _MSG_Y009))
+            if ideo >= 0:
+                slips.append(("Y008", lineno, ideo + 1, _MSG_Y008))
+            if rest and rest[0] != "#":
+                block_indent, quote = _scan_block_line(line, lead, rest, lineno, slips, fixes, flow)
+            if tab >= 0 or ideo >= 0:
+                fixes[-1] = lead.replace("\t", indent).replace("\u3000", indent)
+        if fixes:
+            out[i] = _apply(line, fixes)
+
+
+def _apply(line: str, fixes: dict[int, str]) -> str:
+    """Replace single characters at the given indexes; key -1 replaces the indentation."""
+    new_lead = fixes.pop(-1, None)
+    j = 0
+    new = ""
+    if new_lead is not None:
+        j = len(_LEAD.match(line).group())  # type: ignore[union-attr]
+        new = new_lead
+    for pos in sorted(fixes):
+        new += line[j:pos] + fixes[pos]
+        j = pos + 1
+    return new + line[j:]
 
 
 def _scan_block_line(
@@ -699,14 +718,17 @@ def _scan_block_line(
 ) -> tuple[int | None, str | None]:
     """One line in block context; returns (block scalar indent, open quote) for what follows."""
     start = len(lead)
+    explicit = _EXPLICIT.match(rest)  # `? key` / `: value` (PyYAML writes long keys so)
+    if explicit:
+        rest = rest[explicit.end() :]
+        start += explicit.end()
     value_at = start
-    m = _FW_KEY.match(rest)
+    m = None if explicit else _FW_KEY.match(rest)
     if m and (not lead.strip() or _FW_KEY_ASCII.fullmatch(m.group(1))):
         after = rest[m.end() :]
         # `a：: x` has a real separator: the full-width colon belongs to the key.  Colons in
         # a comment, a quoted or a flow value (`校级：{youth: 100}`) do not count.
-        head = _VALUE_HEAD.match(after).group()  # type: ignore[union-attr]  # matches ''
-        if not _HALF_SEP.search(head):
+        if not _HALF_SEP.search(_outside_brackets(after)):
             colon = start + m.end() - 1
             slips.append(("Y006", lineno, colon + 1, _MSG_Y006.format(m.group(1))))
             fixes[colon] = ":" if after.startswith((" ", "\t")) else ": "
@@ -722,15 +744,28 @@ def _scan_block_line(
         return None, None
     first = value[0]
     if first in "[{":
-        _scan_flow(line, value_at, flow, lineno, slips, fixes)
-    elif first in "\"'":
+        return None, _scan_flow(line, value_at, flow, lineno, slips, fixes)
+    if first in "\"'":
         if _closing_quote(line, value_at + 1, first) < 0:
             return None, first
     elif _BLOCK_HEADER.fullmatch(value):
+        if explicit:
+            return len(lead), None
         if value_at > start:  # `key: |` — content is indented more than the key
             return start, None
         return lead.rfind("-") if "-" in lead else len(lead) - 1, None  # `- |` / top-level `|`
     return None, None
+
+
+def _outside_brackets(text: str) -> str:
+    """The text without quoted strings, closed [ ] / { } groups and a trailing comment."""
+    text = _QUOTED.sub("", text)
+    while True:
+        shorter = _BRACKETS.sub("", text)
+        if shorter == text:
+            break
+        text = shorter
+    return _BEFORE_COMMENT.match(text).group()  # type: ignore[union-attr]  # matches ''
 
 
 def _closing_quote(line: str, i: int, quote: str) -> int:
@@ -752,8 +787,11 @@ def _closing_quote(line: str, i: int, quote: str) -> int:
 
 def _scan_flow(
     line: str, i: int, flow: list[str], lineno: int, slips: list[Slip], fixes: dict[int, str]
-) -> None:
-    """Scan a flow collection from ``i``; ``flow`` is the stack of open brackets (in/out)."""
+) -> str | None:
+    """Scan a flow collection from ``i``; ``flow`` is the stack of open brackets (in/out).
+
+    Returns the quote character if a quoted item runs on to the next line.
+    """
     n = len(line)
     node_start = i  # where the current item (or key) began
     reported = False
@@ -766,7 +804,7 @@ def _scan_flow(
             if flow:
                 flow.pop()
             if not flow:
-                return
+                return None
         elif c == ",":
             node_start = i + 1
         elif c in "，；":
@@ -784,11 +822,12 @@ def _scan_flow(
                 fixes[i] = ": "
         elif c in "\"'":
             before = line[node_start:i].strip()
-            if not before or before.endswith(":"):
+            if before in ("", "?") or before.endswith(":"):  # a quote opening an item
                 end = _closing_quote(line, i + 1, c)
                 if end < 0:
-                    return  # a quoted item running over lines: give up on this line
+                    return c
                 i = end
         elif c == "#" and (i == 0 or line[i - 1] in " \t"):
-            return
+            return None
         i += 1
+    return None

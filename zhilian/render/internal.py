@@ -16,6 +16,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from ..calendar import CalendarUnknown
+from ..evaluation import KEY_PHRASE_CHARS, SIMILARITY_RATIO
 from ..model.enums import ProblemCategory, ProblemStatus
 from ..pipeline import CheckResult
 from ..views.internal import InternalView, build_internal_view
@@ -256,6 +257,8 @@ def render_internal(result: CheckResult, templates: Path) -> dict[str, bytes]:
         "kind_swatch": kind_swatch,
         "report_error": report_error,
         "categories": list(ProblemCategory),
+        "similarity": SIMILARITY_RATIO,
+        "key_phrase": KEY_PHRASE_CHARS,
         "statuses": list(ProblemStatus),
     }
     level_chart = hbar_chart([(r.label, r.fulfilment) for r in view.levels], "按级别的平均实现度")

@@ -21,18 +21,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from markupsafe import Markup
 
-from ..views.public import PublicCadre, PublicSite, PublicUnit
+from ..views.public import PublicCadre, PublicNote, PublicSite, PublicUnit
 from .env import environment
-from .vcard import qr_svg, vcard_text
+from .vcard import qr_svgs, vcard_text
 
 #: The version of ``directory.json``'s shape (see :func:`directory_json`).
 DIRECTORY_SCHEMA_VERSION = 1
+
+#: QR codes are cached here, relative to the deployment root (``templates/..``).
+QR_CACHE = Path(".zhilian-cache") / "qr"
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -112,11 +116,27 @@ class _Pages:
             "search_text": search_text,
             "avatar_svg": avatar_svg,
         }
+        self._macros: dict[str, Any] = {}
+        self._cards: dict[tuple[str, str, int, bool], Markup] = {}
 
     def asset(self, root: str, name: str) -> str:
         path = f"assets/{name}"
         version = self.versions.get(path)
         return f"{root}{path}?v={version}" if version else f"{root}{path}"
+
+    def card(self, root: str, cadre: PublicCadre, h: int = 3, units: bool = True) -> Markup:
+        """A cadre's card, rendered once per page depth and reused (a 校级 cadre's card
+        appears on every find page of the 分团委 it serves)."""
+        key = (cadre.id, root, h, units)
+        html = self._cards.get(key)
+        if html is None:
+            macros = self._macros.get(root)
+            if macros is None:
+                template = self.env.get_template("public/_macros.html")
+                macros = template.make_module({**self.globals, "root": root})
+                self._macros[root] = macros
+            html = self._cards[key] = Markup(macros.card(cadre, h, units))
+        return html
 
     def render(
         self,
@@ -130,6 +150,14 @@ class _Pages:
     ) -> None:
         if root is None:
             root = "../" * path.count("/")
+
+        def card(cadre: PublicCadre, h: int = 3, units: bool = True) -> Markup:
+            return self.card(root, cadre, h, units)
+
+        def cards(ids: Iterable[str], h: int = 3, units: bool = True) -> Markup:
+            items = "".join(self.card(root, self.view.cadre(i), h, units) for i in ids)
+            return Markup(f'<ul class="cards">\n{items}</ul>\n')
+
         html = self.env.get_template(f"public/{template}").render(
             **self.globals,
             root=root,
@@ -138,6 +166,8 @@ class _Pages:
             css_url=self.asset(root, "app.css"),
             js_url=self.asset(root, "app.js"),
             icon_url=self.asset(root, "icon.svg"),
+            card=card,
+            cards=cards,
             **context,
         )
         self.files[path] = html.encode("utf-8")
@@ -149,12 +179,17 @@ def render_public(view: PublicSite, templates: Path) -> dict[str, bytes]:
     pages = _Pages(view, templates, _asset_files(templates))
 
     pages.render("index.html", "index.html", nav="index")
-    for cadre in view.cadres:
-        vcard = vcard_text(cadre, view.organization)
-        qr = Markup(
-            qr_svg(vcard, f"{cadre.name}的电子名片二维码").replace("<svg ", '<svg role="img" ', 1)
-        )
-        notes = [n for n in view.notes if n.cadre_id == cadre.id]
+    vcards = [vcard_text(cadre, view.organization) for cadre in view.cadres]
+    qrs = qr_svgs(
+        [(text, f"{c.name}的电子名片二维码") for c, text in zip(view.cadres, vcards, strict=True)],
+        cache_dir=templates.parent / QR_CACHE,
+    )
+    notes_by_cadre: dict[str, list[PublicNote]] = {}
+    for note in view.notes:
+        notes_by_cadre.setdefault(note.cadre_id, []).append(note)
+    for cadre, vcard, svg in zip(view.cadres, vcards, qrs, strict=True):
+        qr = Markup(svg)
+        notes = notes_by_cadre.get(cadre.id, [])
         pages.files[f"cadres/{cadre.id}.vcf"] = vcard.encode("utf-8")
         pages.render(
             cadre_url(cadre.id), "cadre.html", nav="index", cadre=cadre, qr=qr, notes=notes

@@ -8,11 +8,19 @@ The QR code (segno) encodes exactly that text and is rendered as an inline SVG.
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
+import os
 import re
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import segno
 
-from ..views.public import PublicCadre
+if TYPE_CHECKING:  # pool workers import this module: keep it light
+    from ..views.public import PublicCadre
 
 CRLF = "\r\n"
 FOLD_AT = 75  # octets per physical line, excluding CRLF (RFC 2426 §2.6 / RFC 6350 §3.2)
@@ -108,7 +116,7 @@ def qr_code(text: str) -> segno.QRCode:
 
 def qr_svg(text: str, title: str) -> str:
     """Inline SVG markup of :func:`qr_code` (no XML declaration, sized by CSS)."""
-    return qr_code(text).svg_inline(
+    svg = qr_code(text).svg_inline(
         scale=1,
         border=4,
         dark="#000",
@@ -118,3 +126,71 @@ def qr_svg(text: str, title: str) -> str:
         lineclass=None,
         title=title,
     )
+    return svg.replace("<svg ", '<svg role="img" ', 1)
+
+
+def _qr_svg_job(job: tuple[str, str]) -> str:
+    return qr_svg(*job)
+
+
+#: Below this many codes to make, a process pool costs more than it saves.
+POOL_THRESHOLD = 64
+
+
+def qr_svgs(jobs: list[tuple[str, str]], cache_dir: Path | None = None) -> list[str]:
+    """:func:`qr_svg` of every ``(text, title)``.
+
+    Choosing the QR mask (segno evaluates all eight, as the standard asks) is the slowest
+    step of a large build, so results are cached on disk by content hash (the same text,
+    title and segno version always give the same SVG) and misses are spread over a
+    process pool when there are many.  The output does not depend on either."""
+    keys = [_cache_key(text, title) for text, title in jobs]
+    results: list[str | None] = [_cache_get(cache_dir, k) for k in keys]
+    misses = [i for i, r in enumerate(results) if r is None]
+    workers = min(
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8
+    )
+    # fork only a single-threaded process (``build``; not ``serve``, whose watcher threads
+    # could hold a lock at fork time): no re-import, no ``__main__`` guard needed.
+    if (
+        len(misses) >= POOL_THRESHOLD
+        and workers > 1
+        and threading.active_count() == 1
+        and "fork" in multiprocessing.get_all_start_methods()
+    ):
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            made = list(pool.map(_qr_svg_job, [jobs[i] for i in misses], chunksize=8))
+    else:
+        made = [qr_svg(*jobs[i]) for i in misses]
+    for i, svg in zip(misses, made, strict=True):
+        results[i] = svg
+        _cache_put(cache_dir, keys[i], svg)
+    return [r for r in results if r is not None]
+
+
+def _cache_key(text: str, title: str) -> str:
+    spec = f"segno {segno.__version__}|m|utf-8|border4|{title}|{text}"
+    return hashlib.sha256(spec.encode("utf-8")).hexdigest()
+
+
+def _cache_get(cache_dir: Path | None, key: str) -> str | None:
+    if cache_dir is None:
+        return None
+    try:
+        svg = (cache_dir / f"{key}.svg").read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return svg if svg.startswith("<svg ") and svg.endswith("</svg>") else None
+
+
+def _cache_put(cache_dir: Path | None, key: str, svg: str) -> None:
+    if cache_dir is None:
+        return
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache_dir / f".{key}.{os.getpid()}.tmp"
+        tmp.write_text(svg, "utf-8")
+        os.replace(tmp, cache_dir / f"{key}.svg")
+    except OSError:
+        pass  # a read-only checkout builds fine, just without the cache

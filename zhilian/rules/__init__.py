@@ -6,7 +6,7 @@ Importing the modules registers their rules in :data:`RULES`.
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic
-from . import activity, privacy, quotas, references  # noqa: F401  (registers the rules)
+from . import activity, ownership, privacy, quotas, references  # noqa: F401  (registers the rules)
 from .base import RULES, RuleContext
 
 

@@ -28,7 +28,14 @@ from ..evaluation import (
     metric_definitions_markdown,
 )
 from ..load import Deployment, Note
-from ..metrics import DIVERSITY, QUOTAS, CadreStatus, cadre_status, cadres_per_youth
+from ..metrics import (
+    DIVERSITY,
+    QUOTAS,
+    CadreStatus,
+    cadre_status,
+    cadres_per_youth,
+    major_and_grade,
+)
 from ..model.config import SiteConfig
 from ..model.data import Cadre, Problem
 from ..model.enums import NoteKind, ProblemCategory, ProblemStatus
@@ -40,13 +47,11 @@ SCHOOL_GROUP = ""
 SCHOOL_GROUP_NAME = "校级（校团委）"
 
 
-
 # --- masking ------------------------------------------------------------------------------
 
 
 _ALNUM = re.compile(r"[0-9A-Za-z]+")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z .'-]*[A-Za-z]")
 
 
 class Redactor:
@@ -68,19 +73,28 @@ class Redactor:
         self.other_names = sorted(
             (n for n in self.names if not _CJK_RUN.fullmatch(n)), key=lambda n: (-len(n), n)
         )
-        self.long_ids = sorted((i for i in self.ids if len(i) >= 6), key=lambda i: (-len(i), i))
+        self.id_lengths = sorted({len(i) for i in self.ids if len(i) >= 6}, reverse=True)
 
     def _ids(self, match: re.Match[str]) -> str:
         token = match.group()
         if token in self.ids:
             return mask_student_id(token)
-        # A 学号 glued to other letters or digits (e.g. "学号2023010203号" is split by CJK
-        # already; "id2023010203" is not): mask any listed 学号 of 6+ characters inside.
-        if len(token) > 6:
-            for sid in self.long_ids:
-                if sid in token:
-                    token = token.replace(sid, mask_student_id(sid))
-        return token
+        # A 学号 glued to other letters or digits ("学号2023010203号" is split at the CJK
+        # characters already; "id2023010203" is not): mask any listed 学号 of 6+ characters
+        # inside the token (checking each substring of a 学号 length: no scan over all ids).
+        i = 0
+        out = []
+        while i < len(token):
+            for size in self.id_lengths:
+                piece = token[i : i + size]
+                if len(piece) == size and piece in self.ids:
+                    out.append(mask_student_id(piece))
+                    i += size
+                    break
+            else:
+                out.append(token[i])
+                i += 1
+        return "".join(out)
 
     def _cjk(self, match: re.Match[str]) -> str:
         run = match.group()
@@ -141,7 +155,7 @@ class QuotaBar:
     ratio: float
     met: bool
     shortfall: int
-    state: str  # 达标 | 期内 | 已逾期
+    state: str  # 达标 | 期内 | 已逾期 | 不考核 (a requirement of 0)
     due: dt.date
 
 
@@ -245,10 +259,6 @@ class CadreView:
     @property
     def required_youth(self) -> int:
         return next((q.required for q in self.quotas if q.key == "youth"), 0)
-
-    @property
-    def below(self) -> list[QuotaBar]:
-        return [q for q in self.quotas if not q.met]
 
 
 @dataclass
@@ -411,8 +421,10 @@ def pinyin_key(name: str, ident: str) -> tuple[str, ...]:
     return (" ".join(lazy_pinyin(name)), name, ident)
 
 
-def note_anchor(note: Note) -> str:
-    return f"note-{note.slug}"
+def note_anchors(notes: list[Note]) -> dict[str, str]:
+    """slug → the note's anchor on its cadre page: ``note-<n>`` by position (date order).
+    Never the file name: a cadre may have put a 学号 into it."""
+    return {note.slug: f"note-{index}" for index, note in enumerate(notes, start=1)}
 
 
 def campaign_of(config: SiteConfig, day: dt.date) -> str:
@@ -443,7 +455,7 @@ def campaign_cell(
         return CampaignCell("有记录", inside)
     if window.start > today:
         return CampaignCell("未开始", 0)
-    if window.end < since:
+    if window.start < since:  # as the A002 rule: windows that began before appointment
         return CampaignCell("任职前", 0)
     if window.end >= today:
         return CampaignCell("进行中", 0)
@@ -559,7 +571,7 @@ def common_issues(items: list[ProblemItem], min_cadres: int) -> list[CommonIssue
                         sorted(group, key=_problem_order),
                     )
                 )
-    found.sort(key=lambda c: (-len(c.cadres), c.category.value, c.summaries))
+    found.sort(key=lambda c: (not c.open, -len(c.cadres), c.category.value, c.summaries))
     for index, issue in enumerate(found):
         for item in issue.items:
             item.cluster = index
@@ -585,9 +597,12 @@ def _group_name(key: str, dep: Deployment) -> str:
     return dep.committees[key].name if key in dep.committees else SCHOOL_GROUP_NAME
 
 
-def _masked_youth(cadre: Cadre, dep: Deployment, today: dt.date) -> list[MaskedYouth]:
-    from ..metrics import major_and_grade
+def _masked_name(name: str) -> str:
+    """李明 → 李*; a one-character name is hidden entirely."""
+    return mask_name(name) if len(name) > 1 else "*" * len(name)
 
+
+def _masked_youth(cadre: Cadre, dep: Deployment, today: dt.date) -> list[MaskedYouth]:
     rows = []
     for y in sorted(cadre.youth, key=lambda y: (not y.is_current(today), y.since, y.id)):
         major, grade = major_and_grade(y, dep)
@@ -596,7 +611,7 @@ def _masked_youth(cadre: Cadre, dep: Deployment, today: dt.date) -> list[MaskedY
         rows.append(
             MaskedYouth(
                 sid=mask_student_id(y.id),
-                name=mask_name(y.name or ""),
+                name=_masked_name(y.name or ""),
                 major=major or "未知",
                 grade=grade or "未知",
                 political_status=y.political_status.label,
@@ -612,7 +627,12 @@ def _masked_youth(cadre: Cadre, dep: Deployment, today: dt.date) -> list[MaskedY
 
 
 def _problem_items(
-    cid: str, cadre: Cadre, notes: list[Note], today: dt.date, redact: Redactor
+    cid: str,
+    cadre: Cadre,
+    notes: list[Note],
+    today: dt.date,
+    redact: Redactor,
+    anchors: dict[str, str],
 ) -> dict[str, list[ProblemItem]]:
     """note slug → its problem items."""
     out: dict[str, list[ProblemItem]] = {}
@@ -624,7 +644,7 @@ def _problem_items(
                     cadre_id=cid,
                     cadre_name=cadre.name,
                     note_date=note.front.date,
-                    note_anchor=note_anchor(note),
+                    note_anchor=anchors[note.slug],
                     note_title=redact(note.front.title),
                     category=problem.category,
                     summary=redact(problem.summary),
@@ -649,7 +669,8 @@ def _cadre_view(
 ) -> CadreView:
     cadre = status.cadre
     notes = dep.notes.get(cid, [])
-    problems = _problem_items(cid, cadre, notes, today, redact)
+    anchors = note_anchors(notes)
+    problems = _problem_items(cid, cadre, notes, today, redact, anchors)
     quotas = [
         QuotaBar(
             m.key,
@@ -680,7 +701,7 @@ def _cadre_view(
         front = note.front
         note_views.append(
             NoteView(
-                anchor=note_anchor(note),
+                anchor=anchors[note.slug],
                 date=front.date,
                 title=redact(front.title),
                 kind=front.kind.label,
