@@ -13,8 +13,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from .cli import EXIT_ERRORS, EXIT_OK, run_check
-from .handbook import build_handbook
+from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
+from .handbook import HandbookError, build_handbook
 from .render.internal import render_internal
 from .render.public import render_public
 from .reporters import Reporter
@@ -37,7 +37,11 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
     public_view = build_public_view(result)  # holds public fields only, by construction
     files.update({f"public/{k}": v for k, v in render_public(public_view, templates).items()})
     files.update({f"internal/{k}": v for k, v in render_internal(result, templates).items()})
-    write_site(out, files, extra=lambda tmp: build_handbook(result, tmp / "public" / "guide"))
+    try:
+        write_site(out, files, extra=lambda tmp: build_handbook(result, tmp / "public" / "guide"))
+    except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error
+        reporter.info(f"手册无法生成：{exc}\nsite/ 保持上一次成功生成的内容。")
+        return EXIT_USAGE
 
     elapsed = time.perf_counter() - started
     if not args.quiet:

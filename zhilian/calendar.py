@@ -42,10 +42,11 @@ class CalendarUnknown(Exception):
 
     @property
     def hint(self) -> str:
+        y = self.year
         return (
-            f"按国务院办公厅发布的 {self.year} 年放假通知，在 site_config.yml 中补充："
-            f"report: holiday_overrides: {{{self.year}: {{national_day_last_day: "
-            f"{self.year}-10-07, makeup_workdays: [调休上班的日期]}}}}；"
+            f"按国务院办公厅发布的 {y} 年放假通知，在 site_config.yml 的 "
+            f"report.holiday_overrides 中加入“{y}: {{national_day_last_day: {y}-10-07, "
+            "makeup_workdays: [调休上班的日期]}”（日期按通知填写）；"
             "或升级 chinesecalendar（pip install -U chinesecalendar）。"
         )
 

@@ -127,31 +127,10 @@ def _anchor(model: type[BaseModel]) -> str:
     return "model-" + model.__name__.lower()
 
 
-#: Titles for models that have no docstring of their own (the docstring wins once written).
-MODEL_TITLES = {
-    "SurveyResult": "一位团干部的满意度调查结果",
-    "CommitteesFile": "分团委文件",
-    "BranchesFile": "团支部文件",
-    "DormGroupsFile": "宿舍团小组文件",
-    "Site": "站点",
-    "Footer": "页脚",
-    "Limits": "限制",
-    "Quota": "一个级别的联系指标",
-    "Diversity": "多样性最低要求",
-    "Activity": "活动记录",
-    "Campaign": "集中活动",
-    "Report": "年度报告",
-    "HolidayOverride": "某一年的假期安排",
-    "Problems": "问题清单",
-    "Evaluation": "评价",
-    "Weights": "权重",
-}
-
-
 def _model_title(model: type[BaseModel]) -> str:
     doc = inspect.getdoc(model) or ""
     if model.__doc__ is None or doc.startswith(("Usage docs", "A base class")):
-        return MODEL_TITLES.get(model.__name__, model.__name__)
+        return model.__name__
     first = _MARKER.sub("", doc.split("\n", 1)[0]).strip()
     return re.split(r"[：:。]", first, maxsplit=1)[0] or model.__name__
 
@@ -448,27 +427,6 @@ def _bytes(size: int) -> str:
     return f"{size} 字节"
 
 
-#: Chinese summaries of the named rules for the handbook (a rule not listed here is shown
-#: with the first paragraph of its docstring).
-RULE_SUMMARIES = {
-    "activity.recent_note": "每位团干部最近一次活动记录距今不超过规定天数。",
-    "activity.campaigns": "五四、国庆、一二·九等集中活动期间至少有一条活动记录。",
-    "privacy.public_text": "公开字段和公开的活动记录中不出现青年的姓名或学号。",
-    "privacy.contact_channels": "至少有一种公开联系方式；取得本人同意（`consent_on`）后才公开。",
-    "quotas.quotas": "联系的分团委、团支部、宿舍团小组和青年数量达到本级别的指标。",
-    "quotas.diversity": "当前联系的青年在专业、年级、政治面貌、家庭情况上足够多样。",
-    "quotas.overlap": "同一名青年不被超过规定人数的团干部同时联系。",
-    "references.org_links": "团支部、宿舍团小组所属的分团委（和团支部）存在。",
-    "references.unit_ids": "团干部填写的分团委、团支部、宿舍团小组编号都存在。",
-    "references.family_categories": "青年的家庭情况是站点配置中规定的类别之一。",
-    "references.duplicate_youth": "同一个学号在一位团干部的名单中只出现一次。",
-    "references.consistent_youth": "同一个学号在不同团干部文件中的信息一致。",
-    "references.note_references": "活动记录涉及的单位存在，参与者都在本人的联系名单中。",
-    "references.photos": "照片文件存在，且是 JPEG 或 PNG。",
-    "references.survey_cadres": "满意度调查结果中的团干部编号都存在。",
-}
-
-
 def _rule_docs() -> list[list[str]]:
     from .rules import RULES
 
@@ -476,7 +434,7 @@ def _rule_docs() -> list[list[str]]:
     for name, func in RULES.items():
         doc = inspect.getdoc(func) or ""
         first = doc.split("\n\n", 1)[0].strip()
-        summary = RULE_SUMMARIES.get(name) or (_cell(first) if first else "—")
+        summary = _cell(first) if first else "—"
         rows.append([f"`{name}`", summary])
     return rows
 
@@ -764,7 +722,18 @@ def _versions() -> str:
 
 
 def _docs_files(docs: Path) -> list[Path]:
-    return sorted(p for p in docs.rglob("*") if p.is_file() or p.is_symlink())
+    """The regular files under ``docs/`` (symbolic links are never published: one could
+    point at the data)."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(docs):
+        base = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not (base / d).is_symlink())
+        found += [base / f for f in filenames if not (base / f).is_symlink()]
+    return sorted(found)
+
+
+def _skip_symlinks(directory: str, names: list[str]) -> set[str]:
+    return {n for n in names if os.path.islink(os.path.join(directory, n))}
 
 
 def cache_key(root: Path, pages: dict[str, str], settings: dict[str, Any], today: dt.date) -> str:
@@ -882,14 +851,17 @@ def build_handbook(result: CheckResult, dest: Path) -> None:
     cache_root = root / CACHE_DIR
     cached = cache_root / key
     if cached.is_dir():
-        os.utime(cached)  # keep recently used entries when pruning
-        shutil.copytree(cached, dest, dirs_exist_ok=True)
-        return
+        try:
+            os.utime(cached)  # keep recently used entries when pruning
+            shutil.copytree(cached, dest, dirs_exist_ok=True)
+            return
+        except OSError:  # pruned or deleted meanwhile: build it afresh
+            shutil.rmtree(dest, ignore_errors=True)
 
     with tempfile.TemporaryDirectory(prefix="zhilian-handbook-") as tmp_name:
         tmp = Path(tmp_name)
         docs = tmp / "docs"
-        shutil.copytree(root / DOCS_DIR, docs, symlinks=False)
+        shutil.copytree(root / DOCS_DIR, docs, ignore=_skip_symlinks)
         for rel, text in pages.items():
             target = docs / rel
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -695,8 +695,11 @@ class DevServer:
                 changed = watcher.wait(stop)
                 if not changed:
                     continue
-                shown = "、".join(changed[:3]) + (
-                    f" 等 {len(changed)} 个文件" if len(changed) > 3 else ""
+                # Editors' and sed's temporary files come and go; do not list them.
+                named = [c for c in changed if (self.root / c).exists() or Path(c).suffix]
+                named = named or changed
+                shown = "、".join(named[:3]) + (
+                    f" 等 {len(named)} 个文件" if len(named) > 3 else ""
                 )
                 self.say(f"\n—— 检测到修改：{shown}，重新生成 ——")
                 if self.rebuild():

@@ -349,6 +349,20 @@ def test_two_cold_builds_are_byte_identical(sample: Path) -> None:
     assert "sitemap.xml.gz" in first
 
 
+def test_symbolic_links_in_docs_are_not_published(sample: Path) -> None:
+    cadre = sorted((sample / "data" / "cadres").glob("*.yml"))[0]
+    (sample / "docs" / "leak.yml").symlink_to(cadre)
+    (sample / "docs" / "linked").symlink_to(sample / "data", target_is_directory=True)
+    build(sample)
+    published = tree(guide_dir(sample))
+    assert not any("leak" in rel or rel.startswith("linked") for rel in published)
+    student_ids = re.findall(r'id: "(\d+)"', cadre.read_text(encoding="utf-8"))
+    for path in guide_dir(sample).rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            assert not any(sid in text for sid in student_ids), path
+
+
 def test_deployment_without_mkdocs_has_no_guide(sample: Path) -> None:
     (sample / "mkdocs.yml").unlink()
     build(sample)

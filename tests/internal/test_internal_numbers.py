@@ -99,11 +99,7 @@ def test_dashboard_evaluation_matches(deployment: Path) -> None:
 def test_dashboard_fulfilment_by_level_and_committee(deployment: Path) -> None:
     raw = ind.read(deployment)
     html = page(deployment, "index.html")
-    by_level = next(
-        t
-        for t in ind.tables(html)
-        if "按级别" in str(t["rows"][0][0]["text"]) or t["rows"][0][0]["text"] == "级别"
-    )
+    by_level = next(t for t in ind.tables(html) if t["rows"][0][0]["text"] == "级别")
     for row in by_level["rows"][1:]:
         level = ind.LEVEL[row[0]["text"]]
         ids = [cid for cid, c in raw.cadres.items() if ind.LEVEL[c["level"]] == level]

@@ -188,6 +188,8 @@ def marked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
 
     root = copy_deployment(tmp_path_factory.mktemp("marked"))
     public_markers = plant(root)
+    if (root / ".github" / "CODEOWNERS").exists():  # generated from the github logins
+        assert run_cli(root, "codeowners").code == 0
     result = run_cli(root, "build")
     assert result.code == 0, result.out
     return root, public_markers

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -81,12 +83,16 @@ POOL = [chr(c) for c in range(0x20, 0x7F)] + list(
     "\t\n\r\x00\x07\x1b\x7f\xa0\u3000\ufeff王晓明李团支部委员会：，；。！？“”（）【】—…·😀"
 )
 strings = st.text(st.sampled_from(POOL), max_size=12)
-# A key or list item that starts with U+3000 (PyYAML writes it unquoted) is exactly a Y008
-# slip, and `- id：x` or `[a，b]` is a Y006/Y007 slip (our lists hold ids and 学号): keys and
-# list items do not start with U+3000, and list items and flow-style text leave out `：，；`.
-keys = strings.map(lambda s: s.lstrip("\u3000"))
+# A key or list item that starts with U+3000 or "-" + U+3000 (PyYAML writes both unquoted) is
+# exactly a Y008 slip, and `- id：x` or `[a，b]` is a Y006/Y007 slip (our lists hold ids and
+# 学号): keys and list items do not start so, and list items and flow-style text leave out
+# `：，；`.
+LEADING_SLIP = re.compile("^(?:-?\u3000)+")
+keys = strings.map(lambda s: LEADING_SLIP.sub("", s))
 NO_SLIP = [c for c in POOL if c not in "：，；"]
-plain_strings = st.text(st.sampled_from(NO_SLIP), max_size=12).map(lambda s: s.lstrip("\u3000"))
+plain_strings = st.text(st.sampled_from(NO_SLIP), max_size=12).map(
+    lambda s: LEADING_SLIP.sub("", s)
+)
 
 
 def nested(keys: st.SearchStrategy[str], leaves: st.SearchStrategy[str]) -> st.SearchStrategy:

@@ -52,6 +52,9 @@ def test_fullwidth_colon_slip_message_names_the_key() -> None:
         "items: [时间：周五]\n",  # flow *list*: a plain string
         "# 注释：不是键\nname: x\n",
         "list:\n  - 地点：行政楼\n",  # a list of Chinese strings: not an ASCII key
+        "x:\n  0：': ''\n",  # the key is `0：'` (found by the property test)
+        "x:\n  0：[: ''\n",  # the key is `0：[`
+        "? ''\n: 0：[\n",  # an explicit value, not a key
     ],
 )
 def test_fullwidth_colon_in_text_is_fine(text: str) -> None:
@@ -124,6 +127,9 @@ def test_bad_whitespace_in_indentation(text: str, expected: list) -> None:
         "a:\tx\n",  # a tab as the separator after a colon
         "intro: |\n  x\n\n    更深的缩进\u3000也是正文\n",
         "- |\n \u3000text\n",
+        "a: 'x\n\n  \u3000y'\n",  # a quoted string running over lines
+        "{? 'a\n\n    ]' : 'b\n\n    \u3000c'}\n",  # ... inside a flow mapping
+        "a: [x,\n\ty]\n",  # inside [ ] leading whitespace is not indentation
     ],
 )
 def test_tab_and_ideographic_space_outside_indentation_are_fine(text: str) -> None:

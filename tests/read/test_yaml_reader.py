@@ -265,6 +265,12 @@ def test_multiple_documents_are_y002_at_the_second_marker() -> None:
     assert "多个" in diags[0].message or "第二个文档" in diags[0].message
 
 
+def test_lines_are_counted_at_lf_like_github_even_with_nel_ls_ps() -> None:
+    # libyaml also breaks lines at U+0085/U+2028/U+2029; editors and GitHub do not
+    assert parse_bad("a: 王\u2028晓\nb: 1\nb: 2\n") == [("Y003", 3, 1)]
+    assert parse_bad("a: x\x85y\n\u2029a: 1\n") == [("Y003", 2, 2)]
+
+
 def test_lone_surrogate_does_not_raise() -> None:
     assert parse_bad("a: \ud800\n") == [("Y002", 1, 4)]
 

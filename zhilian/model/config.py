@@ -12,12 +12,16 @@ from .types import GitHubLogin, NonBlank
 
 
 class Footer(Strict):
+    """页脚。"""
+
     address: str = Field("", title="地址")
     phone: str = Field("", title="电话")
     email: str = Field("", title="电子邮箱")
 
 
 class Site(Strict):
+    """站点。"""
+
     title: NonBlank = Field(title="站点标题")
     organization: NonBlank = Field(title="组织名称", description="如 共青团某某大学委员会")
     base_url: HttpUrl = Field(title="公开站点地址", description="以 / 结尾，用于 sitemap 和二维码")
@@ -26,10 +30,14 @@ class Site(Strict):
 
 
 class Limits(Strict):
+    """限制。"""
+
     max_file_bytes: int = Field(1_048_576, gt=0, title="单个数据文件上限（字节）")
 
 
 class Quota(Strict):
+    """一个级别的联系指标。"""
+
     committees: int = Field(0, ge=0, title="分团委")
     branches: int = Field(0, ge=0, title="团支部")
     dorm_groups: int = Field(0, ge=0, title="宿舍团小组")
@@ -37,6 +45,8 @@ class Quota(Strict):
 
 
 class Diversity(Strict):
+    """多样性最低要求。"""
+
     majors: int = Field(0, ge=0, title="不同专业数")
     grades: int = Field(0, ge=0, title="不同年级数")
     political_statuses: int = Field(0, ge=0, title="不同政治面貌数")
@@ -44,10 +54,14 @@ class Diversity(Strict):
 
 
 class Activity(Strict):
+    """活动记录。"""
+
     max_days_without_note: int = Field(gt=0, title="最长无活动记录天数")
 
 
 class Campaign(Strict):
+    """集中活动。"""
+
     key: str = Field(title="英文键")
     name: NonBlank = Field(title="名称")
     start: str = Field(pattern=r"^\d{2}-\d{2}$", title="开始（月-日）")
@@ -74,20 +88,28 @@ class Campaign(Strict):
 
 
 class HolidayOverride(Strict):
+    """某一年的假期安排。"""
+
     national_day_last_day: dt.date = Field(title="国庆假期最后一天")
     makeup_workdays: list[dt.date] = Field(default_factory=list, title="调休上班日")
 
 
 class Report(Strict):
+    """年度报告。"""
+
     working_days_after_national_day: int = Field(5, gt=0, title="国庆假期后第几个工作日截止")
     holiday_overrides: dict[int, HolidayOverride] = Field(default_factory=dict, title="假期覆盖")
 
 
 class Problems(Strict):
+    """问题清单。"""
+
     common_issue_min_cadres: int = Field(2, ge=2, title="“建议转交”所需的团干部数")
 
 
 class Weights(Strict):
+    """权重。"""
+
     fulfilment: float = Field(ge=0, title="实现度权重")
     activity: float = Field(ge=0, title="活跃度权重")
     satisfaction: float = Field(ge=0, title="满意度权重")
@@ -100,6 +122,8 @@ class Weights(Strict):
 
 
 class Evaluation(Strict):
+    """评价。"""
+
     weights: Weights = Field(title="权重")
     activity_target_notes_per_month: float = Field(gt=0, title="活跃度满分所需的月均记录数")
 

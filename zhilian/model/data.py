@@ -71,14 +71,20 @@ class DormGroup(Strict):
 
 
 class CommitteesFile(Strict):
+    """分团委文件。"""
+
     committees: list[Committee] = Field(title="分团委列表")
 
 
 class BranchesFile(Strict):
+    """团支部文件。"""
+
     branches: list[Branch] = Field(title="团支部列表")
 
 
 class DormGroupsFile(Strict):
+    """宿舍团小组文件。"""
+
     dorm_groups: list[DormGroup] = Field(title="宿舍团小组列表")
 
 
@@ -181,6 +187,8 @@ class NoteFront(Strict):
 
 
 class SurveyResult(Strict):
+    """一位团干部的满意度调查结果。"""
+
     respondents: int = Field(ge=0, title="参与调查人数")
     satisfied: int = Field(ge=0, title="满意人数")
 

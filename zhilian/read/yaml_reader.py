@@ -247,10 +247,10 @@ def _shift(diags: list[Diagnostic], line_offset: int) -> list[Diagnostic]:
 def _where(text: str, mark: Any) -> tuple[int, int]:
     """A libyaml mark → 1-based (line, col) as editors and GitHub count lines.
 
-    libyaml also breaks lines at NEL, LS and PS (U+0085, U+2028, U+2029); a file with one of
-    those pasted into it is counted by the character index instead.
+    libyaml also breaks lines at NEL, LS and PS (U+0085, U+2028, U+2029) and at a lone CR; a
+    file with one of those pasted into it is counted by the character index instead.
     """
-    if "\u2028" in text or "\x85" in text or "\u2029" in text:
+    if "\u2028" in text or "\x85" in text or "\u2029" in text or "\r" in text:
         return _line_col(text, mark.index)
     return mark.line + 1, mark.column + 1
 
@@ -728,7 +728,7 @@ def _scan_block_line(
         after = rest[m.end() :]
         # `a：: x` has a real separator: the full-width colon belongs to the key.  Colons in
         # a comment, a quoted or a flow value (`校级：{youth: 100}`) do not count.
-        if not _HALF_SEP.search(_outside_brackets(after)):
+        if _is_value(after):
             colon = start + m.end() - 1
             slips.append(("Y006", lineno, colon + 1, _MSG_Y006.format(m.group(1))))
             fixes[colon] = ":" if after.startswith((" ", "\t")) else ": "
@@ -757,15 +757,32 @@ def _scan_block_line(
     return None, None
 
 
-def _outside_brackets(text: str) -> str:
-    """The text without quoted strings, closed [ ] / { } groups and a trailing comment."""
-    text = _QUOTED.sub("", text)
-    while True:
-        shorter = _BRACKETS.sub("", text)
-        if shorter == text:
-            break
-        text = shorter
-    return _BEFORE_COMMENT.match(text).group()  # type: ignore[union-attr]  # matches ''
+def _is_value(text: str) -> bool:
+    """After `key：`, is ``text`` a whole value (so the full-width colon was the separator)?
+
+    `a：: x` is not: the real separator comes later and the colon belongs to the key.  A
+    value that opens with a quote or bracket must close it and end there (`校级：{youth: 100}`
+    is a value, `0：': ''` is the key `0：'`); colons in a comment never count.
+    """
+    text = text.lstrip(" \t")
+    if text[:1] in ("'", '"'):
+        quoted = _QUOTED.match(text)
+        if quoted is None:
+            return False
+        text = text[quoted.end() :]
+    elif text[:1] in ("[", "{"):
+        while True:
+            shorter = _BRACKETS.sub("", text, count=1)
+            if shorter == text:
+                break
+            text = shorter
+            if text[:1] not in ("[", "{"):
+                break
+        if text[:1] in ("[", "{"):
+            return False
+    else:
+        return not _HALF_SEP.search(_BEFORE_COMMENT.match(text).group())  # type: ignore[union-attr]
+    return not _BEFORE_COMMENT.match(text).group().strip()  # type: ignore[union-attr]
 
 
 def _closing_quote(line: str, i: int, quote: str) -> int:

@@ -11,6 +11,7 @@ from .base import RuleContext, rule
 
 @rule
 def recent_note(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """每位团干部最近一次活动记录距今不超过规定天数。"""
     limit = ctx.dep.config.activity.max_days_without_note
     for cid, cadre in ctx.dep.cadres.items():
         notes = [n for n in ctx.dep.notes.get(cid, []) if n.front.date <= ctx.today]
@@ -25,6 +26,7 @@ def recent_note(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @rule
 def campaigns(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """五四、国庆、一二·九等集中活动期间至少有一条活动记录。"""
     for cid, cadre in ctx.dep.cadres.items():
         dates = [n.front.date for n in ctx.dep.notes.get(cid, [])]
         for name, year, start, end in campaign_windows(ctx.dep, cadre.since, ctx.today):

@@ -57,7 +57,10 @@ PUBLIC_CADRE_FIELDS = ("name", "title", "intro")
 
 @rule
 def public_text(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """No youth name or 学号 in a cadre's public fields or in a public note."""
+    """公开字段和公开的活动记录中不出现青年的姓名或学号。
+
+    No youth name or 学号 in a cadre's public fields or in a public note.
+    """
     info = PersonalInfo(ctx)
     if not info.ids:
         return
@@ -89,7 +92,10 @@ def public_text(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @rule
 def contact_channels(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """At least one public channel; channels are published only with consent."""
+    """至少有一种公开联系方式；取得本人同意（`consent_on`）后才公开。
+
+    At least one public channel; channels are published only with consent.
+    """
     for cid, cadre in ctx.dep.cadres.items():
         file = ctx.dep.cadre_file(cid)
         if not cadre.contact.channels():

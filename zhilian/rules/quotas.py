@@ -40,6 +40,7 @@ def _shortfall(status: CadreStatus, measure: Measure, what: str, file: str) -> D
 
 @rule
 def quotas(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """联系的分团委、团支部、宿舍团小组和青年数量达到本级别的指标。"""
     for cid, status in ctx.statuses.items():
         for measure in status.quotas:
             if not measure.met:
@@ -49,6 +50,7 @@ def quotas(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @rule
 def diversity(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """当前联系的青年在专业、年级、政治面貌、家庭情况上足够多样。"""
     for cid, status in ctx.statuses.items():
         if not status.current_youth:
             continue  # Q004 already says the list is empty
@@ -59,7 +61,10 @@ def diversity(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @rule
 def overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """No youth is in the current lists of more than ``max_cadres_per_youth`` cadres."""
+    """同一名青年不被超过规定人数的团干部同时联系。
+
+    No youth is in the current lists of more than ``max_cadres_per_youth`` cadres.
+    """
     limit = ctx.dep.config.max_cadres_per_youth
     for student_id, holders in cadres_per_youth(ctx.statuses).items():
         if len(holders) <= limit:

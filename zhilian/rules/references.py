@@ -35,7 +35,10 @@ def _unknown(
 
 @rule
 def org_links(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """Branches and dorm groups name an existing 分团委 (and branch)."""
+    """团支部、宿舍团小组所属的分团委（和团支部）存在。
+
+    Branches and dorm groups name an existing 分团委 (and branch).
+    """
     dep = ctx.dep
     for index, branch in enumerate(dep.branches.values()):
         yield from _unknown(dep, "committees", branch.committee, ORG_FILES["branches"],
@@ -50,7 +53,10 @@ def org_links(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @rule
 def unit_ids(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """A cadre's committee, units and youth branch/dorm group exist."""
+    """团干部填写的分团委、团支部、宿舍团小组编号都存在。
+
+    A cadre's committee, units and youth branch/dorm group exist.
+    """
     dep = ctx.dep
     for cid, cadre in dep.cadres.items():
         file = dep.cadre_file(cid)
@@ -76,7 +82,10 @@ def unit_ids(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @rule
 def family_categories(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """A youth's family category is one the committee defined in site_config.yml."""
+    """青年的家庭情况是站点配置中规定的类别之一。
+
+    A youth's family category is one the committee defined in site_config.yml.
+    """
     allowed = ctx.dep.config.family_categories
     for cid, cadre in ctx.dep.cadres.items():
         for index, youth in enumerate(cadre.youth):
@@ -88,7 +97,10 @@ def family_categories(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @rule
 def duplicate_youth(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """One 学号 appears once per cadre file."""
+    """同一个学号在一位团干部的名单中只出现一次。
+
+    One 学号 appears once per cadre file.
+    """
     for cid, cadre in ctx.dep.cadres.items():
         first: dict[str, int] = {}
         for index, youth in enumerate(cadre.youth):
@@ -102,7 +114,10 @@ def duplicate_youth(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @rule
 def consistent_youth(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """The same 学号 carries the same attributes in every cadre file."""
+    """同一个学号在不同团干部文件中的信息一致。
+
+    The same 学号 carries the same attributes in every cadre file.
+    """
     dep = ctx.dep
     seen: dict[str, tuple[str, tuple[object, ...]]] = {}
     for cid, cadre in dep.cadres.items():
@@ -126,7 +141,10 @@ def consistent_youth(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @rule
 def note_references(ctx: RuleContext) -> Iterator[Diagnostic]:
-    """A note's units exist and its participants are in that cadre's youth list."""
+    """活动记录涉及的单位存在，参与者都在本人的联系名单中。
+
+    A note's units exist and its participants are in that cadre's youth list.
+    """
     dep = ctx.dep
     for cid, notes in dep.notes.items():
         cadre = dep.cadres.get(cid)
@@ -149,6 +167,7 @@ def note_references(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @rule
 def photos(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """照片文件存在，且是 JPEG 或 PNG。"""
     for cid, cadre in ctx.dep.cadres.items():
         if cadre.photo and cadre.photo not in ctx.dep.photos:
             yield error("R009", ctx.dep.cadre_file(cid),
@@ -158,6 +177,7 @@ def photos(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 @rule
 def survey_cadres(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """满意度调查结果中的团干部编号都存在。"""
     for year, results in ctx.dep.surveys.items():
         for cid in results:
             if cid not in ctx.dep.cadres:
