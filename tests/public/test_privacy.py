@@ -245,3 +245,52 @@ def _public_source(root: Path) -> str:
         if meta.get("public") == "true":
             parts += [meta.get("title", ""), body]
     return "\n".join(parts)
+
+
+def test_public_types_have_no_field_for_private_data() -> None:
+    """By construction: walk every dataclass reachable from PublicSite; no field can hold a
+    youth entry, a survey figure, a problem item, participants or a non-public note."""
+    import dataclasses
+    import types
+    import typing
+
+    from zhilian.views import public as views
+
+    allowed = {
+        "PublicSite": {"title", "organization", "base_url", "indexable", "footer", "today",
+                       "cadres", "groups", "committees", "notes"},
+        "PublicFooter": {"address", "phone", "email"},
+        "PublicCadre": {"id", "name", "pinyin", "pinyin_variants", "level", "level_label",
+                        "appointment_label", "title", "committee", "contact", "intro_html",
+                        "photo", "avatar_colour", "committees", "branches", "dorm_groups"},
+        "PublicContact": {"phone", "email", "wechat", "qq", "weibo", "office"},
+        "PublicPhoto": {"path", "data", "width", "height"},
+        "PublicUnit": {"id", "name", "kind", "committee"},
+        "PublicGroup": {"id", "title", "cadres"},
+        "PublicCommittee": {"unit", "serving", "members", "branches", "dorm_groups"},
+        "FindUnit": {"unit", "direct", "via_committee", "branch"},
+        "PublicNote": {"anchor", "cadre_id", "cadre_name", "title", "date", "kind_label",
+                       "body_html"},
+    }  # fmt: skip
+    seen: set[str] = set()
+    todo: list[type] = [views.PublicSite]
+    while todo:
+        cls = todo.pop()
+        if cls.__name__ in seen:
+            continue
+        seen.add(cls.__name__)
+        assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, cls
+        hints = typing.get_type_hints(cls)
+        assert {f.name for f in dataclasses.fields(cls)} == allowed[cls.__name__], cls
+        for f in dataclasses.fields(cls):
+            stack = [hints[f.name]]
+            while stack:
+                t = stack.pop()
+                if typing.get_args(t):  # tuple[X, ...] or X | None: look inside
+                    assert typing.get_origin(t) in (tuple, types.UnionType, typing.Union), t
+                    stack += [a for a in typing.get_args(t) if a is not Ellipsis]
+                elif dataclasses.is_dataclass(t):
+                    todo.append(t)
+                else:
+                    assert t in (str, int, bool, bytes, dt.date, type(None)), (cls, f.name, t)
+    assert seen == set(allowed)

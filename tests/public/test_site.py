@@ -354,3 +354,24 @@ def test_index_and_assets_stay_small(built_sample: Path) -> None:
         (public / p).stat().st_size for p in ("index.html", "assets/app.css", "assets/app.js")
     )
     assert size < 150_000
+
+
+def test_an_empty_directory_renders(tmp_path: Path) -> None:
+    """render_public needs nothing but a PublicSite (no models): an empty one still gives a
+    complete, linked site."""
+    import datetime as dt
+
+    from tests.conftest import REPO
+    from zhilian.render.public import render_public
+    from zhilian.views.public import PublicFooter, PublicSite
+
+    view = PublicSite(
+        title="直联", organization="共青团测试大学委员会", base_url="https://t.example.edu.cn/",
+        indexable=True, footer=PublicFooter("", "", ""), today=dt.date(2026, 1, 2),
+        cadres=(), groups=(), committees=(), notes=(),
+    )  # fmt: skip
+    files = render_public(view, REPO / "templates")
+    assert {"index.html", "find/index.html", "news.html", "404.html", "directory.json",
+            "sitemap.xml", "robots.txt", "assets/app.js", "assets/app.css"} <= set(files)  # fmt: skip
+    assert "暂时还没有公开的团干部信息" in files["index.html"].decode()
+    assert json.loads(files["directory.json"])["cadres"] == []

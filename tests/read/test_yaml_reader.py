@@ -267,8 +267,9 @@ def test_multiple_documents_are_y002_at_the_second_marker() -> None:
 
 def test_lines_are_counted_at_lf_like_github_even_with_nel_ls_ps() -> None:
     # libyaml also breaks lines at U+0085/U+2028/U+2029; editors and GitHub do not
-    assert parse_bad("a: 王\u2028晓\nb: 1\nb: 2\n") == [("Y003", 3, 1)]
-    assert parse_bad("a: x\x85y\n\u2029a: 1\n") == [("Y003", 2, 2)]
+    assert parse_bad('a: "王\u2028晓"\nb: 1\nb: 2\n') == [("Y003", 3, 1)]
+    assert parse_bad("a: 'x\x85\x85y'\na: 1\n") == [("Y003", 2, 1)]
+    assert parse_bad('a: "x\u2029"\nb: [1\n') == [("Y002", 2, 4)]
 
 
 def test_lone_surrogate_does_not_raise() -> None:

@@ -77,6 +77,10 @@ def public_text(ctx: RuleContext) -> Iterator[Diagnostic]:
         for note in notes:
             if not note.front.public:
                 continue
+            if info.find(note.slug):
+                yield error("P001", note.rel, "公开活动记录的文件名中出现了某位青年的学号",
+                            line=1, col=1, cadre=cid,
+                            hint="公开的活动记录会出现在网址中：把文件名改成不含学号的简短英文名。")
             if info.find(note.front.title):
                 yield error("P001", note.rel, "公开活动记录的标题中出现了某位青年的姓名或学号",
                             path=("title",), cadre=cid)
