@@ -173,7 +173,7 @@ def git(*args: str) -> str:
 def fingerprint() -> str:
     """What the cached data depends on besides seed and N: the generator and the config."""
     h = hashlib.sha256()
-    for rel in ("zhilian/demo.py", "site_config.yml"):
+    for rel in ("zhilian/demo.py", "zhilian/codeowners.py", "site_config.yml"):
         path = REPO / rel
         h.update(path.read_bytes() if path.exists() else b"-")
     return h.hexdigest()[:16]
@@ -202,10 +202,13 @@ def cached_demo(name: str, args: list[str], regen: bool) -> Path:
 
 
 def assemble(dest: Path, data_root: Path) -> Path:
-    """A deployment in ``dest``: data + site_config.yml of ``data_root``, the rest from REPO."""
+    """A deployment in ``dest``: ``data/``, ``site_config.yml`` and ``.github/`` (the
+    CODEOWNERS generated from the data) of ``data_root``; the rest from REPO."""
     dest.mkdir(parents=True)
     shutil.copytree(data_root / "data", dest / "data")
     shutil.copy2(data_root / "site_config.yml", dest / "site_config.yml")
+    if (data_root / ".github").is_dir():
+        shutil.copytree(data_root / ".github", dest / ".github")
     for entry in sorted(REPO.iterdir()):
         if entry.name in NOT_DEPLOYMENT or entry.name.endswith(".egg-info"):
             continue

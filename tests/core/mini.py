@@ -10,6 +10,9 @@ from typing import Any
 
 import yaml
 
+from zhilian import codeowners
+from zhilian.load import read_config
+
 REPO = Path(__file__).resolve().parents[2]
 TODAY = "2026-11-20"
 
@@ -107,6 +110,11 @@ class Mini:
                 path.write_text("---\n" + _text(front) + "---\n" + body + "\n", encoding="utf-8")
         for year, results in self.surveys.items():
             dump(f"data/surveys/{year}.yml", results)
+        owners = codeowners.generate(
+            read_config(root), ((cid, c.get("github")) for cid, c in self.cadres.items())
+        )
+        (root / ".github").mkdir(exist_ok=True)
+        (root / ".github" / "CODEOWNERS").write_text(owners, encoding="utf-8")
         return root
 
 

@@ -133,6 +133,9 @@ def test_new_cadre_and_note_scaffolds(sample: Path) -> None:
               .replace("请填写GitHub账号", "li-xin"))
     path.write_text(filled, encoding="utf-8")
     run = run_cli(sample, "check", fmt="json")
+    assert [d["code"] for d in json.loads(run.out) if d["severity"] == "error"] == ["G005"]
+    assert run_cli(sample, "codeowners").code == 0  # a new cadre's login joins CODEOWNERS
+    run = run_cli(sample, "check", fmt="json")
     mine = [d for d in json.loads(run.out) if d["file"] == "data/cadres/li-xin.yml"]
     assert run.code == 0 and mine and all(d["severity"] == "warning" for d in mine)
 

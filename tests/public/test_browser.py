@@ -68,7 +68,13 @@ class Watch:
         page.route("**/*", on_route)
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.on("requestfailed", lambda r: self.failed.append(r.url))
+        # ERR_ABORTED: a fetch (e.g. the favicon) cancelled by the next click's navigation
+        page.on(
+            "requestfailed",
+            lambda r: (
+                r.failure != "net::ERR_ABORTED" and self.failed.append(f"{r.failure} {r.url}")
+            ),
+        )
         page.on("response", lambda r: r.status >= 400 and self.failed.append(f"{r.status} {r.url}"))
 
     def assert_clean(self) -> None:

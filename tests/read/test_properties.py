@@ -127,3 +127,32 @@ def test_dumped_strings_read_back_unchanged(doc: dict) -> None:
 def test_flow_style_dump_reads_back_unchanged(doc: dict) -> None:
     text = yaml.safe_dump(doc, allow_unicode=True, default_flow_style=True, sort_keys=False)
     assert parse_yaml(text, "x.yml") == (doc, [])
+
+
+# --- the anchor/tag gate never hides one ------------------------------------------------------
+
+PROPERTY_TOKENS = st.sampled_from(
+    [*" \n\n  -:#,[]{}|>'\"?aZ王", "&a", "*a", "!t", "!!str ", "! ", "- ", ": ", "  ", "\n  "]
+)
+
+
+def properties_in(text: str) -> bool:
+    """Ground truth: does libyaml's own event stream (up to any error) carry one?"""
+    found = False
+    try:
+        for ev in yaml.parse(text, Loader=yaml.CBaseLoader):
+            if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None) is not None:
+                found = True
+            if getattr(ev, "tag", None) is not None:
+                found = True
+    except yaml.YAMLError:
+        pass
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PROPERTY_TOKENS, max_size=30).map("".join))
+def test_every_anchor_alias_and_tag_is_reported(text: str) -> None:
+    if properties_in(text):
+        codes = {d.code for d in parse_yaml(text, "x.yml")[1]}
+        assert codes & {"Y004", "Y005"}, text

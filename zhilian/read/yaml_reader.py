@@ -177,7 +177,9 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0) -> tuple[object | None
         diags.append(error("Y002", rel, "文件里有无效的字符（孤立的代理码位）", line=line, col=col))
     else:
         if node is None or (node.__class__ is ScalarNode and not node.value and not node.style):
-            return None, _shift([_empty(rel)], line_offset)
+            # Only comments and blank lines: that is the problem (slips in them are noise).
+            empty = [_empty(rel), *(d for d in diags if d.code in ("Y004", "Y005"))]
+            return None, _shift(empty, line_offset)
 
     value: object | None = None
     if node is not None:
@@ -376,21 +378,80 @@ _MSG_TAG = "这里用了 YAML 标签“{}”，标签不允许使用"
 
 
 def _may_have_properties(text: str) -> bool:
-    """Could the text hold an anchor, alias or tag?  Over-approximates, never misses one."""
+    """Could the text hold an anchor, alias or tag?  Over-approximates, never misses one.
+
+    A property can only start a node (`a&b` in a URL or `欢迎!` is inside a scalar), and an
+    anchor or alias needs a name (a Markdown `* item` or ` & ` names nothing).  A candidate in
+    block-scalar text, a comment, a quoted string or the middle of a plain scalar is text too:
+    Markdown such as ``**加粗**`` in an intro then costs no event scan.
+    """
+    hits: list[int] = []
     for c in "&*!":
         pos = text.find(c)
         while pos >= 0:
-            # Only at the start of a node (`a&b` in a URL or `欢迎!` is inside a scalar), and
-            # anchors and aliases need a name (a Markdown `* item` or ` & ` names nothing).
             if (pos == 0 or text[pos - 1] in _NODE_START) and (
                 c == "!" or text[pos + 1 : pos + 2] not in _NO_NAME
             ):
-                return True
+                hits.append(pos)
             pos = text.find(c, pos + 1)
+    if not hits:
+        return False
+    hits.sort()
+    lines = text.split("\n")
+    # The line scanner runs from the top (a flow collection may even continue in column 0),
+    # once, up to the last candidate: Markdown in an intro near the top costs a few lines.
+    state: _State = (None, None, [])
+    line_no = counted_to = scanned = 0
+    for pos in hits:
+        line_no += text.count("\n", counted_to, pos)
+        counted_to = pos
+        state = _scan_lines(lines, None, scanned, line_no, [], state=state)
+        scanned = line_no
+        col = pos - (text.rfind("\n", 0, pos) + 1)
+        if not _is_text_at(lines[line_no], col, state):
+            return True
     return False
 
 
-_NODE_START = frozenset(" \t\n[{,:")
+def _is_text_at(line: str, col: int, state: _State) -> bool:
+    """Is line[col] certainly scalar text or a comment (so not a node property)?
+
+    ``state`` is what the line scanner says the line starts inside of.
+    """
+    block_indent, quote, flow = state
+    if quote is not None:  # the line continues a quoted scalar
+        end = _closing_quote(line, 0, quote)
+        return end < 0 or col < end
+    if flow:
+        return False  # inside [ ] or { } over several lines: let the event scan decide
+    lead = _LEAD.match(line).group()  # type: ignore[union-attr]  # matches ''
+    rest = line[len(lead) :]
+    if block_indent is not None and _in_block(line, rest, block_indent):
+        return True
+    if rest.startswith("#"):
+        return True
+    if col <= len(lead):
+        return False  # where a node starts
+    value_at = len(lead)
+    value_at += _INDICATORS.match(rest).end()  # type: ignore[union-attr]  # matches ''
+    if col == value_at:
+        return False
+    key = _KEY.match(line, value_at)
+    value_at = key.end() if key else value_at
+    if col == value_at:
+        return False
+    if col < value_at:
+        return True  # inside the key
+    first = line[value_at : value_at + 1]
+    if first in ("[", "{"):
+        return False
+    if first in ("'", '"'):
+        end = _closing_quote(line, value_at + 1, first)
+        return end < 0 or col < end
+    return True  # inside a plain scalar, or its comment
+
+
+_NODE_START = frozenset(" \t\n[{,:?")
 _NO_NAME = frozenset(("", " ", "\t", "\n", ",", "[", "]", "{", "}"))
 _MAX_PROP_REPORTS = 20  # an alias bomb has dozens: the first 20 and a count are enough
 
@@ -574,7 +635,8 @@ _KEY = re.compile(
     r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s"'#\[\]{},|>&*!][^\n]*?)[ \t]*:(?:[ \t]+|$)"""
 )
 _BLOCK_HEADER = re.compile(r"(?:[&!][^ \t]*[ \t]+)*[|>][0-9+-]{0,2}[ \t]*(?:#.*)?")
-_EXPLICIT = re.compile(r"[?:](?:[ \t]+|$)")
+# `? key`, `: value`, `--- value` and dashes after them (PyYAML writes long keys with `? `)
+_INDICATORS = re.compile(r"(?:(?:---|[-?:])(?:[ \t]+|$))*")
 _QUOTED = re.compile(r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*')""")
 _BRACKETS = re.compile(r"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
 _BEFORE_COMMENT = re.compile(r"(?:[^#]|(?<![ \t])#)*")
@@ -635,30 +697,43 @@ def _find_slips(text: str, width: int = 2) -> tuple[list[Slip], str]:
     if not suspicious:
         return [], text
     lines = text.split("\n")
-    out = list(lines)
+    fixed: dict[int, str] = {}
     slips: list[Slip] = []
     scanned_to = 0
     for n in suspicious:
         if n < scanned_to:
             continue
-        first = n
-        while first > scanned_to and not _starts_section(lines[first]):
-            first -= 1
+        first = _section_start(lines, n, scanned_to)
         last = n + 1
         while last < len(lines) and not _starts_section(lines[last]):
             last += 1
-        _scan_lines(lines, out, first, last, slips, " " * width)
+        _scan_lines(lines, fixed, first, last, slips, " " * width)
         scanned_to = last
-    return slips, "\n".join(out) if slips else text
+    if not slips:
+        return [], text
+    return slips, "\n".join(fixed.get(i, line) for i, line in enumerate(lines))
+
+
+_State = tuple[int | None, str | None, list[str]]  # block scalar indent, open quote, open flow
 
 
 def _scan_lines(
-    lines: list[str], out: list[str], first: int, last: int, slips: list[Slip], indent: str
-) -> None:
-    """The line scanner over lines[first:last], starting outside any scalar or collection."""
-    block_indent: int | None = None  # inside a block scalar: content is indented more
-    quote: str | None = None  # inside a quoted scalar that runs over lines
-    flow: list[str] = []  # open flow brackets carried to the next line
+    lines: list[str],
+    out: dict[int, str] | None,
+    first: int,
+    last: int,
+    slips: list[Slip],
+    indent: str = "  ",
+    state: _State | None = None,
+) -> _State:
+    """The line scanner over lines[first:last], starting outside any scalar or collection.
+
+    Reports slips and puts repaired lines in ``out``; returns the state after the last line
+    (what the next line is inside of).
+    """
+    # inside a block scalar: content is indented more than block_indent; inside a quoted
+    # scalar that runs over lines: quote; inside [ ] / { } over lines: the open brackets
+    block_indent, quote, flow = state if state is not None else (None, None, [])
     for i in range(first, last):
         line = lines[i]
         lineno = i + 1
@@ -677,7 +752,7 @@ def _scan_lines(
             lead = _LEAD.match(line).group()  # type: ignore[union-attr]  # matches ''
             rest = line[len(lead) :]
             if block_indent is not None:
-                if not rest.strip(" \t") or len(line) - len(line.lstrip(" ")) > block_indent:
+                if _in_block(line, rest, block_indent):
                     continue  # block scalar content: tabs and U+3000 are text here
                 block_indent = None
             tab, ideo = lead.find("\t"), lead.find("\u3000")
@@ -689,8 +764,19 @@ def _scan_lines(
                 block_indent, quote = _scan_block_line(line, lead, rest, lineno, slips, fixes, flow)
             if tab >= 0 or ideo >= 0:
                 fixes[-1] = lead.replace("\t", indent).replace("\u3000", indent)
-        if fixes:
+        if fixes and out is not None:
             out[i] = _apply(line, fixes)
+    return block_indent, quote, flow
+
+
+def _in_block(line: str, rest: str, block_indent: int) -> bool:
+    return not rest.strip(" \t") or len(line) - len(line.lstrip(" ")) > block_indent
+
+
+def _section_start(lines: list[str], n: int, floor: int = 0) -> int:
+    while n > floor and not _starts_section(lines[n]):
+        n -= 1
+    return n
 
 
 def _apply(line: str, fixes: dict[int, str]) -> str:
@@ -718,10 +804,10 @@ def _scan_block_line(
 ) -> tuple[int | None, str | None]:
     """One line in block context; returns (block scalar indent, open quote) for what follows."""
     start = len(lead)
-    explicit = _EXPLICIT.match(rest)  # `? key` / `: value` (PyYAML writes long keys so)
+    explicit = _INDICATORS.match(rest).end()  # type: ignore[union-attr]  # matches ''
     if explicit:
-        rest = rest[explicit.end() :]
-        start += explicit.end()
+        rest = rest[explicit:]
+        start += explicit
     value_at = start
     m = None if explicit else _FW_KEY.match(rest)
     if m and (not lead.strip() or _FW_KEY_ASCII.fullmatch(m.group(1))):
@@ -753,7 +839,9 @@ def _scan_block_line(
             return len(lead), None
         if value_at > start:  # `key: |` — content is indented more than the key
             return start, None
-        return lead.rfind("-") if "-" in lead else len(lead) - 1, None  # `- |` / top-level `|`
+        # `- |`: more than the dash; a `|` alone on its line: more than the `|` (its parent
+        # is on an earlier line; erring deeper only means a line is checked, not skipped)
+        return lead.rfind("-") if "-" in lead else len(lead), None
     return None, None
 
 
@@ -844,7 +932,7 @@ def _scan_flow(
                 if end < 0:
                     return c
                 i = end
-        elif c == "#" and (i == 0 or line[i - 1] in " \t"):
+        elif c == "#" and (i == 0 or line[i - 1] in " \t[{,]}"):  # libyaml: also `[#`
             return None
         i += 1
     return None
