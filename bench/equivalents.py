@@ -5,7 +5,7 @@ Hugo (``make_hugo_site``): the deployment's YAML is copied unchanged into Hugo's
 Hugo parses exactly the bytes zhilian parses.  Content:
 
 - ``content/cadres/<id>.md``: front matter only (``title``, ``cid``); the page template
-  looks the cadre up in ``site.Data.cadres`` and renders name, level, appointment,
+  looks the cadre up in ``hugo.Data.cadres`` and renders name, level, appointment,
   title, every contact channel, the intro (Markdown), the units served and the number of
   youth (``len .youth``) and notes;
 - ``content/notes/<cadre>/<file>.md``: the deployment's note files copied unchanged
@@ -31,7 +31,6 @@ import yaml
 HUGO_CONFIG = """\
 baseURL = "https://bench.example.invalid/"
 title = "zhilian bench (Hugo equivalent)"
-languageCode = "zh-cn"
 hasCJKLanguage = true
 disableKinds = ["taxonomy", "term", "rss"]
 enableRobotsTXT = false
@@ -53,13 +52,13 @@ HUGO_LAYOUTS = {
 {{ define "main" }}
 <h1>{{ site.Title }}</h1>
 {{ $youth := 0 }}
-{{ range $id, $c := site.Data.cadres }}{{ $youth = add $youth (len $c.youth) }}{{ end }}
-<p>cadres: <span id="cadres-total">{{ len site.Data.cadres }}</span>,
+{{ range $id, $c := hugo.Data.cadres }}{{ $youth = add $youth (len $c.youth) }}{{ end }}
+<p>cadres: <span id="cadres-total">{{ len hugo.Data.cadres }}</span>,
 youth entries: <span id="youth-total">{{ $youth }}</span>,
 notes: <span id="notes-total">{{ len (where site.RegularPages "Section" "notes") }}</span></p>
 <ul>
 {{ range (where site.RegularPages "Section" "cadres").ByTitle }}
-{{ $c := index site.Data.cadres .Params.cid }}
+{{ $c := index hugo.Data.cadres .Params.cid }}
 <li><a href="{{ .RelPermalink }}">{{ $c.name }}</a> {{ $c.level }} · {{ $c.title }}</li>
 {{ end }}
 </ul>
@@ -76,7 +75,7 @@ notes: <span id="notes-total">{{ len (where site.RegularPages "Section" "notes")
 """,
     "cadres/page.html": """\
 {{ define "main" }}
-{{ $c := index site.Data.cadres .Params.cid }}
+{{ $c := index hugo.Data.cadres .Params.cid }}
 <h1>{{ $c.name }}</h1>
 <p>{{ $c.level }} · {{ $c.appointment }} · {{ $c.title }}
 {{- with $c.committee }} · {{ . }}{{ end }}</p>

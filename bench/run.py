@@ -388,7 +388,7 @@ class Bench:
             visible.append(run.rc == 0 and contains(dep / "site", marker.encode()))
         self.extra["onefile_change_visible_in_site"] = visible
         self.extra["onefile_changed"] = cadre_file.relative_to(dep).as_posix()
-        peaks = [r.peak_bytes for r in self.series["build_cold"].runs]
+        peaks = [r.peak_bytes for r in self.series["build_cold"].good_runs]
         rss = self.s("peak_rss", "peak memory, cold build")
         rss.value_override = max(peaks) / GIB if peaks else None
         rss.note = "GiB: max over runs of max(ru_maxrss, sampled RSS sum of the process tree)"

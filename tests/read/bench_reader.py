@@ -22,7 +22,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from zhilian.read import parse_yaml
+from zhilian.read import fast, parse_yaml
 
 
 def cadre_text(tricky: bool) -> str:
@@ -92,10 +92,19 @@ def main() -> None:
         assert value == yaml.load(text, Loader=yaml.CBaseLoader)
         floor = timed(lambda t=text: yaml.load(t, Loader=yaml.CSafeLoader), repeats)
         ours = timed(lambda t=text: parse_yaml(t, "bench.yml"), repeats)
+        saved, fast.ryml = fast.ryml, None  # the libyaml path alone, without the express lane
+        try:
+            careful = timed(lambda t=text: parse_yaml(t, "bench.yml"), repeats)
+        finally:
+            fast.ryml = saved
         size = len(text.encode()) * repeats / 1e6
         print(f"{label}: {text.count(chr(10))} lines, {repeats} repeats ({size:.1f} MB)")
-        print(f"  yaml.load(CSafeLoader): {floor:7.3f} s CPU")
-        print(f"  zhilian parse_yaml:     {ours:7.3f} s CPU  ({floor / ours:.2f}x as fast)")
+        print(f"  yaml.load(CSafeLoader):       {floor:7.3f} s CPU")
+        print(
+            f"  parse_yaml, libyaml path:     {careful:7.3f} s CPU  ({floor / careful:.2f}x as fast)"
+        )
+        lane = "rapidyaml lane" if saved is not None else "no rapidyaml  "
+        print(f"  parse_yaml, {lane}:   {ours:7.3f} s CPU  ({floor / ours:.2f}x as fast)")
 
 
 if __name__ == "__main__":

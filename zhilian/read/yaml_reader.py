@@ -28,6 +28,7 @@ from yaml.events import (
 from yaml.nodes import MappingNode, ScalarNode
 
 from zhilian.diagnostics import Diagnostic, error
+from zhilian.read.fast import MISS, fast_parse
 
 _BOM = codecs.BOM_UTF8
 
@@ -137,17 +138,19 @@ def parse_yaml(text: str, rel: str, line_offset: int = 0) -> tuple[object | None
     alias and tag in the text is reported, plus the first syntax error libyaml meets.
     Lines and columns are 1-based; ``line_offset`` is added to lines (front matter).
     """
-    diags: list[Diagnostic] = []
-    src = text
-    slip_lines: frozenset[int] = frozenset()
-    slips, fixed = _find_slips(text)
-    if slips:
-        diags.extend(error(c, rel, m, line=ln, col=co) for c, ln, co, m in slips)
-        slip_lines = frozenset(ln for _, ln, _, _ in slips)
-        src = fixed
+    slips, src = _find_slips(text)  # src: the text with its slips repaired
+    maybe_properties = _may_have_properties(src)
+    if not slips and not maybe_properties:
+        # Clean text takes the express lane (zhilian.read.fast) — only once the slip and
+        # anchor/tag gates here have found nothing: both cost microseconds.
+        value = fast_parse(text)
+        if value is not MISS:
+            return value, []
+    diags = [error(c, rel, m, line=ln, col=co) for c, ln, co, m in slips]
+    slip_lines = frozenset(ln for _, ln, _, _ in slips)
 
     has_alias = False
-    if _may_have_properties(src):
+    if maybe_properties:
         props, has_alias = _scan_properties(src, rel)
         diags.extend(props)
 
@@ -400,12 +403,12 @@ def _may_have_properties(text: str) -> bool:
     lines = text.split("\n")
     # The line scanner runs from the top (a flow collection may even continue in column 0),
     # once, up to the last candidate: Markdown in an intro near the top costs a few lines.
-    state: _State = (None, None, [])
+    state = _State()
     line_no = counted_to = scanned = 0
     for pos in hits:
         line_no += text.count("\n", counted_to, pos)
         counted_to = pos
-        state = _scan_lines(lines, None, scanned, line_no, [], state=state)
+        _scan_lines(lines, None, scanned, line_no, [], st=state, exact=True)
         scanned = line_no
         col = pos - (text.rfind("\n", 0, pos) + 1)
         if not _is_text_at(lines[line_no], col, state):
@@ -413,27 +416,28 @@ def _may_have_properties(text: str) -> bool:
     return False
 
 
-def _is_text_at(line: str, col: int, state: _State) -> bool:
+def _is_text_at(line: str, col: int, before: _State) -> bool:
     """Is line[col] certainly scalar text or a comment (so not a node property)?
 
-    ``state`` is what the line scanner says the line starts inside of.
+    ``before`` is what the line scanner says the line starts inside of.
     """
-    block_indent, quote, flow = state
-    if quote is not None:  # the line continues a quoted scalar
-        end = _closing_quote(line, 0, quote)
+    st = before.copy()
+    kind, lead = _enter_line(line, st, _YAML_LEAD)
+    if kind == "quote":
+        end = _closing_quote(line, 0, st.quote)  # type: ignore[arg-type]
         return end < 0 or col < end
-    if flow:
+    if kind == "flow":
         return False  # inside [ ] or { } over several lines: let the event scan decide
-    lead = _LEAD.match(line).group()  # type: ignore[union-attr]  # matches ''
-    rest = line[len(lead) :]
-    if block_indent is not None and _in_block(line, rest, block_indent):
+    if kind in ("block", "plain"):
         return True
+    if line.startswith("...") and _DOC_MARKER.match(line):
+        return False
+    rest = line[len(lead) :]
     if rest.startswith("#"):
         return True
     if col <= len(lead):
         return False  # where a node starts
-    value_at = len(lead)
-    value_at += _INDICATORS.match(rest).end()  # type: ignore[union-attr]  # matches ''
+    value_at = len(lead) + _node_indicators(line, lead, rest)
     if col == value_at:
         return False
     key = _KEY.match(line, value_at)
@@ -442,11 +446,14 @@ def _is_text_at(line: str, col: int, state: _State) -> bool:
         return False
     if col < value_at:
         return True  # inside the key
-    first = line[value_at : value_at + 1]
+    props_end = _PROPS.match(line, value_at).end()  # type: ignore[union-attr]
+    if col <= props_end:
+        return False  # a second property (`&a !t x`)
+    first = line[props_end : props_end + 1]
     if first in ("[", "{"):
         return False
     if first in ("'", '"'):
-        end = _closing_quote(line, value_at + 1, first)
+        end = _closing_quote(line, props_end + 1, first)
         return end < 0 or col < end
     return True  # inside a plain scalar, or its comment
 
@@ -627,16 +634,18 @@ _TRIGGERS = "\t\u3000：，；[{"
 _LEAD_ONLY = re.compile(r"[ \t\u3000-]*")
 _FW_KEY_PREFIX = re.compile(r"(?:^[ \t\u3000-]*|[{,][ \t]*)[\w-]+[ \t]*$")
 _LEAD = re.compile(r"[ \t\u3000]*(?:-(?:[ \t\u3000]+|$)[ \t\u3000]*)*")
+_YAML_LEAD = re.compile(r"[ \t]*(?:-(?:[ \t]+|$)[ \t]*)*")  # what libyaml skips (no U+3000)
 _FW_KEY = re.compile(r"([\w-]+)[ \t]*：")
 _FW_KEY_ASCII = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _WORD = re.compile(r"[\w-]+")
 _HALF_SEP = re.compile(r":(?:[ \t]|$)")
 _KEY = re.compile(
-    r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s"'#\[\]{},|>&*!][^\n]*?)[ \t]*:(?:[ \t]+|$)"""
+    r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^ \t\n"'#\[\]{},|>&*!][^\n]*?)[ \t]*:(?:[ \t]+|$)"""
 )
 _BLOCK_HEADER = re.compile(r"(?:[&!][^ \t]*[ \t]+)*[|>][0-9+-]{0,2}[ \t]*(?:#.*)?")
-# `? key`, `: value`, `--- value` and dashes after them (PyYAML writes long keys with `? `)
-_INDICATORS = re.compile(r"(?:(?:---|[-?:])(?:[ \t]+|$))*")
+# `? key`, `: value` and dashes after them (PyYAML writes long keys with `? `)
+_INDICATORS = re.compile(r"(?:[-?:](?:[ \t]+|$))*")
+_PROPS = re.compile(r"(?:[&!*][^ \t]*(?:[ \t]+|$))*")  # anchors, tags (and an alias)
 _QUOTED = re.compile(r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*')""")
 _BRACKETS = re.compile(r"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
 _BEFORE_COMMENT = re.compile(r"(?:[^#]|(?<![ \t])#)*")
@@ -714,7 +723,54 @@ def _find_slips(text: str, width: int = 2) -> tuple[list[Slip], str]:
     return slips, "\n".join(fixed.get(i, line) for i, line in enumerate(lines))
 
 
-_State = tuple[int | None, str | None, list[str]]  # block scalar indent, open quote, open flow
+class _State:
+    """What the next line starts inside of, as far as the line scanner can tell."""
+
+    __slots__ = ("block", "flow", "flow_plain", "plain", "quote")
+
+    def __init__(self) -> None:
+        self.block: int | None = None  # a block scalar: its text is indented more than this
+        self.plain: int | None = None  # a plain scalar, continued by lines indented more
+        self.quote: str | None = None  # a quoted scalar running over lines
+        self.flow: list[str] = []  # [ ] / { } running over lines: the open brackets
+        self.flow_plain = False  # ... with a plain item going on on the next line
+
+    def copy(self) -> _State:
+        other = _State()
+        other.block, other.plain, other.quote = self.block, self.plain, self.quote
+        other.flow, other.flow_plain = list(self.flow), self.flow_plain
+        return other
+
+
+_FLOW_KEY_SEP = re.compile(r"[ \t]*:[ \t]+")
+_DOC_MARKER = re.compile(r"(?:---|\.\.\.)(?=[ \t]|$)")
+
+
+def _enter_line(line: str, st: _State, lead_re: re.Pattern[str]) -> tuple[str, str]:
+    """Classify where ``line`` starts — "quote", "flow", "block", "plain" or "line" (a new
+    block-context line) — updating ``st`` for what ends here; returns (kind, lead)."""
+    if _DOC_MARKER.match(line):  # --- or ... in column 0 ends everything
+        st.block = st.plain = st.quote = None
+        st.flow.clear()
+        st.flow_plain = False
+        return "line", ""
+    if st.quote is not None:
+        return "quote", ""
+    if st.flow:
+        return "flow", ""
+    lead = lead_re.match(line).group()  # type: ignore[union-attr]  # matches ''
+    rest = line[len(lead) :]
+    blank = not line.strip(" \t")
+    spaces = len(line) - len(line.lstrip(" "))
+    if st.block is not None:
+        if blank or spaces > st.block:
+            return "block", lead
+        st.block = None
+    if st.plain is not None:
+        if blank or (spaces > st.plain and not rest.startswith("#")):
+            return "plain", lead
+        st.plain = None
+    return "line", lead
 
 
 def _scan_lines(
@@ -724,53 +780,49 @@ def _scan_lines(
     last: int,
     slips: list[Slip],
     indent: str = "  ",
-    state: _State | None = None,
+    st: _State | None = None,
+    exact: bool = False,
 ) -> _State:
-    """The line scanner over lines[first:last], starting outside any scalar or collection.
+    """The line scanner over lines[first:last] (from outside everything, unless ``st``).
 
-    Reports slips and puts repaired lines in ``out``; returns the state after the last line
-    (what the next line is inside of).
+    Reports slips and puts repaired lines in ``out``; returns the state after the last line.
+    ``exact``: follow YAML only — U+3000 is not indentation, `：，；` are text (to tell
+    where anchors and tags can be, in text that has had its slips repaired or has none).
     """
-    # inside a block scalar: content is indented more than block_indent; inside a quoted
-    # scalar that runs over lines: quote; inside [ ] / { } over lines: the open brackets
-    block_indent, quote, flow = state if state is not None else (None, None, [])
+    st = st if st is not None else _State()
+    lead_re = _YAML_LEAD if exact else _LEAD
     for i in range(first, last):
         line = lines[i]
         lineno = i + 1
         fixes: dict[int, str] = {}
-        if quote is not None:
-            end = _closing_quote(line, 0, quote)
+        kind, lead = _enter_line(line, st, lead_re)
+        if kind == "quote":
+            end = _closing_quote(line, 0, st.quote)  # type: ignore[arg-type]
             if end < 0:
                 continue
-            quote = None
-            if flow:
-                quote = _scan_flow(line, end + 1, flow, lineno, slips, fixes)
-        elif flow:
+            st.quote = None
+            if st.flow:
+                _scan_flow(line, end + 1, st, lineno, slips, fixes, exact)
+        elif kind == "flow":
             # Inside [ ] or { } leading whitespace is not indentation (tabs are fine there).
-            quote = _scan_flow(line, 0, flow, lineno, slips, fixes)
-        else:
-            lead = _LEAD.match(line).group()  # type: ignore[union-attr]  # matches ''
+            _scan_flow(line, 0, st, lineno, slips, fixes, exact)
+        elif kind == "line":
+            if line.startswith("...") and _DOC_MARKER.match(line):
+                continue
             rest = line[len(lead) :]
-            if block_indent is not None:
-                if _in_block(line, rest, block_indent):
-                    continue  # block scalar content: tabs and U+3000 are text here
-                block_indent = None
             tab, ideo = lead.find("\t"), lead.find("\u3000")
             if tab >= 0:
                 slips.append(("Y009", lineno, tab + 1, _MSG_Y009))
             if ideo >= 0:
                 slips.append(("Y008", lineno, ideo + 1, _MSG_Y008))
             if rest and rest[0] != "#":
-                block_indent, quote = _scan_block_line(line, lead, rest, lineno, slips, fixes, flow)
+                _scan_block_line(line, lead, rest, lineno, slips, fixes, st, exact)
             if tab >= 0 or ideo >= 0:
                 fixes[-1] = lead.replace("\t", indent).replace("\u3000", indent)
+        # "block" and "plain": scalar text, where tabs, U+3000 and `：` are just text
         if fixes and out is not None:
             out[i] = _apply(line, fixes)
-    return block_indent, quote, flow
-
-
-def _in_block(line: str, rest: str, block_indent: int) -> bool:
-    return not rest.strip(" \t") or len(line) - len(line.lstrip(" ")) > block_indent
+    return st
 
 
 def _section_start(lines: list[str], n: int, floor: int = 0) -> int:
@@ -800,16 +852,17 @@ def _scan_block_line(
     lineno: int,
     slips: list[Slip],
     fixes: dict[int, str],
-    flow: list[str],
-) -> tuple[int | None, str | None]:
-    """One line in block context; returns (block scalar indent, open quote) for what follows."""
+    st: _State,
+    exact: bool,
+) -> None:
+    """One line in block context: its slips, and in ``st`` what the next lines continue."""
     start = len(lead)
-    explicit = _INDICATORS.match(rest).end()  # type: ignore[union-attr]  # matches ''
+    explicit = _node_indicators(line, lead, rest)
     if explicit:
         rest = rest[explicit:]
         start += explicit
     value_at = start
-    m = None if explicit else _FW_KEY.match(rest)
+    m = None if explicit or exact else _FW_KEY.match(rest)
     if m and (not lead.strip() or _FW_KEY_ASCII.fullmatch(m.group(1))):
         after = rest[m.end() :]
         # `a：: x` has a real separator: the full-width colon belongs to the key.  Colons in
@@ -825,24 +878,42 @@ def _scan_block_line(
         km = _KEY.match(rest)
         if km:
             value_at = start + km.end()
+    value_at += _PROPS.match(line, value_at).end() - value_at  # type: ignore[union-attr]
     value = line[value_at:]
-    if not value:
-        return None, None
+    if not value or value[0] == "#":
+        return
     first = value[0]
     if first in "[{":
-        return None, _scan_flow(line, value_at, flow, lineno, slips, fixes)
-    if first in "\"'":
+        _scan_flow(line, value_at, st, lineno, slips, fixes, exact)
+    elif first in "\"'":
         if _closing_quote(line, value_at + 1, first) < 0:
-            return None, first
+            st.quote = first
     elif _BLOCK_HEADER.fullmatch(value):
-        if explicit:
-            return len(lead), None
-        if value_at > start:  # `key: |` — content is indented more than the key
-            return start, None
-        # `- |`: more than the dash; a `|` alone on its line: more than the `|` (its parent
-        # is on an earlier line; erring deeper only means a line is checked, not skipped)
-        return lead.rfind("-") if "-" in lead else len(lead), None
-    return None, None
+        if value_at > start:  # `key: |` — the text is indented more than the key
+            st.block = start
+        elif explicit:  # `? |`: more than the indicator
+            st.block = len(lead)
+        else:
+            # `- |`: more than the dash; a `|` alone on its line: more than the `|` (its
+            # parent is on an earlier line; erring deeper only means a line is checked)
+            st.block = lead.rfind("-") if "-" in lead else len(lead)
+    elif value_at > start:  # `key: text` may go on over lines indented more than the key
+        st.plain = start
+    elif explicit:  # `? text`, `--- text`: more than the indicator
+        st.plain = len(lead)
+    else:  # `- text`: more than the dash; a bare scalar (top level): any line
+        st.plain = lead.rfind("-") if "-" in lead else len(lead) - 1
+
+
+def _node_indicators(line: str, lead: str, rest: str) -> int:
+    """Length of `? ` / `: ` / `- ` indicators (and a `--- ` in column 0) opening ``rest``."""
+    n = 0
+    if not lead:
+        marker = _DOC_MARKER.match(rest)
+        if marker is not None and rest.startswith("---"):
+            n = marker.end()
+            n += len(rest) - n - len(rest[n:].lstrip(" \t"))
+    return n + _INDICATORS.match(rest, n).end() - n  # type: ignore[union-attr]
 
 
 def _is_value(text: str) -> bool:
@@ -891,48 +962,72 @@ def _closing_quote(line: str, i: int, quote: str) -> int:
 
 
 def _scan_flow(
-    line: str, i: int, flow: list[str], lineno: int, slips: list[Slip], fixes: dict[int, str]
-) -> str | None:
-    """Scan a flow collection from ``i``; ``flow`` is the stack of open brackets (in/out).
+    line: str,
+    i: int,
+    st: _State,
+    lineno: int,
+    slips: list[Slip],
+    fixes: dict[int, str],
+    exact: bool,
+) -> None:
+    """Scan a flow collection from ``i``, keeping ``st`` (open brackets, quote) up to date.
 
-    Returns the quote character if a quoted item runs on to the next line.
+    With ``exact`` only YAML's own syntax counts (no `，` separators, no `：` slips).
     """
+    flow = st.flow
     n = len(line)
+    if not line[i:].strip(" \t"):
+        return  # a blank line folds into whatever goes on
     node_start = i  # where the current item (or key) began
+    continuing = st.flow_plain  # a plain item from the line before goes on here
     reported = False
     while i < n:
         c = line[i]
         if c in "[{":
             flow.append(c)
-            node_start = i + 1
+            node_start, continuing = i + 1, False
         elif c in "]}":
             if flow:
                 flow.pop()
             if not flow:
-                return None
+                st.flow_plain = False
+                # `{a: b}: [x,` — a flow collection as a key, and its value after it
+                after = _FLOW_KEY_SEP.match(line, i + 1)
+                if after is None or after.end() >= n or line[after.end()] not in "[{\"'":
+                    return
+                i = after.end()
+                if line[i] in "\"'":
+                    if _closing_quote(line, i + 1, line[i]) < 0:
+                        st.quote = line[i]
+                    return
+                continue
+            node_start, continuing = i + 1, False
         elif c == ",":
-            node_start = i + 1
-        elif c in "，；":
+            node_start, continuing = i + 1, False
+        elif c in "，；" and not exact:
             if not reported:
                 what = "逗号“，”" if c == "，" else "分号“；”"
                 kind = "方括号列表" if flow and flow[-1] == "[" else "花括号映射"
                 slips.append(("Y007", lineno, i + 1, _MSG_Y007.format(kind, what)))
                 reported = True
             fixes[i] = ","
-            node_start = i + 1
-        elif c == "：" and flow and flow[-1] == "{":
-            key = line[node_start:i].strip()
+            node_start, continuing = i + 1, False
+        elif c == "：" and not exact and flow and flow[-1] == "{":
+            key = line[node_start:i].strip(" \t")
             if _WORD.fullmatch(key):
                 slips.append(("Y006", lineno, i + 1, _MSG_Y006.format(key)))
                 fixes[i] = ": "
         elif c in "\"'":
-            before = line[node_start:i].strip()
-            if before in ("", "?") or before.endswith(":"):  # a quote opening an item
-                end = _closing_quote(line, i + 1, c)
+            before = line[node_start:i].strip(" \t")
+            if not continuing and (before in ("", "?") or before.endswith(":")):
+                end = _closing_quote(line, i + 1, c)  # a quote opening an item
                 if end < 0:
-                    return c
+                    st.quote, st.flow_plain = c, False
+                    return
                 i = end
         elif c == "#" and (i == 0 or line[i - 1] in " \t[{,]}"):  # libyaml: also `[#`
-            return None
+            st.flow_plain = False
+            return
         i += 1
-    return None
+    tail = line[node_start:].strip(" \t")  # a plain item may go on on the next line
+    st.flow_plain = bool(tail) and tail[0] not in "\"'" and tail != "?" and not tail.endswith(":")

@@ -1,0 +1,151 @@
+"""The express lane for clean YAML: rapidyaml (C++) parses, emits JSON, ``json`` loads it.
+
+About ten times faster than libyaml's composer, and naturally faithful to our reading rule
+"every scalar is a string": rapidyaml does not type scalars.  It only *emits* plain scalars
+that look like JSON numbers or booleans without quotes; ``parse_int``/``parse_float`` hand
+us their original text back, and ``true``/``false`` can only come from exactly those words.
+
+The lane is taken only when it cannot disagree with the careful path in ``yaml_reader``:
+
+* text with anything the careful path reports — anchors/aliases (``&`` ``*``), tags (``!``),
+  tabs, full-width slips, directives or document markers — goes the careful way;
+* plain ``null``/``~`` are left to the careful path, which keeps them as strings;
+* any parse error, duplicate key or JSON surprise falls back too, so diagnostics always
+  come from one place.
+
+``tests/read/test_fast.py`` checks the two paths agree on generated and real files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any
+
+try:  # an optional accelerator: without it everything still works, only slower
+    import ryml  # type: ignore[import-untyped]
+except ImportError:  # pragma: no cover
+    ryml = None
+
+#: Returned when the express lane does not apply; the caller takes the careful path.
+MISS: Any = object()
+
+# Characters after which a closer look is needed.  A pure character class lets ``re`` scan in
+# C; the few lines it hits (mostly Chinese comments) are then judged one by one.
+_RARE = re.compile("[&*!%~@`|>\\]},?\\\\\t\u3000：，；\x00-\x08\x0b-\x1f\x7f]")
+_KEY_THEN_FULLWIDTH_COLON = re.compile(r" *(?:- +)?[^\s#'\"\[\]{},:][^:#]*：")
+_NULL = re.compile(r"\bnull\b")
+_BLOCK_HEADER_REST = re.compile(r"[+-]? *(?:#.*)?")
+_FLOW_ODD = re.compile(r"[\[{,]\s*[:?%@`]")  # indicators right after a flow opener
+
+
+def _needs_care(text: str) -> bool:
+    """True when the careful path could say something the express lane would not."""
+    if not text.endswith("\n"):  # block scalars' last line break: the two parsers differ
+        return True
+    if text.startswith(("---", "...")) or "\n---" in text or "\n..." in text:
+        return True
+    if "null" in text and _NULL.search(text):
+        return True
+    if _FLOW_ODD.search(text):
+        return True
+    for hit in _RARE.finditer(text):
+        pos, char = hit.start(), hit.group()
+        start = text.rfind("\n", 0, pos) + 1
+        before = text[pos - 1] if pos > start else ""
+        if char in "&*!~":
+            if before in ("", " ", "[", ",", "{") or (char == "~" and before in ":-"):
+                return True
+        elif char in "@`]},?%":
+            # Cannot start a plain scalar in YAML 1.1; rapidyaml is lenient about it.
+            lead = text[start:pos].rstrip(" ")
+            if not lead or lead.endswith(("-", ":", "[", "{", ",")):
+                return True
+        elif char in "|>":
+            # A block scalar header must be exactly `|`, `|-`, `|+` (and a comment); others,
+            # e.g. indentation indicators, rapidyaml reads differently or too leniently.
+            end = text.find("\n", pos)
+            if not _BLOCK_HEADER_REST.fullmatch(text, pos + 1, end):
+                return True
+        elif char == "\u3000":
+            if not text[start:pos].strip(" "):
+                return True
+        elif char == "：":
+            end = text.find("\n", pos)
+            if _KEY_THEN_FULLWIDTH_COLON.match(text, start, end if end >= 0 else len(text)):
+                return True
+        elif char in "，；":
+            if "[" in text[start:pos]:
+                return True
+        else:  # backslash escapes, tabs, control characters
+            return True
+    return False
+
+
+class _Duplicate(Exception):
+    pass
+
+
+def _mapping(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs) or "" in result:  # duplicates; `:` alone (libyaml rejects it)
+        raise _Duplicate
+    return result
+
+
+def _untyped(value: Any) -> Any:
+    """JSON booleans back to the words they were (numbers already are, via parse_*)."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value.__class__ is dict:
+        return {k: _untyped(v) for k, v in value.items()}
+    if value.__class__ is list:
+        return [_untyped(v) for v in value]
+    return value
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_mapping, parse_int=str, parse_float=str)
+_HAS_BOOL = re.compile(r"(?<![\"\w])(?:true|false)(?![\"\w])")
+
+
+class _QuietStderr:
+    """rapidyaml prints parse errors to file descriptor 2 before raising; the careful path
+    will report them properly, so the C++ message is noise."""
+
+    def __enter__(self) -> None:
+        self.saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+
+    def __exit__(self, *exc: object) -> None:
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+
+
+def fast_parse(text: str) -> Any:
+    """The plain value of ``text``, or :data:`MISS` when the careful path must decide."""
+    if ryml is None or not text.strip() or _needs_care(text):
+        return MISS
+    try:
+        with _QuietStderr():
+            tree = ryml.parse_in_arena(text.encode("utf-8"))
+        emitted = ryml.emit_json_malloc(tree, tree.root_id())
+    except Exception:  # any rapidyaml complaint: let libyaml say it precisely
+        return MISS
+    if emitted is None:
+        return MISS
+    if isinstance(emitted, bytes):
+        emitted = emitted.decode("utf-8")
+    try:
+        value = _DECODER.decode(emitted)
+    except (_Duplicate, ValueError):
+        return MISS
+    if value.__class__ is not dict:  # data files are mappings; leave odd shapes to libyaml
+        return MISS
+    if ("true" in emitted or "false" in emitted) and _HAS_BOOL.search(emitted):
+        value = _untyped(value)
+    return value
