@@ -109,7 +109,7 @@ def test_dumped_values_agree(value: object, flow: bool, style: str | None) -> No
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(
-        st.sampled_from(list("ab: -[]{},'\"#\n|>&*!~@`%?1：，\u3000\t") + ["\nk: ", "- ", "  "]),
+        st.sampled_from([*list("ab: -[]{},'\"#\n|>&*!~@`%?1：，\u3000\t"), "\nk: ", "- ", "  "]),
         max_size=16,
     ).map("".join)
 )
