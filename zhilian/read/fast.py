@@ -5,15 +5,17 @@ About ten times faster than libyaml's composer, and naturally faithful to our re
 that look like JSON numbers or booleans without quotes; ``parse_int``/``parse_float`` hand
 us their original text back, and ``true``/``false`` can only come from exactly those words.
 
-The lane is taken only when it cannot disagree with the careful path in ``yaml_reader``:
+``yaml_reader.parse_yaml`` takes the lane only after its own gates found no input-method
+slip and no possible anchor, alias or tag.  This module then guards against what rapidyaml
+reads differently from libyaml or more leniently (found by fuzzing the two against each
+other): document markers and directives, plain ``null``/``~`` (kept as strings by the
+careful path), indicator characters starting a plain scalar, block-scalar headers other
+than ``|``/``|-``/``|+``, escapes, control characters, and a missing final newline.  Any
+parse error, duplicate key or JSON surprise falls back too, so diagnostics always come from
+one place.
 
-* text with anything the careful path reports — anchors/aliases (``&`` ``*``), tags (``!``),
-  tabs, full-width slips, directives or document markers — goes the careful way;
-* plain ``null``/``~`` are left to the careful path, which keeps them as strings;
-* any parse error, duplicate key or JSON surprise falls back too, so diagnostics always
-  come from one place.
-
-``tests/read/test_fast.py`` checks the two paths agree on generated and real files.
+``tests/read/test_fast.py`` checks that the reader gives the same answer with and without
+the lane, on tricky, generated, fuzzed and real files.
 """
 
 from __future__ import annotations
@@ -33,11 +35,12 @@ MISS: Any = object()
 
 # Characters after which a closer look is needed.  A pure character class lets ``re`` scan in
 # C; the few lines it hits (mostly Chinese comments) are then judged one by one.
-_RARE = re.compile("[&*!%~@`|>\\]},?\\\\\t\u3000：，；\x00-\x08\x0b-\x1f\x7f]")
-_KEY_THEN_FULLWIDTH_COLON = re.compile(r" *(?:- +)?[^\s#'\"\[\]{},:][^:#]*：")
+_RARE = re.compile("[&*!~|>\\\\\t\x00-\x08\x0b-\x1f\x7f]")
 _NULL = re.compile(r"\bnull\b")
 _BLOCK_HEADER_REST = re.compile(r"[+-]? *(?:#.*)?")
-_FLOW_ODD = re.compile(r"[\[{,]\s*[:?%@`]")  # indicators right after a flow opener
+# Characters that cannot start a plain scalar in YAML 1.1 (rapidyaml is lenient about them).
+_PLAIN_ODD = re.compile(r"[:\-\n,](?:\s|#[^\n]*)*[\]},?@`%]")
+_FLOW_ODD = re.compile(r"[\[{,](?:\s|#[^\n]*)*[:?%@`]")  # indicators right after a flow opener
 
 
 def _needs_care(text: str) -> bool:
@@ -48,35 +51,21 @@ def _needs_care(text: str) -> bool:
         return True
     if "null" in text and _NULL.search(text):
         return True
-    if _FLOW_ODD.search(text):
+    if _FLOW_ODD.search(text) or _PLAIN_ODD.search(text) or text.lstrip()[:1] in "]},?@`%":
         return True
     for hit in _RARE.finditer(text):
         pos, char = hit.start(), hit.group()
         start = text.rfind("\n", 0, pos) + 1
         before = text[pos - 1] if pos > start else ""
         if char in "&*!~":
+            # A bare `&` or `*` (no name) slips past the anchor gate; rapidyaml reads it as text.
             if before in ("", " ", "[", ",", "{") or (char == "~" and before in ":-"):
-                return True
-        elif char in "@`]},?%":
-            # Cannot start a plain scalar in YAML 1.1; rapidyaml is lenient about it.
-            lead = text[start:pos].rstrip(" ")
-            if not lead or lead.endswith(("-", ":", "[", "{", ",")):
                 return True
         elif char in "|>":
             # A block scalar header must be exactly `|`, `|-`, `|+` (and a comment); others,
             # e.g. indentation indicators, rapidyaml reads differently or too leniently.
             end = text.find("\n", pos)
             if not _BLOCK_HEADER_REST.fullmatch(text, pos + 1, end):
-                return True
-        elif char == "\u3000":
-            if not text[start:pos].strip(" "):
-                return True
-        elif char == "：":
-            end = text.find("\n", pos)
-            if _KEY_THEN_FULLWIDTH_COLON.match(text, start, end if end >= 0 else len(text)):
-                return True
-        elif char in "，；":
-            if "[" in text[start:pos]:
                 return True
         else:  # backslash escapes, tabs, control characters
             return True
@@ -94,17 +83,16 @@ def _mapping(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _untyped(value: Any) -> Any:
-    """JSON booleans back to the words they were (numbers already are, via parse_*)."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value.__class__ is dict:
-        return {k: _untyped(v) for k, v in value.items()}
-    if value.__class__ is list:
-        return [_untyped(v) for v in value]
-    return value
+def _untyped(container: dict[str, Any] | list[Any]) -> None:
+    """JSON booleans back to the words they were, in place (numbers already are, via
+    parse_*); recursion only into containers, since most values are strings."""
+    items = container.items() if container.__class__ is dict else enumerate(container)
+    for key, value in items:
+        kind = value.__class__
+        if kind is bool:
+            container[key] = "true" if value else "false"  # type: ignore[index]
+        elif kind is dict or kind is list:
+            _untyped(value)
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_mapping, parse_int=str, parse_float=str)
@@ -147,5 +135,5 @@ def fast_parse(text: str) -> Any:
     if value.__class__ is not dict:  # data files are mappings; leave odd shapes to libyaml
         return MISS
     if ("true" in emitted or "false" in emitted) and _HAS_BOOL.search(emitted):
-        value = _untyped(value)
+        _untyped(value)
     return value

@@ -35,33 +35,30 @@ def locate(
     not parse.
     """
     try:
-        node = _compose(text)
-    except Exception:  # e.g. an unhashable argument: never let a position lookup fail a run
-        node = None
+        return _locate(text, path, at_key, line_offset)
+    except Exception:  # a position is a courtesy: it must never fail a run
+        return 1, 1
+
+
+def _locate(
+    text: str, path: tuple[str | int, ...], at_key: bool, line_offset: int
+) -> tuple[int, int]:
+    node = _compose(text)
     if node is None:
         return 1, 1
-    here = _where(text, node.start_mark)
+    here = node.start_mark
     key_node: Any = None  # the key through which ``node`` was reached, if any
     for i, step in enumerate(path):
         child, child_key = _child(node, step)
         if child is None:
             break
         node, key_node = child, child_key
-        last = i == len(path) - 1
-        if last and at_key and key_node is not None:
-            here = _where(text, key_node.start_mark)
-        elif (
-            key_node is not None
-            and node.__class__ is ScalarNode
-            and not node.value
-            and not node.style
-        ):
-            here = _where(
-                text, key_node.start_mark
-            )  # `contact:` with nothing after it: point at the key
+        empty = node.__class__ is ScalarNode and not node.value and not node.style
+        if key_node is not None and ((at_key and i == len(path) - 1) or empty):
+            here = key_node.start_mark  # the key itself; or `contact:` with nothing after it
         else:
-            here = _where(text, node.start_mark)
-    line, col = here
+            here = node.start_mark
+    line, col = _where(text, here)
     return line + line_offset, col
 
 

@@ -1,10 +1,14 @@
 """Read data files: bytes → text → plain Python values, with every YAML problem as a diagnostic.
 
 DESIGN §4: UTF-8 only, every scalar stays a string, no duplicate keys, anchors, aliases or
-tags, and Chinese input-method slips get their own diagnostics.  The fast path is libyaml's
-C composer plus a lean node → value conversion; everything that costs more (slip scan, event
-scan for anchors and tags) only runs when a cheap regular-expression gate says the text could
-contain the problem.
+tags, and Chinese input-method slips get their own diagnostics.
+
+Two cheap gates look at every text first: one for input-method slips, one for anything that
+could be an anchor, alias or tag (both ``str.find`` for a few characters, then a look at the
+lines they are on).  Text they pass may take the rapidyaml express lane
+(:mod:`zhilian.read.fast`); otherwise libyaml's C composer builds nodes, converted to plain
+values by a lean loop, and the slow work (slip repair, an event scan for anchors and tags,
+positions) is done only where a gate fired.
 """
 
 from __future__ import annotations
@@ -370,10 +374,9 @@ def _report_duplicates(
 
 # --- anchors, aliases, tags ------------------------------------------------------------------
 #
-# These can only start a node: at the beginning of a line or after a space, a flow indicator
-# or ':' (JSON-like flow keys), and an anchor or alias needs a name.  ``a&b`` in a URL,
-# ``欢迎!`` or a Markdown ``* item`` never open the gate; `` **粗体**`` in an intro does, and
-# then the event scan finds nothing.
+# The gate (_may_have_properties) must never miss one — tests/read/test_properties.py checks
+# it against libyaml's own event stream on generated text; when it fires, the event scan
+# (_scan_properties) is the authority and reports each one with its position.
 
 _MSG_ALIAS = "这里用了别名（*），YAML 别名不允许使用"
 _MSG_ANCHOR = "这里定义了锚点（&），YAML 锚点不允许使用"
@@ -460,7 +463,7 @@ def _is_text_at(line: str, col: int, before: _State) -> bool:
 
 _NODE_START = frozenset(" \t\n[{,:?")
 _NO_NAME = frozenset(("", " ", "\t", "\n", ",", "[", "]", "{", "}"))
-_MAX_PROP_REPORTS = 20  # an alias bomb has dozens: the first 20 and a count are enough
+_MAX_PROP_REPORTS = 10  # an alias bomb has dozens: the first ten and a count are enough
 
 
 def _scan_properties(text: str, rel: str) -> tuple[list[Diagnostic], bool]:
@@ -501,6 +504,8 @@ def _scan_properties(text: str, rel: str) -> tuple[list[Diagnostic], bool]:
 
 # --- syntax errors ---------------------------------------------------------------------------
 
+_HINT_CONTROL = "这种看不见的字符常见于从网页、Word 或微信复制的文字：删掉它，或重新输入这一段。"
+_HINT_QUOTES = '引号要成对：以 " 开头的值要以 " 结尾；值里本身有引号时，外面改用另一种引号。'
 _MSG_TAB_SYNTAX = "缩进里有 Tab 制表符，请换成空格"
 _SIMPLE_PROBLEMS: dict[str, str] = {
     "mapping values are not allowed in this context": (
@@ -541,7 +546,7 @@ def _syntax_error(exc: yaml.YAMLError, text: str, rel: str) -> Diagnostic | None
         ch = exc.character
         code_point = f"U+{ch:04X}" if isinstance(ch, int) else repr(ch)
         message = f"文件里有不允许的控制字符（{code_point}），请删除它"
-        return error("Y002", rel, message, line=line, col=col)
+        return error("Y002", rel, message, hint=_HINT_CONTROL, line=line, col=col)
     if not isinstance(exc, yaml.MarkedYAMLError):
         return error("Y002", rel, f"YAML 语法错误：{exc}", line=1, col=1)
     problem = exc.problem or ""
@@ -557,7 +562,9 @@ def _syntax_error(exc: yaml.YAMLError, text: str, rel: str) -> Diagnostic | None
     if pm is not None and cm is not None and pm.index >= len(text.rstrip()):
         mark = cm  # libyaml gave up at the end of the file: point where the open thing began
     ctx_line = _where(text, cm)[0] if cm is not None else 0
+    hint = ""  # the code's default hint (indentation and colons)
     if "expected a single document" in context:
+        hint = "除了文件开头，不要再写 --- 行：每位团干部一个文件，每条活动记录一个文件。"
         message = (
             f"一个文件只能有一个 YAML 文档，第 {_where(text, mark)[0]} 行的 --- 开始了第二个文档："
             "删除多余的 --- 行（文件开头的 --- 可以保留）"
@@ -568,11 +575,13 @@ def _syntax_error(exc: yaml.YAMLError, text: str, rel: str) -> Diagnostic | None
     ):
         mark = cm or pm
         message = "这里的引号没有闭合：在值的末尾补上同样的引号（\" 或 '）"
+        hint = _HINT_QUOTES
     elif problem == "could not find expected ':'":
         mark = cm or pm  # the key missing its colon, not the next line libyaml stopped at
         message = "这一行缺少冒号：写成“键: 值”，冒号用半角“:”，冒号后加一个空格"
     elif problem.startswith("did not find expected ','"):
         bracket = "[" if "]" in problem else "{"
+        hint = "方括号和花括号要成对，里面的项用半角逗号隔开，如 [math, cs]。"
         message = (
             f"第 {ctx_line} 行的 {bracket} 没有闭合，或者其中的项之间缺少半角逗号“,”"
             if ctx_line
@@ -582,10 +591,8 @@ def _syntax_error(exc: yaml.YAMLError, text: str, rel: str) -> Diagnostic | None
         message = _SIMPLE_PROBLEMS[problem]
     else:
         message = f"YAML 语法错误（{problem or context}）"
-    if mark is None:
-        return error("Y002", rel, message, line=1, col=1)
-    line, col = _where(text, mark)
-    return error("Y002", rel, message, line=line, col=col)
+    line, col = _where(text, mark) if mark is not None else (1, 1)
+    return error("Y002", rel, message, hint=hint, line=line, col=col)
 
 
 def _runaway_quote(text: str, rel: str, exc: yaml.MarkedYAMLError) -> Diagnostic | None:
@@ -613,12 +620,12 @@ def _runaway_quote(text: str, rel: str, exc: yaml.MarkedYAMLError) -> Diagnostic
         return None
     (line, col), end = _where(text, last.start_mark), _where(text, last.end_mark)[0]
     message = f"第 {line} 行的引号直到第 {end} 行才闭合：第 {line} 行的值可能少了结尾的引号"
-    return error("Y002", rel, message, line=line, col=col)
+    return error("Y002", rel, message, hint=_HINT_QUOTES, line=line, col=col)
 
 
 # --- input-method slips ----------------------------------------------------------------------
 #
-# A regex finds the few characters a slip is made of; each hit is checked against its own
+# str.find locates the few characters a slip is made of; each hit is checked against its own
 # line (is it in the indentation, right after a key, after an open bracket?).  Only when one
 # looks like a slip does the line scanner run, and only over the top-level section around it
 # (from the previous line that starts in column 0 to the next), because whether a line is
