@@ -27,7 +27,7 @@ _CODE_BY_TYPE = {
     "zl_enum": "S004",
     "url_parsing": "S009",
     "url_scheme": "S009",
-    "zl_blank": "S011",
+    "string_too_short": "S002",
 }
 
 _TYPE_MESSAGES = {
@@ -124,6 +124,12 @@ def describe(err: dict[str, Any], model: type[BaseModel]) -> tuple[str, str, str
     elif kind.startswith("date") or kind.startswith("datetime"):
         code = "S005"
         message = f"{field}：{shown or '这个值'}不是有效的日期（YYYY-MM-DD）"
+    elif value is None and (kind.endswith("_type") or kind == "string_too_short"):
+        code = "S002"
+        message = f"{field}：没有填写值"
+    elif kind == "string_too_short":
+        code = "S002"
+        message = f"{field}：不能为空"
     elif kind in _TYPE_MESSAGES:
         message = f"{field}：{_TYPE_MESSAGES[kind]}"
         if shown and kind not in ("list_type", "dict_type", "model_type"):
@@ -133,7 +139,8 @@ def describe(err: dict[str, Any], model: type[BaseModel]) -> tuple[str, str, str
         message = f"{field}：{shown + ' ' if shown else ''}{text}"
     elif kind.startswith("zl_"):
         message = f"{field}：{shown + ' ' if shown else ''}{err['msg']}"
-    elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "too_short", "too_long"):
+    elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "too_short", "too_long",
+                  "string_too_long"):
         code = "S011"
         message = f"{field}：{shown + ' ' if shown else ''}取值超出范围（{err['msg']}）"
     elif kind == "value_error":
