@@ -45,6 +45,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--author", default=None, help="合并请求作者的 GitHub 账号")
     parser.add_argument("--summary", type=Path, default=None, help="把合并请求摘要（Markdown）写入此文件")
     parser.add_argument("--quiet", "-q", action="store_true", help="不输出进度")
+    parser.add_argument("--jobs", type=int, default=0, help="并行进程数（默认按 CPU 核数；1 表示不并行）")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -52,7 +53,6 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     build = sub.add_parser("build", help="检查数据，然后生成 site/public 和 site/internal（默认）")
     build.add_argument("--out", type=Path, default=None, help="输出目录（默认 <root>/site）")
-    build.add_argument("--jobs", type=int, default=0, help="并行进程数（默认按 CPU 核数）")
     _common(build)
     _common(sub.add_parser("check", help="只检查数据（CI 运行的命令）"))
     serve = sub.add_parser("serve", help="本地预览，修改后自动重新生成并刷新浏览器")
@@ -92,7 +92,7 @@ def run_check(args: argparse.Namespace, reporter: Reporter) -> tuple[int, CheckR
     """Shared by ``check`` and ``build``: all diagnostics, reported once."""
     today = args.today or dt.date.today()
     try:
-        result = check(args.root, today)
+        result = check(args.root, today, jobs=args.jobs)
     except ConfigError as exc:
         return report_config_error(exc, args, reporter), None
     diags: list[Diagnostic] = result.diagnostics

@@ -28,9 +28,11 @@ from .model.data import (
     SurveyResult,
 )
 from .model.validate import validate
-from .read import parse_yaml, read_file, read_note
+from .read import parse_yaml, read_file
+from .read.batch import FileRead, read_files
 
 CONFIG_FILE = "site_config.yml"
+CACHE_DIR = ".zhilian-cache"  # safe to delete; never committed
 CADRE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 NOTE_NAME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
 SURVEY_NAME_RE = re.compile(r"^(\d{4})\.yml$")
@@ -138,8 +140,10 @@ def _load_org(dep: Deployment, diags: list[Diagnostic]) -> None:
             target[unit.id] = unit
 
 
-def _load_cadres(dep: Deployment, diags: list[Diagnostic]) -> None:
+def _cadre_files(dep: Deployment, diags: list[Diagnostic]) -> list[str]:
+    """data/cadres/<id>.yml paths (relative), reporting misnamed files."""
     folder = dep.root / "data" / "cadres"
+    found = []
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         rel = _rel(dep.root, path)
         if path.name.startswith(".") or path.name.lower() == "readme.md":
@@ -149,20 +153,14 @@ def _load_cadres(dep: Deployment, diags: list[Diagnostic]) -> None:
                 error("Y014", rel, f"团干部文件名“{path.name}”不符合约定 <编号>.yml", line=1, col=1)
             )
             continue
-        raw, file_diags = read_yaml(dep.root, path, dep.config.limits.max_file_bytes)
-        diags += file_diags
-        if raw is None:
-            continue
-        cadre, schema_diags = validate(Cadre, raw, rel)
-        for d in schema_diags:
-            d.cadre = path.stem
-        diags += schema_diags
-        if cadre is not None:
-            dep.cadres[path.stem] = cadre
+        found.append(rel)
+    return found
 
 
-def _load_notes(dep: Deployment, diags: list[Diagnostic], known_cadres: set[str]) -> None:
+def _note_files(dep: Deployment, diags: list[Diagnostic], known: set[str]) -> list[str]:
+    """data/notes/<cadre>/<date>-<slug>.md paths (relative), reporting misplaced files."""
     folder = dep.root / "data" / "notes"
+    found = []
     for cadre_dir in sorted(folder.iterdir()) if folder.is_dir() else []:
         if cadre_dir.name.startswith("."):
             continue
@@ -173,50 +171,61 @@ def _load_notes(dep: Deployment, diags: list[Diagnostic], known_cadres: set[str]
                       line=1, col=1)
             )
             continue
-        known = cadre_id in known_cadres
         for path in sorted(cadre_dir.iterdir()):
             rel = _rel(dep.root, path)
             if path.name.startswith("."):
                 continue
-            match = NOTE_NAME_RE.match(path.name)
-            if not match:
+            if not NOTE_NAME_RE.match(path.name):
                 diags.append(
                     error("Y014", rel, f"活动记录文件名“{path.name}”应为 YYYY-MM-DD-名称.md",
                           line=1, col=1, cadre=cadre_id)
                 )
-                continue
-            if not known:
+            elif cadre_id not in known:
                 diags.append(
                     error("R004", rel, f"文件夹 data/notes/{cadre_id}/ 没有对应的团干部文件 "
                           f"data/cadres/{cadre_id}.yml", line=1, col=1, cadre=cadre_id)
                 )
-                continue
-            front_raw, body, front_line, note_diags = read_note(
-                path, rel, dep.config.limits.max_file_bytes
-            )
-            for d in note_diags:
-                d.cadre = cadre_id
-            diags += note_diags
-            if front_raw is None or any(d.is_error for d in note_diags):
-                continue
-            if not isinstance(front_raw, dict):
-                diags.append(error("Y012", rel, "开头信息块应当是“键: 值”的映射",
-                                   line=front_line, col=1, cadre=cadre_id))
-                continue
-            front, schema_diags = validate(NoteFront, front_raw, rel)
-            for d in schema_diags:
-                d.cadre = cadre_id
-            diags += schema_diags
-            if front is None:
-                continue
-            if front.date.isoformat() != match.group(1):
-                diags.append(
-                    warning("S011", rel, f"文件名中的日期 {match.group(1)} 与 date "
-                            f"{front.date.isoformat()} 不一致", path=("date",), cadre=cadre_id)
-                )
-            dep.notes.setdefault(cadre_id, []).append(Note(cadre_id, rel, path.stem, front, body))
-    for notes in dep.notes.values():
-        notes.sort(key=lambda n: (n.front.date, n.slug))
+            else:
+                found.append(rel)
+    return found
+
+
+def _validate_cadre(dep: Deployment, read: FileRead, diags: list[Diagnostic]) -> None:
+    cadre_id = Path(read.rel).stem
+    for d in read.diags:
+        d.cadre = cadre_id
+    diags += read.diags
+    if read.value is None:
+        return
+    cadre, schema_diags = validate(Cadre, read.value, read.rel)
+    for d in schema_diags:
+        d.cadre = cadre_id
+    diags += schema_diags
+    if cadre is not None:
+        dep.cadres[cadre_id] = cadre
+
+
+def _validate_note(dep: Deployment, read: FileRead, diags: list[Diagnostic]) -> None:
+    path = Path(read.rel)
+    cadre_id = path.parent.name
+    for d in read.diags:
+        d.cadre = cadre_id
+    diags += read.diags
+    if read.value is None:
+        return
+    front, schema_diags = validate(NoteFront, read.value, read.rel)
+    for d in schema_diags:
+        d.cadre = cadre_id
+    diags += schema_diags
+    if front is None:
+        return
+    named = path.name[:10]
+    if front.date.isoformat() != named:
+        diags.append(
+            warning("S011", read.rel, f"文件名中的日期 {named} 与 date {front.date.isoformat()} "
+                    "不一致", path=("date",), cadre=cadre_id)
+        )
+    dep.notes.setdefault(cadre_id, []).append(Note(cadre_id, read.rel, path.stem, front, read.body))
 
 
 def _load_surveys(dep: Deployment, diags: list[Diagnostic]) -> None:
@@ -245,16 +254,33 @@ def _load_photos(dep: Deployment) -> None:
             dep.photos[path.name] = path
 
 
-def load(root: Path, config: SiteConfig) -> tuple[Deployment, list[Diagnostic]]:
-    """Read and validate every data file under ``root``; never raises on bad data."""
+def load(
+    root: Path, config: SiteConfig, *, jobs: int = 0, cache: bool = True
+) -> tuple[Deployment, list[Diagnostic]]:
+    """Read and validate every data file under ``root``; never raises on bad data.
+
+    The many files (cadres, notes) are read in one batch — cached by content and parsed
+    in parallel when there are many (``zhilian.read.batch``); the few (org, surveys) here.
+    """
     dep = Deployment(root=root, config=config)
     diags: list[Diagnostic] = []
     _load_org(dep, diags)
-    _load_cadres(dep, diags)
-    # Notes of a cadre whose file failed validation still belong to a known cadre.
-    cadre_dir = root / "data" / "cadres"
-    known = {p.stem for p in cadre_dir.glob("*.yml")} if cadre_dir.is_dir() else set()
-    _load_notes(dep, diags, known)
+    cadre_files = _cadre_files(dep, diags)
+    # Notes of a cadre whose file fails validation still belong to a known cadre.
+    note_files = _note_files(dep, diags, {Path(rel).stem for rel in cadre_files})
+    reads = read_files(
+        root,
+        [(rel, False) for rel in cadre_files] + [(rel, True) for rel in note_files],
+        config.limits.max_file_bytes,
+        jobs=jobs,
+        cache_dir=root / CACHE_DIR if cache else None,
+    )
+    for rel in cadre_files:
+        _validate_cadre(dep, reads[rel], diags)
+    for rel in note_files:
+        _validate_note(dep, reads[rel], diags)
+    for notes in dep.notes.values():
+        notes.sort(key=lambda n: (n.front.date, n.slug))
     _load_surveys(dep, diags)
     _load_photos(dep)
     return dep, diags
