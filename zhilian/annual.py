@@ -28,6 +28,7 @@ from .load import Deployment
 from .metrics import DIVERSITY, QUOTAS, CadreStatus, cadre_status
 from .model.enums import NoteKind, ProblemStatus
 from .pipeline import CheckResult, ConfigError
+from .render.env import templates_dir
 from .reporters import Reporter
 
 SUMMARY_SHEET = "汇总"
@@ -507,7 +508,7 @@ def run_report(args: argparse.Namespace, reporter: Reporter) -> int:
     if result.data_errors:
         reporter.info("存在数据错误，没有生成年度报告。")
         return EXIT_ERRORS
-    files = _files(build_report(result, year), args.root / "templates")
+    files = _files(build_report(result, year), templates_dir(args.root))
     out = args.out or args.root / "site" / "internal" / "report"
     write_files(out, files)
     if not args.quiet:

@@ -15,6 +15,7 @@ import time
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
 from .handbook import HandbookError, build_handbook
+from .render.env import templates_dir
 from .render.internal import render_internal
 from .render.public import render_public
 from .reporters import Reporter
@@ -31,7 +32,7 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
         reporter.info("存在数据错误，没有生成站点；site/ 保持上一次成功生成的内容。")
         return EXIT_ERRORS
     out = args.out or args.root / "site"
-    templates = args.root / "templates"
+    templates = templates_dir(args.root)
 
     files: dict[str, bytes] = {}
     public_view = build_public_view(result)  # holds public fields only, by construction

@@ -1,0 +1,86 @@
+"""The cache and the worker processes are invisible in the output: cold serial, warm,
+parallel and damaged-cache builds produce byte-identical sites, and a change always shows."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+from zhilian.demo import generate
+from zhilian.read import batch
+
+TODAY = "2026-11-20"
+
+
+def tree(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cache")
+    generate(root, cadres=12, seed=5)
+    return root
+
+
+def build(root: Path, out: Path, *extra: str) -> dict[str, str]:
+    run = run_cli(root, "build", "--out", str(out), "--quiet", *extra, today=TODAY)
+    assert run.code == 0, run.out
+    return tree(out)
+
+
+def test_cold_warm_parallel_and_damaged_cache_agree(
+    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = deployment / ".zhilian-cache"
+    cold = build(deployment, tmp_path / "cold", "--jobs", "1")
+    assert (cache / batch.CACHE_FILE).is_file()
+    assert build(deployment, tmp_path / "warm", "--jobs", "1") == cold
+
+    (cache / batch.CACHE_FILE).unlink()
+    monkeypatch.setattr(batch, "PARALLEL_MIN_FILES", 1)  # force worker processes
+    assert build(deployment, tmp_path / "parallel", "--jobs", "2") == cold
+
+    (cache / batch.CACHE_FILE).write_bytes(b"\x00garbage")
+    assert build(deployment, tmp_path / "damaged", "--jobs", "1") == cold
+
+
+def test_cache_is_never_stale(deployment: Path, tmp_path: Path) -> None:
+    build(deployment, tmp_path / "first")  # fills the cache
+    cadre = sorted((deployment / "data" / "cadres").glob("*.yml"))[0]
+    original = cadre.read_text(encoding="utf-8")
+    try:
+        title = next(line for line in original.splitlines() if line.startswith("title:"))
+        cadre.write_text(original.replace(title, "title: 缓存测试专用职务"), encoding="utf-8")
+        build(deployment, tmp_path / "second")
+        page = (tmp_path / "second" / "public" / "cadres").rglob(f"{cadre.stem}*.html")
+        assert any("缓存测试专用职务" in p.read_text(encoding="utf-8") for p in page)
+        # A file with an error is never served from the cache.
+        cadre.write_text(original + "\nname: 重复\n", encoding="utf-8")
+        run = run_cli(deployment, "check", today=TODAY)
+        assert run.code == 1 and "Y003" in run.codes
+    finally:
+        cadre.write_text(original, encoding="utf-8")
+
+
+def test_cached_values_match_a_fresh_parse(deployment: Path) -> None:
+    files = [
+        (p.relative_to(deployment).as_posix(), p.suffix == ".md")
+        for p in sorted((deployment / "data").rglob("*"))
+        if p.suffix in (".yml", ".md") and "/org/" not in p.as_posix()
+        and "/surveys/" not in p.as_posix()
+    ]
+    cache_dir = deployment / ".zhilian-cache-test"
+    first = batch.read_files(deployment, files, 1 << 20, jobs=1, cache_dir=cache_dir)
+    second = batch.read_files(deployment, files, 1 << 20, jobs=1, cache_dir=cache_dir)
+    fresh = batch.read_files(deployment, files, 1 << 20, jobs=1, cache_dir=None)
+    for rel, _ in files:
+        assert first[rel].value == second[rel].value == fresh[rel].value
+        assert first[rel].body == second[rel].body == fresh[rel].body
