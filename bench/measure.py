@@ -10,9 +10,12 @@ processes it started) and nothing the benchmark ran before.
   interpreter start-up and imports: what a user waits for).
 - ``maxrss_bytes``: the largest resident set of any single process in the command's
   tree (``ru_maxrss`` is a maximum over processes, not a sum).
-- ``tree_peak_bytes`` (``--tree`` only, Linux): the largest *sum* of the resident sets of
-  all processes of the tree, sampled every 20 ms from ``/proc``; this is what matters
-  when a build fans out to worker processes.  ``None`` without ``--tree``.
+- ``tree_peak_bytes`` (``--tree`` only, Linux; it costs CPU: not for timed runs): the largest *sum* of the proportional set
+  sizes (PSS, ``/proc/<pid>/smaps_rollup``) of all processes of the tree, sampled every
+  100 ms; this is what matters when a build fans out to worker processes.  PSS, not RSS:
+  forked workers share copy-on-write pages with their parent, and a sum of RSS would
+  count those pages once per process.  ``tree_rss_peak_bytes`` is that RSS sum, for
+  information.  Both ``None`` without ``--tree``.
 - ``cpu_s``: user + system CPU time of the tree (> ``wall_s`` means it used several cores).
 """
 
@@ -48,39 +51,56 @@ def _children_map() -> dict[int, list[int]]:
     return kids
 
 
-def _tree_rss(root: int) -> int:
+def _pss(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        return None
+    return None
+
+
+def _tree_memory(root: int) -> tuple[int, int]:
+    """(sum of RSS, sum of PSS) of all descendants of ``root``; PSS falls back to RSS."""
     kids = _children_map()
-    total, todo = 0, list(kids.get(root, []))
+    rss_total = pss_total = 0
+    todo = list(kids.get(root, []))
     while todo:
         pid = todo.pop()
         todo.extend(kids.get(pid, []))
         try:
             with open(f"/proc/{pid}/statm", "rb") as fh:
-                total += int(fh.read().split()[1]) * PAGE
+                rss = int(fh.read().split()[1]) * PAGE
         except (OSError, IndexError, ValueError):
             continue
-    return total
+        pss = _pss(pid)
+        rss_total += rss
+        pss_total += rss if pss is None else pss
+    return rss_total, pss_total
 
 
 class TreeSampler(threading.Thread):
-    """Samples the summed RSS of all descendants of this process."""
+    """Samples the summed PSS (and RSS) of all descendants of this process."""
 
-    def __init__(self, interval: float = 0.02) -> None:
+    def __init__(self, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
         self.interval = interval
-        self.peak = 0
+        self.rss_peak = self.pss_peak = 0
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         me = os.getpid()
         while not self._stop_event.is_set():
-            self.peak = max(self.peak, _tree_rss(me))
+            rss, pss = _tree_memory(me)
+            self.rss_peak, self.pss_peak = max(self.rss_peak, rss), max(self.pss_peak, pss)
             self._stop_event.wait(self.interval)
 
-    def stop(self) -> int:
+    def stop(self) -> tuple[int, int]:
         self._stop_event.set()
         self.join()
-        return self.peak
+        return self.rss_peak, self.pss_peak
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=args.cwd, check=False)
         wall = time.perf_counter() - started
-        tree_peak = sampler.stop() if sampler is not None else None
+        tree_rss, tree_pss = sampler.stop() if sampler is not None else (None, None)
     finally:
         if args.stdout:
             out.close()  # type: ignore[union-attr]
@@ -113,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         "wall_s": wall,
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "maxrss_bytes": maxrss,
-        "tree_peak_bytes": tree_peak,
+        "tree_peak_bytes": tree_pss,
+        "tree_rss_peak_bytes": tree_rss,
     }))
     return 0
 
