@@ -28,7 +28,7 @@ from .model.data import (
     SurveyResult,
 )
 from .model.validate import validate
-from .read import parse_yaml, read_file
+from .read import read_yaml as read_mapping
 from .read.batch import FileRead, read_files
 
 CONFIG_FILE = "site_config.yml"
@@ -71,16 +71,8 @@ def _rel(root: Path, path: Path) -> str:
 
 def read_yaml(root: Path, path: Path, max_bytes: int) -> tuple[Any, list[Diagnostic]]:
     """Read one YAML data file whose top level must be a mapping."""
-    rel = _rel(root, path)
-    text, diags = read_file(path, rel, max_bytes)
-    if text is None:
-        return None, diags
-    value, parse_diags = parse_yaml(text, rel)
-    diags += parse_diags
-    if value is not None and not isinstance(value, dict):
-        diags.append(error("Y012", rel, "文件最外层应当是“键: 值”的映射", line=1, col=1))
-        return None, diags
-    return (value if not any(d.is_error for d in diags) else None), diags
+    value, _text, diags = read_mapping(path, _rel(root, path), max_bytes)
+    return value, diags
 
 
 def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:

@@ -52,8 +52,10 @@ class LabeledEnum(str, Enum):
         expected = cls.choices()
 
         def validate(value: object) -> LabeledEnum:
-            found = lookup.get(value.strip() if isinstance(value, str) else value)
-            if found is None:
+            if isinstance(value, cls):
+                return value
+            found = lookup.get(value.strip()) if isinstance(value, str) else None
+            if found is None and isinstance(value, str):
                 found = cls._missing_(value)
             if found is None:
                 raise PydanticCustomError("zl_enum", "不是允许的选项", {"expected": expected})

@@ -26,9 +26,9 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from zhilian.diagnostics import Diagnostic, error
+from zhilian.diagnostics import Diagnostic
 from zhilian.read.front_matter import parse_note
-from zhilian.read.yaml_reader import parse_yaml, read_file
+from zhilian.read.yaml_reader import parse_yaml, read_file, top_level_not_mapping
 
 #: Bump when a change to the reader could change a parsed value.
 READER_VERSION = "1"
@@ -59,8 +59,7 @@ def parse_text(rel: str, is_note: bool, text: str) -> FileRead:
         return FileRead(rel, front, body, diags)
     value, diags = parse_yaml(text, rel)
     if value is not None and not isinstance(value, dict):
-        diags = [error("Y012", rel, "文件最外层应当是“键: 值”的映射", line=1, col=1)]
-        value = None
+        return FileRead(rel, None, "", [top_level_not_mapping(text, rel, value)])
     return FileRead(rel, value, "", diags)
 
 

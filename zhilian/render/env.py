@@ -7,7 +7,13 @@ import datetime as dt
 from functools import cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemBytecodeCache,
+    FileSystemLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 
 from ..model.enums import label_of
 
@@ -38,6 +44,9 @@ def templates_dir(root: Path) -> Path:
 def environment(templates: Path) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates)),
+        # Compiled templates are kept between runs (checked against the source's checksum):
+        # compiling them costs more than rendering the whole sample.
+        bytecode_cache=FileSystemBytecodeCache(),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
