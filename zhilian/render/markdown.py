@@ -1,24 +1,26 @@
 """Markdown from cadres is untrusted: render it, then sanitise it with nh3 (ammonia).
 
-Only a small set of tags survives; links keep http, https, mailto and tel only; raw HTML,
-scripts, event handlers, styles and data: URLs are removed.
+Rendering uses cmark-gfm (GitHub's C implementation, the dialect cadres see in the GitHub
+web editor's preview; about 12× faster than python-markdown, and notes are the bulk of a
+large build) in its safe mode, which already drops raw HTML and dangerous links.  nh3 then
+keeps only a small set of tags; links keep http, https, mailto and tel only; scripts, event
+handlers, styles and data: URLs are removed.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-import markdown as md
+import cmarkgfm
 import nh3
+from cmarkgfm.cmark import Options
 
 ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "code", "pre",
+    "p", "br", "strong", "em", "b", "i", "del", "ul", "ol", "li", "blockquote", "code", "pre",
     "h3", "h4", "h5", "h6", "a", "hr", "table", "thead", "tbody", "tr", "th", "td",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
-
-_converter = md.Markdown(extensions=["tables", "sane_lists"], output_format="html")
 
 
 @lru_cache(maxsize=4096)
@@ -26,8 +28,7 @@ def render_markdown(text: str) -> str:
     """Markdown → sanitised HTML (cached: the same intro or note renders once per process)."""
     if not text.strip():
         return ""
-    _converter.reset()
-    html = _converter.convert(text)
+    html = cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_DEFAULT)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
