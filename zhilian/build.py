@@ -14,6 +14,7 @@ import argparse
 import time
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
+from .fingerprint import fingerprint, remember, unchanged
 from .handbook import HandbookError, build_handbook
 from .render.env import templates_dir
 from .render.internal import render_internal
@@ -33,6 +34,11 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
         return EXIT_ERRORS
     out = args.out or args.root / "site"
     templates = templates_dir(args.root)
+    current = fingerprint(args.root, out, templates, result.today)
+    if unchanged(args.root, out, current):
+        if not args.quiet:
+            reporter.info(f"输入没有变化，{out} 已是最新（{time.perf_counter() - started:.2f} 秒）。")
+        return EXIT_OK
 
     files: dict[str, bytes] = {}
     public_view = build_public_view(result)  # holds public fields only, by construction
@@ -43,6 +49,7 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
     except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error
         reporter.info(f"手册无法生成：{exc}\nsite/ 保持上一次成功生成的内容。")
         return EXIT_USAGE
+    remember(args.root, out, current)
 
     elapsed = time.perf_counter() - started
     if not args.quiet:

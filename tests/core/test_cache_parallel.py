@@ -84,3 +84,28 @@ def test_cached_values_match_a_fresh_parse(deployment: Path) -> None:
     for rel, _ in files:
         assert first[rel].value == second[rel].value == fresh[rel].value
         assert first[rel].body == second[rel].body == fresh[rel].body
+
+
+def test_no_change_rebuild_is_skipped_and_any_change_rebuilds(tmp_path: Path) -> None:
+    root = tmp_path / "d"
+    generate(root, cadres=6, seed=9)
+    out = root / "site"
+    first = run_cli(root, "build", today=TODAY)
+    assert first.code == 0 and (out / "public" / "index.html").is_file()
+    index = out / "public" / "index.html"
+    marker = index.stat().st_mtime_ns
+
+    again = run_cli(root, "build", today=TODAY)
+    assert again.code == 0 and "已是最新" in again.out
+    assert index.stat().st_mtime_ns == marker  # nothing was rewritten
+
+    assert "已是最新" not in run_cli(root, "build", today="2026-11-21").out  # --today counts
+    cadre = sorted((root / "data" / "cadres").glob("*.yml"))[0]
+    cadre.write_text(cadre.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert "已是最新" not in run_cli(root, "build", today=TODAY).out  # data counts
+
+    # A build that failed never marks its output as current.
+    cadre.write_text(cadre.read_text(encoding="utf-8") + "name: 重复\n", encoding="utf-8")
+    assert run_cli(root, "build", today=TODAY).code == 1
+    cadre.write_text(cadre.read_text(encoding="utf-8").replace("name: 重复\n", ""), "utf-8")
+    assert "已是最新" not in run_cli(root, "build", today=TODAY).out
