@@ -18,7 +18,7 @@ from .load import CACHE_DIR
 
 SKIP_DIRS = frozenset({
     ".git", CACHE_DIR, ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis",
-    ".ruff_cache", "node_modules", "test-artifacts", "site",
+    ".ruff_cache", ".cache", "node_modules", "test-artifacts", "site",
 })
 PACKAGE = Path(__file__).resolve().parent
 

