@@ -11,6 +11,7 @@ The stages, in order:
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
@@ -22,6 +23,20 @@ from .render.public import render_public
 from .reporters import Reporter
 from .views.public import build_public_view
 from .write import write_site
+
+
+class Progress:
+    """Stage lines for builds that take longer than a second, on a terminal only: CI logs
+    stay quiet (``--quiet`` silences it everywhere)."""
+
+    def __init__(self, reporter: Reporter, started: float, *, enabled: bool) -> None:
+        self.reporter, self.started = reporter, started
+        self.enabled = enabled and sys.stderr.isatty()
+
+    def say(self, message: str) -> None:
+        elapsed = time.perf_counter() - self.started
+        if self.enabled and elapsed > 1.0:
+            self.reporter.info(f"[{elapsed:6.1f} 秒] {message}")
 
 
 def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
@@ -40,10 +55,15 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
             reporter.info(f"输入没有变化，{out} 已是最新（{time.perf_counter() - started:.2f} 秒）。")
         return EXIT_OK
 
+    progress = Progress(reporter, started, enabled=not args.quiet)
+    progress.say(f"已读取并检查 {len(result.dep.cadres)} 位团干部、"
+                 f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
     files: dict[str, bytes] = {}
     public_view = build_public_view(result)  # holds public fields only, by construction
     files.update({f"public/{k}": v for k, v in render_public(public_view, templates).items()})
+    progress.say(f"已生成公开站点 {len(files)} 个文件")
     files.update({f"internal/{k}": v for k, v in render_internal(result, templates).items()})
+    progress.say(f"已生成内部站点，共 {len(files)} 个文件，正在写入")
     try:
         write_site(out, files, extra=lambda tmp: build_handbook(result, tmp / "public" / "guide"))
     except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error
