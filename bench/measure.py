@@ -10,12 +10,13 @@ processes it started) and nothing the benchmark ran before.
   interpreter start-up and imports: what a user waits for).
 - ``maxrss_bytes``: the largest resident set of any single process in the command's
   tree (``ru_maxrss`` is a maximum over processes, not a sum).
-- ``tree_peak_bytes`` (``--tree`` only, Linux; it costs CPU: not for timed runs): the largest *sum* of the proportional set
+- ``tree_peak_bytes`` (``--tree`` only, Linux): the largest *sum* of the proportional set
   sizes (PSS, ``/proc/<pid>/smaps_rollup``) of all processes of the tree, sampled every
   100 ms; this is what matters when a build fans out to worker processes.  PSS, not RSS:
   forked workers share copy-on-write pages with their parent, and a sum of RSS would
   count those pages once per process.  ``tree_rss_peak_bytes`` is that RSS sum, for
-  information.  Both ``None`` without ``--tree``.
+  information.  Both ``None`` without ``--tree``.  Sampling costs CPU (tens of ms per
+  read for a large process), so timed runs do not use ``--tree``.
 - ``cpu_s``: user + system CPU time of the tree (> ``wall_s`` means it used several cores).
 """
 

@@ -171,6 +171,19 @@ def git(*args: str) -> str:
 # ─── the deployment ──────────────────────────────────────────────────────────────────
 
 
+def code_fingerprint() -> str:
+    """Hash of zhilian's code and templates as they are on disk (committed or not): the
+    subprocesses import whatever is there when they start."""
+    h = hashlib.sha256()
+    for folder in ("zhilian", "templates"):
+        for path in sorted((REPO / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                h.update(path.relative_to(REPO).as_posix().encode() + b"\0")
+                h.update(path.read_bytes())
+    h.update((REPO / "build.py").read_bytes())
+    return h.hexdigest()[:16]
+
+
 def fingerprint() -> str:
     """What the cached data depends on besides seed and N: the generator and the config."""
     h = hashlib.sha256()
@@ -542,6 +555,7 @@ def machine_facts() -> dict[str, Any]:
         "mkdocs": mkdocs_version,
         "zhilian_commit": git("rev-parse", "HEAD"),
         "zhilian_worktree_dirty": bool(git("status", "--porcelain")),
+        "code_fingerprint": code_fingerprint(),
     }
 
 
@@ -689,6 +703,10 @@ def main(argv: Iterable[str] | None = None) -> int:
         elapsed = time.perf_counter() - started
         facts["loadavg_before"] = load_before
         facts["loadavg_after"] = os.getloadavg()
+        facts["zhilian_commit_after"] = git("rev-parse", "HEAD")
+        facts["code_fingerprint_after"] = code_fingerprint()
+        code_changed = facts["code_fingerprint_after"] != facts["code_fingerprint"]
+        facts["code_changed_during_run"] = code_changed
         print()
         print(f"zhilian benchmark — W2 = {data['cadres']} cadres ({data['bytes'] / MIB:.1f} MiB "
               f"in {data['files']} files), median of {args.repeat}, "
@@ -698,6 +716,9 @@ def main(argv: Iterable[str] | None = None) -> int:
         for key, value in bench.extra.items():
             if key in ("onefile_change_visible_in_site", "hugo_verify"):
                 print(f"{key}: {value}")
+        if code_changed:
+            print("WARNING: zhilian's code or templates changed during the run: the figures "
+                  "mix versions (zhilian_commit → zhilian_commit_after in the JSON)")
         print(f"total run time {elapsed:.0f} s")
         result = {
             "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
