@@ -11,16 +11,17 @@ The stages, in order:
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
-from .fingerprint import fingerprint, remember, unchanged
+from .fingerprint import fingerprint, recall, remember
 from .handbook import HandbookError, build_handbook
 from .render.env import templates_dir
 from .render.internal import render_internal
 from .render.public import render_public
-from .reporters import Reporter
+from .reporters import Reporter, SourceCache
 from .views.public import build_public_view
 from .write import write_site
 
@@ -41,19 +42,23 @@ class Progress:
 
 def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
     started = time.perf_counter()
+    out = (args.out or args.root / "site").resolve()
+    templates = templates_dir(args.root)
+    memo = f"build {out}"
+    current = fingerprint(args.root, out, templates, args.today or dt.date.today())
+    remembered = None if args.base else recall(args.root, memo, current)
+    if remembered is not None and out.is_dir():
+        reporter.report(remembered, SourceCache(args.root))
+        if not args.quiet:
+            reporter.info(f"输入没有变化，{out} 已是最新（{time.perf_counter() - started:.2f} 秒）。")
+        return EXIT_OK
+
     code, result = run_check(args, reporter)
     if result is None:
         return code
     if result.data_errors:
         reporter.info("存在数据错误，没有生成站点；site/ 保持上一次成功生成的内容。")
         return EXIT_ERRORS
-    out = args.out or args.root / "site"
-    templates = templates_dir(args.root)
-    current = fingerprint(args.root, out, templates, result.today)
-    if unchanged(args.root, out, current):
-        if not args.quiet:
-            reporter.info(f"输入没有变化，{out} 已是最新（{time.perf_counter() - started:.2f} 秒）。")
-        return EXIT_OK
 
     progress = Progress(reporter, started, enabled=not args.quiet)
     progress.say(f"已读取并检查 {len(result.dep.cadres)} 位团干部、"
@@ -69,7 +74,8 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
     except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error
         reporter.info(f"手册无法生成：{exc}\nsite/ 保持上一次成功生成的内容。")
         return EXIT_USAGE
-    remember(args.root, out, current)
+    if not args.base:
+        remember(args.root, memo, current, result.diagnostics)
 
     elapsed = time.perf_counter() - started
     if not args.quiet:

@@ -111,7 +111,21 @@ def run_check(args: argparse.Namespace, reporter: Reporter) -> tuple[int, CheckR
 
 
 def cmd_check(args: argparse.Namespace, reporter: Reporter) -> int:
-    return run_check(args, reporter)[0]
+    from .fingerprint import fingerprint, recall, remember
+    from .render.env import templates_dir
+
+    if args.base:  # pull-request rules depend on git, not only on the working tree
+        return run_check(args, reporter)[0]
+    root = args.root
+    current = fingerprint(root, root / "site", templates_dir(root), args.today or dt.date.today())
+    remembered = recall(root, "check", current)
+    if remembered is not None:
+        reporter.report(remembered, SourceCache(root))
+        return EXIT_ERRORS if any(d.is_error for d in remembered) else EXIT_OK
+    code, result = run_check(args, reporter)
+    if result is not None:
+        remember(root, "check", current, result.diagnostics)
+    return code
 
 
 def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:

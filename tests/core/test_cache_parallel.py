@@ -107,5 +107,24 @@ def test_no_change_rebuild_is_skipped_and_any_change_rebuilds(tmp_path: Path) ->
     # A build that failed never marks its output as current.
     cadre.write_text(cadre.read_text(encoding="utf-8") + "name: 重复\n", encoding="utf-8")
     assert run_cli(root, "build", today=TODAY).code == 1
-    cadre.write_text(cadre.read_text(encoding="utf-8").replace("name: 重复\n", ""), "utf-8")
+    fixed = cadre.read_text(encoding="utf-8").replace("name: 重复\n", "# 已修正\n")
+    cadre.write_text(fixed, encoding="utf-8")
     assert "已是最新" not in run_cli(root, "build", today=TODAY).out
+    # Content decides, not time: back to content that was built is current again.
+    assert "已是最新" in run_cli(root, "build", today=TODAY).out
+
+
+def test_unchanged_check_answers_from_the_memo_exactly(tmp_path: Path) -> None:
+    root = tmp_path / "d"
+    generate(root, cadres=6, seed=3)
+    first = run_cli(root, "check", fmt="json", today=TODAY)
+    memo = sorted((root / ".zhilian-cache").glob("memo-*.json"))
+    assert memo, "the first run leaves a memo"
+    again = run_cli(root, "check", fmt="json", today=TODAY)
+    assert (again.code, again.out) == (first.code, first.out)
+    # Any change to an input is a full run again: here the memo would be wrong.
+    cadre = sorted((root / "data" / "cadres").glob("*.yml"))[0]
+    cadre.write_text(cadre.read_text(encoding="utf-8").replace("level:", "levell:", 1), "utf-8")
+    changed = run_cli(root, "check", fmt="json", today=TODAY)
+    assert changed.code == 1 and "S001" in changed.codes
+    assert run_cli(root, "check", fmt="json", today=TODAY).out == changed.out
