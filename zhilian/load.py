@@ -11,7 +11,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from .diagnostics import Diagnostic, error, warning
 from .model.config import SiteConfig
@@ -30,6 +32,8 @@ from .model.data import (
 from .model.validate import validate
 from .read import read_yaml as read_mapping
 from .read.batch import FileRead, read_files
+
+M = TypeVar("M", bound=BaseModel)
 
 CONFIG_FILE = "site_config.yml"
 CACHE_DIR = ".zhilian-cache"  # safe to delete; never committed
@@ -182,33 +186,30 @@ def _note_files(dep: Deployment, diags: list[Diagnostic], known: set[str]) -> li
     return found
 
 
-def _validate_cadre(dep: Deployment, read: FileRead, diags: list[Diagnostic]) -> None:
+def _validated(model: type[M], read: FileRead, cadre_id: str, diags: list[Diagnostic]) -> M | None:
+    """The model of one cadre's file (or note); its diagnostics are that cadre's."""
+    found = list(read.diags)
+    instance = None
+    if read.value is not None:
+        instance, schema_diags = validate(model, read.value, read.rel)
+        found += schema_diags
+    for d in found:
+        d.cadre = cadre_id
+    diags += found
+    return instance
+
+
+def _add_cadre(dep: Deployment, read: FileRead, diags: list[Diagnostic]) -> None:
     cadre_id = Path(read.rel).stem
-    for d in read.diags:
-        d.cadre = cadre_id
-    diags += read.diags
-    if read.value is None:
-        return
-    cadre, schema_diags = validate(Cadre, read.value, read.rel)
-    for d in schema_diags:
-        d.cadre = cadre_id
-    diags += schema_diags
+    cadre = _validated(Cadre, read, cadre_id, diags)
     if cadre is not None:
         dep.cadres[cadre_id] = cadre
 
 
-def _validate_note(dep: Deployment, read: FileRead, diags: list[Diagnostic]) -> None:
+def _add_note(dep: Deployment, read: FileRead, diags: list[Diagnostic]) -> None:
     path = Path(read.rel)
     cadre_id = path.parent.name
-    for d in read.diags:
-        d.cadre = cadre_id
-    diags += read.diags
-    if read.value is None:
-        return
-    front, schema_diags = validate(NoteFront, read.value, read.rel)
-    for d in schema_diags:
-        d.cadre = cadre_id
-    diags += schema_diags
+    front = _validated(NoteFront, read, cadre_id, diags)
     if front is None:
         return
     named = path.name[:10]
@@ -268,9 +269,9 @@ def load(
         cache_dir=root / CACHE_DIR if cache else None,
     )
     for rel in cadre_files:
-        _validate_cadre(dep, reads[rel], diags)
+        _add_cadre(dep, reads[rel], diags)
     for rel in note_files:
-        _validate_note(dep, reads[rel], diags)
+        _add_note(dep, reads[rel], diags)
     for notes in dep.notes.values():
         notes.sort(key=lambda n: (n.front.date, n.slug))
     _load_surveys(dep, diags)
