@@ -4,9 +4,10 @@ and contact channels are published only with the cadre's consent."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..diagnostics import Diagnostic, error, warning
+from ..model.data import Cadre
 from ..read import read_file
 from .base import RuleContext, rule
 
@@ -20,11 +21,12 @@ class PersonalInfo:
     Matching walks the short public text (tokens and CJK runs) against sets, so the cost
     does not grow with the number of youth the way one huge regex would."""
 
-    def __init__(self, ctx: RuleContext) -> None:
+    def __init__(self, cadres: Iterable[Cadre]) -> None:
+        cadres = list(cadres)
         self.ids: set[str] = set()
         self.names: set[str] = set()
-        cadre_names = {c.name for c in ctx.dep.cadres.values()}
-        for cadre in ctx.dep.cadres.values():
+        cadre_names = {c.name for c in cadres}  # a cadre's own name is public
+        for cadre in cadres:
             for youth in cadre.youth:
                 self.ids.add(youth.id)
                 if youth.name and len(youth.name) >= 2 and youth.name not in cadre_names:
@@ -61,7 +63,7 @@ def public_text(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     No youth name or 学号 in a cadre's public fields or in a public note.
     """
-    info = PersonalInfo(ctx)
+    info = PersonalInfo(ctx.dep.cadres.values())
     if not info.ids:
         return
     dep = ctx.dep

@@ -13,7 +13,7 @@ import difflib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from pypinyin import lazy_pinyin
@@ -41,6 +41,7 @@ from ..model.data import Cadre, Problem
 from ..model.enums import NoteKind, ProblemCategory, ProblemStatus
 from ..pipeline import CheckResult
 from ..render.markdown import render_markdown
+from ..rules.privacy import PersonalInfo
 
 #: Group key of school-level cadres who belong to no 分团委.
 SCHOOL_GROUP = ""
@@ -54,19 +55,31 @@ _ALNUM = re.compile(r"[0-9A-Za-z]+")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
+def _mask_known(
+    text: str,
+    known: set[str],
+    lengths: list[int],
+    mask: Callable[[str], str],
+    starts: set[str] | None = None,
+) -> str:
+    """Replace each piece of ``text`` that is in ``known`` (longest first) by ``mask(piece)``;
+    ``starts`` skips positions no known piece can begin at."""
+    out, i = [], 0
+    while i < len(text):
+        size = 0
+        if starts is None or text[i] in starts:
+            size = next((n for n in lengths if text[i : i + n] in known), 0)
+        out.append(mask(text[i : i + size]) if size else text[i])
+        i += size or 1
+    return "".join(out)
+
+
 class Redactor:
     """Masks every listed youth's 学号 and name (2+ characters) in free text."""
 
     def __init__(self, cadres: Iterable[Cadre]) -> None:
-        cadres = list(cadres)
-        cadre_names = {c.name for c in cadres}
-        self.ids: set[str] = set()
-        self.names: set[str] = set()
-        for cadre in cadres:
-            for youth in cadre.youth:
-                self.ids.add(youth.id)
-                if youth.name and len(youth.name) >= 2 and youth.name not in cadre_names:
-                    self.names.add(youth.name)
+        known = PersonalInfo(cadres)  # the same index the privacy rule scans public text with
+        self.ids, self.names = known.ids, known.names
         cjk = [n for n in self.names if _CJK_RUN.fullmatch(n)]
         self.cjk_lengths = sorted({len(n) for n in cjk}, reverse=True)
         self.first_chars = {n[0] for n in cjk}
@@ -82,40 +95,13 @@ class Redactor:
         # A 学号 glued to other letters or digits ("学号2023010203号" is split at the CJK
         # characters already; "id2023010203" is not): mask any listed 学号 of 6+ characters
         # inside the token (checking each substring of a 学号 length: no scan over all ids).
-        i = 0
-        out = []
-        while i < len(token):
-            for size in self.id_lengths:
-                piece = token[i : i + size]
-                if len(piece) == size and piece in self.ids:
-                    out.append(mask_student_id(piece))
-                    i += size
-                    break
-            else:
-                out.append(token[i])
-                i += 1
-        return "".join(out)
+        return _mask_known(token, self.ids, self.id_lengths, mask_student_id)
 
     def _cjk(self, match: re.Match[str]) -> str:
         run = match.group()
         if not self.cjk_lengths:
             return run
-        out, i = [], 0
-        while i < len(run):
-            if run[i] not in self.first_chars:
-                out.append(run[i])
-                i += 1
-                continue
-            for size in self.cjk_lengths:
-                piece = run[i : i + size]
-                if len(piece) == size and piece in self.names:
-                    out.append(mask_name(piece))
-                    i += size
-                    break
-            else:
-                out.append(run[i])
-                i += 1
-        return "".join(out)
+        return _mask_known(run, self.names, self.cjk_lengths, mask_name, self.first_chars)
 
     def __call__(self, text: str | None) -> str:
         if not text:
