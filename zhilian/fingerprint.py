@@ -31,30 +31,35 @@ SKIP_DIRS = frozenset({
 PACKAGE = Path(__file__).resolve().parent
 
 
-def _walk(digest: hashlib._Hash, base: Path, out: Path) -> None:  # type: ignore[name-defined]
-    for dirpath, dirnames, filenames in os.walk(base):
-        here = Path(dirpath)
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in SKIP_DIRS and (here / d).resolve() != out
-        )
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
-            try:
-                with open(path, "rb") as handle:
-                    content = handle.read()
-            except OSError:
-                continue
-            digest.update(f"{os.path.relpath(path, base)}\0{len(content)}\0".encode())
-            digest.update(content)
+def _walk(digest: hashlib._Hash, folder: str, prefix: str, out: str) -> None:  # type: ignore[name-defined]
+    """Hash every file under ``folder`` in name order; ``prefix`` is its path relative to the
+    base (plain strings and ``scandir``: per-file ``Path`` work cost more than the reading)."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        rel = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):  # like os.walk: links to folders not followed
+            if entry.name not in SKIP_DIRS and entry.path != out:
+                _walk(digest, entry.path, rel + "/", out)
+            continue
+        try:
+            with open(entry.path, "rb") as handle:
+                content = handle.read()
+        except OSError:
+            continue
+        digest.update(f"{rel}\0{len(content)}\0".encode())
+        digest.update(content)
 
 
 def fingerprint(root: Path, out: Path, templates: Path, today: dt.date) -> str:
     digest = hashlib.blake2b(digest_size=20)
-    out = out.resolve()
-    digest.update(f"{today.isoformat()}\0{out}\n".encode())
+    out_path = os.path.realpath(out)
+    digest.update(f"{today.isoformat()}\0{out_path}\n".encode())
     for base in dict.fromkeys((root.resolve(), templates.resolve(), PACKAGE)):
         digest.update(f"[{base}]\n".encode())
-        _walk(digest, base, out)
+        _walk(digest, str(base), "", out_path)
     return digest.hexdigest()
 
 
