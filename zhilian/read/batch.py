@@ -109,9 +109,9 @@ def read_files(
     used: dict[bytes, tuple[Any, str]] = {}
     todo: list[tuple[str, bool, str]] = []
     keys: dict[str, bytes] = {}
-    base = str(root)
+    base = f"{root}{os.sep}"
     for rel, is_note in files:
-        text, diags = read_file(Path(base, rel), rel, max_bytes)
+        text, diags = read_file(base + rel, rel, max_bytes)  # a str: Path() per file is costly
         if text is None:
             results[rel] = FileRead(rel, None, "", diags)
             continue

@@ -99,7 +99,7 @@ def _not_utf8(raw: bytes, bad: int, rel: str) -> Diagnostic:
     return error("Y001", rel, message, hint=hint, line=line, col=col)
 
 
-def read_file(path: Path, rel: str, max_bytes: int) -> tuple[str | None, list[Diagnostic]]:
+def read_file(path: Path | str, rel: str, max_bytes: int) -> tuple[str | None, list[Diagnostic]]:
     """Read and decode one data file; the size is checked before anything is read."""
     try:
         st = os.lstat(path)  # lstat: a symlink in data/ is not a data file
