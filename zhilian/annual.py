@@ -461,10 +461,10 @@ def _report_definitions(report: Report) -> list[str]:
 def report_files(result: CheckResult, year: int, templates: Path) -> dict[str, bytes]:
     """``report-<Y>.html|csv|xlsx``; raises :class:`CalendarUnknown`."""
     report = build_report(result, year)
-    return _files(report, templates)
+    return report_files_of(report, templates)
 
 
-def _files(report: Report, templates: Path) -> dict[str, bytes]:
+def report_files_of(report: Report, templates: Path) -> dict[str, bytes]:
     year = report.year
     return {
         f"report-{year}.html": to_html(report, templates),
@@ -508,7 +508,7 @@ def run_report(args: argparse.Namespace, reporter: Reporter) -> int:
     if result.data_errors:
         reporter.info("存在数据错误，没有生成年度报告。")
         return EXIT_ERRORS
-    files = _files(build_report(result, year), templates_dir(args.root))
+    files = report_files_of(build_report(result, year), templates_dir(args.root))
     out = args.out or args.root / "site" / "internal" / "report"
     write_files(out, files)
     if not args.quiet:
@@ -519,4 +519,4 @@ def run_report(args: argparse.Namespace, reporter: Reporter) -> int:
     return EXIT_OK
 
 
-__all__ = ["Report", "build_report", "report_files", "run_report"]
+__all__ = ["Report", "build_report", "report_files", "report_files_of", "run_report"]

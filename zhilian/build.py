@@ -4,7 +4,8 @@ The stages, in order:
 
 1. check        read + validate + rules (``pipeline.check``); data errors stop here
 2. views        public view (public fields only) and internal view
-3. render       Jinja2 templates → bytes in memory
+3. render       Jinja2 templates → bytes in memory; a page whose inputs are unchanged
+                comes from the page cache instead (``render.page_cache``)
 4. write        a fresh directory swapped in place of ``site/`` (``write.write_site``)
 """
 
@@ -16,10 +17,12 @@ import sys
 import time
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
-from .fingerprint import fingerprint, recall, remember
+from .fingerprint import code_digest, fingerprint, recall, remember
 from .handbook import HandbookError, build_handbook
+from .load import CACHE_DIR
 from .render.env import templates_dir
 from .render.internal import render_internal
+from .render.page_cache import PageCache
 from .render.public import render_public
 from .reporters import Reporter, SourceCache
 from .views.public import build_public_view
@@ -67,17 +70,21 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
     public_view = build_public_view(result)  # holds public fields only, by construction
     files.update({f"public/{k}": v for k, v in render_public(public_view, templates).items()})
     progress.say(f"已生成公开站点 {len(files)} 个文件")
-    files.update({f"internal/{k}": v for k, v in render_internal(result, templates).items()})
+    pages = PageCache(args.root / CACHE_DIR / "pages", code_digest(templates))
+    internal = render_internal(result, templates, pages=pages, jobs=args.jobs)
+    files.update({f"internal/{k}": v for k, v in internal.items()})
     progress.say(f"已生成内部站点，共 {len(files)} 个文件，正在写入")
     try:
         write_site(out, files, extra=lambda tmp: build_handbook(result, tmp / "public" / "guide"))
     except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error
         reporter.info(f"手册无法生成：{exc}\nsite/ 保持上一次成功生成的内容。")
         return EXIT_USAGE
+    pages.prune()
     if not args.base:
         remember(args.root, memo, current, result.diagnostics)
 
     elapsed = time.perf_counter() - started
     if not args.quiet:
-        reporter.info(f"已生成 {len(files)} 个文件到 {out}（{elapsed:.2f} 秒）。")
+        reused = f"，{pages.hits} 个沿用上次的结果" if pages.hits else ""
+        reporter.info(f"已生成 {len(files)} 个文件到 {out}{reused}（{elapsed:.2f} 秒）。")
     return EXIT_OK

@@ -63,6 +63,15 @@ def fingerprint(root: Path, out: Path, templates: Path, today: dt.date) -> str:
     return digest.hexdigest()
 
 
+def code_digest(templates: Path) -> bytes:
+    """zhilian's own code and the templates in use: what turns the same data into pages."""
+    digest = hashlib.blake2b(digest_size=16)
+    for base in (templates.resolve(), PACKAGE):
+        digest.update(f"[{base.name}]\n".encode())
+        _walk(digest, str(base), "", "")
+    return digest.digest()
+
+
 def _memo_path(root: Path, name: str) -> Path:
     key = hashlib.blake2b(name.encode(), digest_size=6).hexdigest()
     return root / CACHE_DIR / f"memo-{key}.json"

@@ -64,6 +64,7 @@ class Deployment:
     notes: dict[str, list[Note]] = field(default_factory=dict)  # cadre id → notes by date
     surveys: dict[int, dict[str, SurveyResult]] = field(default_factory=dict)
     photos: dict[str, Path] = field(default_factory=dict)  # file name → path
+    sources: dict[str, bytes] = field(default_factory=dict)  # cadre/note file → content key
 
     @staticmethod
     def cadre_file(cadre_id: str) -> str:
@@ -278,6 +279,7 @@ def load(
         jobs=jobs,
         cache_dir=root / CACHE_DIR if cache else None,
     )
+    dep.sources = {rel: read.digest for rel, read in reads.items()}
     for rel in cadre_files:
         _add_cadre(dep, reads[rel], diags)
     for rel in note_files:

@@ -43,6 +43,7 @@ class FileRead:
     value: Any = None  # the plain value (a note's front matter), None on error
     body: str = ""  # a note's Markdown body
     diags: list[Diagnostic] = field(default_factory=list)
+    digest: bytes = b""  # content key of the text (what later stages key their caches on)
 
 
 def _key(is_note: bool, text: str) -> bytes:
@@ -118,7 +119,7 @@ def read_files(
         key = _key(is_note, text)
         hit = cache.get(key)
         if hit is not None:
-            results[rel] = FileRead(rel, hit[0], hit[1], [])
+            results[rel] = FileRead(rel, hit[0], hit[1], [], key)
             used[key] = hit
         else:
             keys[rel] = key
@@ -133,6 +134,7 @@ def read_files(
     else:
         parsed = _parse_chunk(todo)
     for result in parsed:
+        result.digest = keys[result.rel]
         results[result.rel] = result
         if not result.diags and result.value is not None:
             used[keys[result.rel]] = (result.value, result.body)

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +22,12 @@ from markupsafe import Markup, escape
 
 from ..calendar import CalendarUnknown
 from ..evaluation import KEY_PHRASE_CHARS, SIMILARITY_RATIO
+from ..load import Deployment
 from ..model.enums import ProblemCategory, ProblemStatus
 from ..pipeline import CheckResult
-from ..views.internal import InternalView, build_internal_view
+from ..views.internal import CadreView, InternalView, build_internal_view, cadre_detail
 from .env import environment
+from .page_cache import PageCache
 
 ASSETS = ("internal.css", "internal.js")
 CSP = (
@@ -231,16 +238,23 @@ def _page(env: Any, name: str, root: str, **context: Any) -> bytes:
     return html.encode("utf-8")
 
 
-def render_internal(result: CheckResult, templates: Path) -> dict[str, bytes]:
-    """Every file under ``site/internal`` (keys relative to it)."""
-    from ..annual import report_files
+#: Below this many cadre pages to render, starting worker processes costs more than it saves.
+POOL_MIN_PAGES = 200
 
+
+def render_internal(
+    result: CheckResult, templates: Path, *, pages: PageCache | None = None, jobs: int = 0
+) -> dict[str, bytes]:
+    """Every file under ``site/internal`` (keys relative to it).
+
+    The cadre pages — most of the work — and the annual report come from ``pages`` when
+    nothing they show changed; the other cadre pages are rendered, in worker processes when
+    there are many.  The overview pages are made afresh (they summarise every cadre)."""
+    pages = pages or PageCache(None)
     view = build_internal_view(result)
     files: dict[str, bytes] = {}
     try:
-        files.update(
-            {f"report/{k}": v for k, v in report_files(result, view.report_year, templates).items()}
-        )
+        files.update({f"report/{k}": v for k, v in _report(result, view, templates, pages).items()})
         view.report_files = sorted(k.removeprefix("report/") for k in files)
         report_error = None
     except CalendarUnknown as exc:
@@ -273,15 +287,7 @@ def render_internal(result: CheckResult, templates: Path) -> dict[str, bytes]:
         **common,
     )
     files["problems.html"] = _page(env, "problems.html", "", **common)
-    for cadre in view.cadres.values():
-        files[f"cadres/{cadre.id}.html"] = _page(
-            env,
-            "cadre.html",
-            "../",
-            cadre=cadre,
-            history_chart=step_chart(cadre.history, cadre.required_youth, view.today),
-            **common,
-        )
+    files.update(_cadre_pages(result, view, templates, common, pages, jobs))
     for group in view.committees:
         files[f"committees/{group.key}.html"] = _page(
             env, "committee.html", "../", group=group, **common
@@ -289,3 +295,121 @@ def render_internal(result: CheckResult, templates: Path) -> dict[str, bytes]:
     for name in ASSETS:
         files[f"assets/{name}"] = (templates / "internal" / "assets" / name).read_bytes()
     return files
+
+
+def _report(
+    result: CheckResult, view: InternalView, templates: Path, pages: PageCache
+) -> dict[str, bytes]:
+    """The annual report's files (HTML, CSV, XLSX), kept while its figures are the same."""
+    from ..annual import build_report, report_files_of
+
+    report = build_report(result, view.report_year)
+    key = pages.key("report", repr(report))
+    files = pages.get_files(key)
+    if files is None:
+        files = report_files_of(report, templates)
+        pages.put_files(key, files)
+    return files
+
+
+class CadrePageView:
+    """All a cadre page may read of the whole view (the template gets this instead of
+    :class:`InternalView`, so its page key below cannot miss an input it uses)."""
+
+    def __init__(self, view: InternalView) -> None:
+        self.today, self.windows = view.today, view.windows
+        self.report_files, self.report_year = view.report_files, view.report_year
+
+    def key(self) -> tuple[Any, ...]:
+        return (self.today, self.windows, self.report_files, self.report_year)
+
+
+def _shared_inputs(dep: Deployment, view: InternalView, report_error: str | None) -> bytes:
+    """Inputs of every cadre page besides the cadre's own: configuration, the unit names,
+    the set of names and 学号 masked in free text, the page's slice of the whole view."""
+    org = {
+        kind: {k: m.model_dump(mode="json") for k, m in table.items()}
+        for kind, table in (
+            ("committees", dep.committees), ("branches", dep.branches),
+            ("dorm_groups", dep.dorm_groups),
+        )
+    }
+    text = json.dumps(
+        [dep.config.model_dump(mode="json"), org, report_error, repr(CadrePageView(view).key())],
+        ensure_ascii=False, sort_keys=True, default=str,
+    )
+    return text.encode() + view.redact.digest
+
+
+def _own_sources(dep: Deployment, cadre_id: str) -> bytes:
+    """Content keys of the cadre's file and notes (and the notes' names: date and slug)."""
+    rels = [Deployment.cadre_file(cadre_id)] + [n.rel for n in dep.notes.get(cadre_id, [])]
+    return b"".join(rel.encode() + b"\0" + dep.sources.get(rel, b"?") for rel in rels)
+
+
+# The renderer's state, inherited by forked workers (nothing is sent to them but ids).
+_JOB: dict[str, Any] = {}
+
+
+def _render_cadres(ids: list[str]) -> list[bytes]:
+    result, view, env, common = _JOB["result"], _JOB["view"], _JOB["env"], _JOB["common"]
+    page_view = CadrePageView(view)
+    pages = []
+    for cid in ids:
+        cadre = view.cadres[cid]
+        detail = cadre_detail(cadre, result.dep, view.today, view.redact)
+        pages.append(
+            _page(
+                env,
+                "cadre.html",
+                "../",
+                cadre=cadre,
+                detail=detail,
+                history_chart=step_chart(detail.history, cadre.required_youth, view.today),
+                **{**common, "view": page_view},
+            )
+        )
+    return pages
+
+
+def _cadre_pages(
+    result: CheckResult,
+    view: InternalView,
+    templates: Path,
+    common: dict[str, Any],
+    pages: PageCache,
+    jobs: int,
+) -> dict[str, bytes]:
+    shared = _shared_inputs(result.dep, view, common["report_error"])
+    keys: dict[str, str] = {}
+    out: dict[str, bytes] = {}
+    for cadre in view.cadres.values():
+        keys[cadre.id] = pages.key(
+            "internal/cadre.html", shared, _own_sources(result.dep, cadre.id), _summary(cadre)
+        )
+        page = pages.get(keys[cadre.id])
+        if page is not None:
+            out[cadre.id] = page
+    todo = [cid for cid in view.cadres if cid not in out]
+    _JOB.update(result=result, view=view, env=environment(templates), common=common)
+    try:
+        workers = min(jobs or len(os.sched_getaffinity(0)), 8)
+        # fork only a single-threaded process (not ``serve``, whose threads may hold locks)
+        if len(todo) >= POOL_MIN_PAGES and workers > 1 and threading.active_count() == 1:
+            size = -(-len(todo) // (workers * 4))
+            chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                made = [page for chunk in pool.map(_render_cadres, chunks) for page in chunk]
+        else:
+            made = _render_cadres(todo)
+    finally:
+        _JOB.clear()
+    for cid, page in zip(todo, made, strict=True):
+        pages.put(keys[cid], page)
+        out[cid] = page
+    return {f"cadres/{cid}.html": out[cid] for cid in view.cadres}
+
+
+def _summary(cadre: CadreView) -> str:
+    """The cadre's part of the view, as a stable text (``repr`` of plain dataclasses)."""
+    return repr(cadre)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from pypinyin import lazy_pinyin
 
@@ -87,6 +89,15 @@ class Redactor:
             (n for n in self.names if not _CJK_RUN.fullmatch(n)), key=lambda n: (-len(n), n)
         )
         self.id_lengths = sorted({len(i) for i in self.ids if len(i) >= 6}, reverse=True)
+
+    @cached_property
+    def digest(self) -> bytes:
+        """Changes exactly when what gets masked does (the listed 学号 and names)."""
+        h = hashlib.blake2b(digest_size=16)
+        for values in (self.ids, self.names):
+            h.update("\0".join(sorted(values)).encode("utf-8", "surrogatepass"))
+            h.update(b"\1")
+        return h.digest()
 
     def _ids(self, match: re.Match[str]) -> str:
         token = match.group()
@@ -226,14 +237,11 @@ class CadreView:
     quotas: list[QuotaBar]
     all_met: bool
     diversity: list[DiversityView]
-    youth: list[MaskedYouth]
-    history: list[tuple[dt.date, int]]
     committees: list[tuple[str, str]]
     branches: list[tuple[str, str]]
     dorm_groups: list[tuple[str, str]]
     assessment: Assessment
-    notes: list[NoteView]  # newest first
-    problems: list[ProblemItem]
+    problems: list[ProblemItem]  # newest note first
     surveys: list[tuple[int, int, int, float | None]]  # year, respondents, satisfied, ratio
     campaigns: list[CampaignCell]  # aligned with InternalView.windows
     sort_key: tuple[str, ...] = ()
@@ -245,6 +253,16 @@ class CadreView:
     @property
     def required_youth(self) -> int:
         return next((q.required for q in self.quotas if q.key == "youth"), 0)
+
+
+@dataclass
+class CadreDetail:
+    """What only the cadre's own page shows, and the costly part of it (masking every youth
+    row, rendering and masking every note): built only for a page that is rendered."""
+
+    youth: list[MaskedYouth]
+    history: list[tuple[dt.date, int]]
+    notes: list[NoteView]  # newest first
 
 
 @dataclass
@@ -354,6 +372,7 @@ class InternalView:
     past_deadline: Deadline | None  # this year's deadline once it has passed
     definitions_html: str
     report_year: int
+    redact: Redactor  # masks free text; the cadre pages' details need it
     report_files: list[str] = field(default_factory=list)  # filled by the renderer
 
     @property
@@ -682,25 +701,6 @@ def _cadre_view(
         )
         for m in status.diversity
     ]
-    note_views = []
-    for note in reversed(notes):
-        front = note.front
-        note_views.append(
-            NoteView(
-                anchor=anchors[note.slug],
-                date=front.date,
-                title=redact(front.title),
-                kind=front.kind.label,
-                online=front.kind is NoteKind.ONLINE,
-                channel=front.channel.label if front.channel else "",
-                units=[_unit_name(u, dep) for u in front.units],
-                participants=len(set(front.youth)),
-                campaign=campaign_of(dep.config, front.date),
-                public=front.public,
-                body_html=redact(render_markdown(note.body)),
-                problems=problems.get(note.slug, []),
-            )
-        )
     surveys = []
     for year in sorted(dep.surveys):
         result = dep.surveys[year].get(cid)
@@ -724,17 +724,49 @@ def _cadre_view(
         quotas=quotas,
         all_met=status.quotas_met,
         diversity=diversity,
-        youth=_masked_youth(cadre, dep, today),
-        history=contact_history(cadre, today),
         committees=[(u, _unit_name(u, dep)) for u in sorted(set(cadre.units.committees))],
         branches=[(u, _unit_name(u, dep)) for u in sorted(set(cadre.units.branches))],
         dorm_groups=[(u, _unit_name(u, dep)) for u in sorted(set(cadre.units.dorm_groups))],
         assessment=assessment,
-        notes=note_views,
         problems=[p for n in reversed(notes) for p in problems.get(n.slug, [])],
         surveys=surveys,
         campaigns=[campaign_cell(w, cadre.since, dates, today) for w in windows],
         sort_key=pinyin_key(cadre.name, cid),
+    )
+
+
+def cadre_detail(view: CadreView, dep: Deployment, today: dt.date, redact: Redactor) -> CadreDetail:
+    """The youth table, contact history and notes timeline of one cadre's page."""
+    cadre = dep.cadres[view.id]
+    notes = dep.notes.get(view.id, [])
+    anchors = note_anchors(notes)
+    problems: dict[str, list[ProblemItem]] = defaultdict(list)
+    for item in view.problems:  # the very items the problem lists show (with their cluster)
+        problems[item.note_anchor].append(item)
+    note_views = []
+    for note in reversed(notes):
+        front = note.front
+        anchor = anchors[note.slug]
+        note_views.append(
+            NoteView(
+                anchor=anchor,
+                date=front.date,
+                title=redact(front.title),
+                kind=front.kind.label,
+                online=front.kind is NoteKind.ONLINE,
+                channel=front.channel.label if front.channel else "",
+                units=[_unit_name(u, dep) for u in front.units],
+                participants=len(set(front.youth)),
+                campaign=campaign_of(dep.config, front.date),
+                public=front.public,
+                body_html=redact(render_markdown(note.body)),
+                problems=problems.get(anchor, []),
+            )
+        )
+    return CadreDetail(
+        youth=_masked_youth(cadre, dep, today),
+        history=contact_history(cadre, today),
+        notes=note_views,
     )
 
 
@@ -911,7 +943,11 @@ def build_internal_view(result: CheckResult) -> InternalView:
         past_deadline=past,
         definitions_html=render_markdown(metric_definitions_markdown(config)),
         report_year=today.year,
+        redact=redact,
     )
 
 
-__all__ = ["DIVERSITY", "QUOTAS", "InternalView", "Redactor", "build_internal_view"]
+__all__ = [
+    "DIVERSITY", "QUOTAS", "CadreDetail", "InternalView", "Redactor", "build_internal_view",
+    "cadre_detail",
+]

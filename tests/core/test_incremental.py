@@ -1,0 +1,193 @@
+"""Incremental builds: a page comes from the page cache only when nothing it shows changed.
+
+After each kind of edit (a cadre's title, a youth's name, a note, a new or deleted note, a
+unit's name, the configuration, a survey, a template, the date), the incremental build of
+the edited deployment must be byte-identical to a cold build of a copy without any cache,
+and the pages of cadres the edit does not concern must not be rendered again.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+from tests.core.test_cache_parallel import tree
+from zhilian.demo import generate
+from zhilian.render import internal
+
+TODAY = "2026-11-20"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _build(root: Path, out: Path, *extra: str, today: str = TODAY) -> tuple[dict[str, str], str]:
+    run = run_cli(root, "build", "--out", str(out), *extra, today=today)
+    assert run.code == 0, run.out
+    return tree(out), run.out
+
+
+def _reused(message: str) -> int:
+    found = re.search(r"(\d+) 个沿用上次的结果", message)
+    return int(found.group(1)) if found else 0
+
+
+def _cold(root: Path, tmp: Path, name: str, today: str = TODAY) -> dict[str, str]:
+    """A build of a copy of ``root`` with no cache at all."""
+    copy = tmp / f"cold-{name}"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".zhilian-cache", "site", "out*"))
+    return _build(copy, copy / "site", "--jobs", "1", today=today)[0]
+
+
+def _first(root: Path, folder: str, pattern: str = "*") -> Path:
+    return sorted((root / folder).glob(pattern))[0]
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _retitle(root: Path) -> None:
+    cadre = _first(root, "data/cadres", "*.yml")
+    title = next(line for line in cadre.read_text("utf-8").splitlines() if line.startswith("title:"))
+    _replace(cadre, title, title + "（增量测试）")
+
+
+def _rename_youth(root: Path) -> None:
+    cadre = sorted((root / "data" / "cadres").glob("*.yml"))[1]  # notes edited: the first
+    name = re.search(r"name: (\S+)", cadre.read_text("utf-8").split("youth:", 1)[1])
+    assert name
+    _replace(cadre, f"name: {name.group(1)}", "name: 欧阳增量")
+
+
+def _edit_note(root: Path) -> None:
+    note = _first(root, "data/notes/" + _first(root, "data/notes").name, "*.md")
+    # Names a person who is not (yet) a listed youth: shown as written until one is.
+    note.write_text(note.read_text("utf-8") + "\n补充：欧阳增量同学也来了。\n", encoding="utf-8")
+
+
+def _add_note(root: Path) -> None:
+    folder = sorted((root / "data" / "notes").iterdir())[2]
+    template = sorted(folder.glob("*.md"))[0]
+    text = template.read_text("utf-8").replace("public: true", "public: false")
+    (folder / f"{template.name[:10]}-zengliang.md").write_text(text, encoding="utf-8")
+
+
+def _delete_note(root: Path) -> None:
+    folder = sorted((root / "data" / "notes").iterdir())[3]
+    sorted(folder.glob("*.md"))[-1].unlink()
+
+
+def _rename_unit(root: Path) -> None:
+    branches = root / "data" / "org" / "branches.yml"
+    name = re.search(r"name: (\S+)", branches.read_text("utf-8"))
+    assert name
+    _replace(branches, f"name: {name.group(1)}", f"name: {name.group(1)}（改名）")
+
+
+def _config(root: Path) -> None:
+    config = root / "site_config.yml"
+    title = re.search(r"^  title: (.+)$", config.read_text("utf-8"), re.M)
+    assert title
+    _replace(config, title.group(0), f"  title: {title.group(1)}（新）")
+
+
+def _survey(root: Path) -> None:
+    survey = _first(root, "data/surveys", "*.yml")
+    found = re.search(r"respondents: (\d+)", survey.read_text("utf-8"))
+    assert found
+    _replace(survey, found.group(0), f"respondents: {int(found.group(1)) + 1}")
+
+
+def _template(root: Path) -> None:
+    _replace(root / "templates" / "internal" / "cadre.html", "{% block main %}",
+             "{% block main %}<!-- 增量 -->")
+
+
+EDITS: list[tuple[str, Callable[[Path], None]]] = [
+    ("cadre title", _retitle),
+    ("note body", _edit_note),
+    ("youth name", _rename_youth),  # another cadre's youth: masks the name in that note
+    ("new note", _add_note),
+    ("deleted note", _delete_note),
+    ("unit name", _rename_unit),
+    ("site_config.yml", _config),
+    ("survey", _survey),
+    ("template", _template),
+]
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Path:
+    root = tmp_path / "d"
+    generate(root, cadres=10, seed=11)
+    shutil.copytree(REPO / "templates", root / "templates")  # a deployment's own templates
+    return root
+
+
+def test_incremental_builds_equal_cold_builds_after_every_kind_of_edit(
+    deployment: Path, tmp_path: Path
+) -> None:
+    out = deployment / "out"
+    before, _ = _build(deployment, out)
+    for name, edit in EDITS:
+        edit(deployment)
+        after, _ = _build(deployment, out)
+        assert after == _cold(deployment, tmp_path, name.replace(" ", "-")), name
+        assert after != before, f"{name}: the edit must show somewhere"
+        before = after
+    # --today is an input too: every date-dependent figure moves.
+    later, _ = _build(deployment, out, today="2026-12-20")
+    assert later == _cold(deployment, tmp_path, "today", today="2026-12-20")
+
+
+def test_editing_one_cadre_renders_only_that_cadres_page_again(
+    deployment: Path, tmp_path: Path
+) -> None:
+    out = deployment / "out"
+    before, _ = _build(deployment, out)
+    cadres = sorted(p.stem for p in (deployment / "data" / "cadres").glob("*.yml"))
+    _edit_note(deployment)
+    edited = _first(deployment, "data/notes").name
+    after, message = _build(deployment, out)
+
+    pages = {f"internal/cadres/{cid}.html" for cid in cadres}
+    changed = {path for path in pages if before[path] != after[path]}
+    assert changed == {f"internal/cadres/{edited}.html"}
+    # Only the edited cadre's page was rendered: the others and the report were reused.
+    assert _reused(message) == len(cadres) - 1 + 1
+
+    # A change that reaches every page (the 学号 and names masked in free text) renders
+    # them all again, and the result is still what a cold build gives.
+    _rename_youth(deployment)
+    renamed, message = _build(deployment, out)
+    assert _reused(message) <= 1  # at most the report, whose figures did not move
+    assert renamed == _cold(deployment, tmp_path, "renamed")
+
+
+def test_parallel_rendering_equals_serial(
+    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial, _ = _build(deployment, tmp_path / "serial", "--jobs", "1")
+    shutil.rmtree(deployment / ".zhilian-cache")
+    monkeypatch.setattr(internal, "POOL_MIN_PAGES", 1)  # force worker processes
+    parallel, message = _build(deployment, tmp_path / "parallel", "--jobs", "2")
+    assert _reused(message) == 0
+    assert parallel == serial
+
+
+def test_a_damaged_page_cache_entry_is_rendered_again(deployment: Path, tmp_path: Path) -> None:
+    first, _ = _build(deployment, tmp_path / "first")
+    entries = sorted((deployment / ".zhilian-cache" / "pages").iterdir())
+    assert entries
+    for entry in entries[::2]:
+        data = entry.read_bytes()
+        entry.write_bytes(data[:-40] + b"<p>garbage</p>" + data[-26:])
+    second, message = _build(deployment, tmp_path / "second")
+    assert second == first
+    assert _reused(message) == len(entries) - len(entries[::2])

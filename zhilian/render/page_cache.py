@@ -1,0 +1,88 @@
+"""Pages are not rendered again when nothing they show has changed (incremental builds).
+
+A page's key hashes everything its bytes depend on: zhilian's code and the templates, and
+the page's inputs as the renderer names them (view objects, content keys of the source
+files).  The rendered bytes are kept under ``.zhilian-cache/pages/<key>`` after a checksum
+(a damaged entry is rendered again), so a cached page
+can only ever be returned for exactly the inputs it was rendered from; a key that misses an
+input would be a bug, which ``tests/core/test_incremental.py`` looks for by comparing
+incremental builds with cold ones after edits of every kind of file.  Entries no build
+used are removed after each build; deleting the folder is always safe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+
+class PageCache:
+    """``PageCache(None)`` renders everything (no folder: every lookup misses)."""
+
+    def __init__(self, folder: Path | None, code: bytes = b"") -> None:
+        self.folder, self.code = folder, code
+        self.used: set[str] = set()
+        self.hits = self.misses = 0
+
+    def key(self, kind: str, *inputs: Any) -> str:
+        """The key of a page of ``kind`` made from ``inputs`` (bytes, or anything pickle
+        takes: an input that pickles differently only costs a render, never a stale page)."""
+        digest = hashlib.blake2b(self.code, digest_size=20)
+        digest.update(kind.encode())
+        for part in inputs:
+            data = part if isinstance(part, bytes) else pickle.dumps(part, protocol=5)
+            digest.update(len(data).to_bytes(8, "little"))
+            digest.update(data)
+        return digest.hexdigest()
+
+    def get(self, key: str) -> bytes | None:
+        self.used.add(key)
+        if self.folder is None:
+            return None
+        try:
+            stored = (self.folder / key).read_bytes()
+        except OSError:
+            stored = b""
+        check, data = stored[:16], stored[16:]
+        if len(check) < 16 or hashlib.blake2b(data, digest_size=16).digest() != check:
+            self.misses += 1  # missing or damaged: render it
+            return None
+        self.hits += 1
+        return data
+
+    def put(self, key: str, data: bytes) -> None:
+        if self.folder is None:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / f".{key}.{os.getpid()}.tmp"
+            tmp.write_bytes(hashlib.blake2b(data, digest_size=16).digest() + data)
+            os.replace(tmp, self.folder / key)
+        except OSError:
+            pass  # a read-only checkout builds fine, just without the cache
+
+    def get_files(self, key: str) -> dict[str, bytes] | None:
+        """Several files kept under one key (see :meth:`put_files`)."""
+        data = self.get(key)
+        try:
+            files = marshal.loads(data) if data is not None else None
+        except (EOFError, ValueError, TypeError):
+            return None
+        return files if isinstance(files, dict) else None
+
+    def put_files(self, key: str, files: dict[str, bytes]) -> None:
+        self.put(key, marshal.dumps(files))
+
+    def prune(self) -> None:
+        """Forget the pages of inputs that no longer exist (keeps the folder one build big)."""
+        if self.folder is None or not self.folder.is_dir():
+            return
+        for entry in os.scandir(self.folder):
+            if entry.name not in self.used:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
