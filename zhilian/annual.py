@@ -464,6 +464,20 @@ def report_files(result: CheckResult, year: int, templates: Path) -> dict[str, b
     return report_files_of(report, templates)
 
 
+def report_digest(report: Report) -> str:
+    """Everything the report's files show, as text: equal digests give equal files (the
+    incremental build keys the files on it; the rows' models are far too big to hash)."""
+    return repr(
+        (
+            report.year, report.today, report.deadline, report.period, report.campaigns,
+            report.organization, report.title, report.provisional, header(report),
+            [(g.key, g.name, g.met, [row_cells(report, r) for r in g.rows], summary_cells(g))
+             for g in report.groups],
+            summary_cells(report.total), _report_definitions(report),
+        )
+    )
+
+
 def report_files_of(report: Report, templates: Path) -> dict[str, bytes]:
     year = report.year
     return {
@@ -519,4 +533,6 @@ def run_report(args: argparse.Namespace, reporter: Reporter) -> int:
     return EXIT_OK
 
 
-__all__ = ["Report", "build_report", "report_files", "report_files_of", "run_report"]
+__all__ = [
+    "Report", "build_report", "report_digest", "report_files", "report_files_of", "run_report",
+]

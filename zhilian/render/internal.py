@@ -301,10 +301,10 @@ def _report(
     result: CheckResult, view: InternalView, templates: Path, pages: PageCache
 ) -> dict[str, bytes]:
     """The annual report's files (HTML, CSV, XLSX), kept while its figures are the same."""
-    from ..annual import build_report, report_files_of
+    from ..annual import build_report, report_digest, report_files_of
 
     report = build_report(result, view.report_year)
-    key = pages.key("report", repr(report))
+    key = pages.key("report", report_digest(report))
     files = pages.get_files(key)
     if files is None:
         files = report_files_of(report, templates)
