@@ -1,7 +1,7 @@
 """Incremental builds: a page comes from the page cache only when nothing it shows changed.
 
 After each kind of edit (a cadre's title, a youth's name, a note, a new or deleted note, a
-unit's name, the configuration, a survey, a template, the date), the incremental build of
+problem's summary, a unit's name, the configuration, a survey, a template, the date), the incremental build of
 the edited deployment must be byte-identical to a cold build of a copy without any cache,
 and the pages of cadres the edit does not concern must not be rendered again.
 """
@@ -83,6 +83,16 @@ def _delete_note(root: Path) -> None:
     sorted(folder.glob("*.md"))[-1].unlink()
 
 
+def _problem(root: Path) -> None:
+    note = next(
+        n for n in sorted((root / "data" / "notes").rglob("*.md"))
+        if "  - category:" in n.read_text("utf-8")
+    )
+    found = re.search(r"summary: (.+)", note.read_text("utf-8"))
+    assert found
+    _replace(note, found.group(0), f"summary: {found.group(1)}（补充说明）")
+
+
 def _rename_unit(root: Path) -> None:
     branches = root / "data" / "org" / "branches.yml"
     name = re.search(r"name: (\S+)", branches.read_text("utf-8"))
@@ -115,6 +125,7 @@ EDITS: list[tuple[str, Callable[[Path], None]]] = [
     ("youth name", _rename_youth),  # another cadre's youth: masks the name in that note
     ("new note", _add_note),
     ("deleted note", _delete_note),
+    ("problem summary", _problem),
     ("unit name", _rename_unit),
     ("site_config.yml", _config),
     ("survey", _survey),
@@ -147,26 +158,38 @@ def test_incremental_builds_equal_cold_builds_after_every_kind_of_edit(
 
 
 def test_editing_one_cadre_renders_only_that_cadres_page_again(
-    deployment: Path, tmp_path: Path
+    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    rendered: list[str] = []
+    render = internal._render_cadres
+
+    def spy(ids: list[str]) -> list[bytes]:
+        rendered.extend(ids)
+        return render(ids)
+
+    monkeypatch.setattr(internal, "_render_cadres", spy)
     out = deployment / "out"
     before, _ = _build(deployment, out)
     cadres = sorted(p.stem for p in (deployment / "data" / "cadres").glob("*.yml"))
+    assert sorted(rendered) == cadres
+
+    rendered.clear()
     _edit_note(deployment)
     edited = _first(deployment, "data/notes").name
     after, message = _build(deployment, out)
-
+    assert rendered == [edited]
+    assert _reused(message) >= len(cadres) - 1 + 1  # the other cadres' pages, the report
     pages = {f"internal/cadres/{cid}.html" for cid in cadres}
-    changed = {path for path in pages if before[path] != after[path]}
-    assert changed == {f"internal/cadres/{edited}.html"}
-    # Only the edited cadre's page was rendered: the others and the report were reused.
-    assert _reused(message) == len(cadres) - 1 + 1
+    assert {path for path in pages if before[path] != after[path]} == {
+        f"internal/cadres/{edited}.html"
+    }
 
     # A change that reaches every page (the 学号 and names masked in free text) renders
     # them all again, and the result is still what a cold build gives.
+    rendered.clear()
     _rename_youth(deployment)
-    renamed, message = _build(deployment, out)
-    assert _reused(message) <= 1  # at most the report, whose figures did not move
+    renamed, _ = _build(deployment, out)
+    assert sorted(rendered) == cadres
     assert renamed == _cold(deployment, tmp_path, "renamed")
 
 

@@ -25,7 +25,13 @@ from ..evaluation import KEY_PHRASE_CHARS, SIMILARITY_RATIO
 from ..load import Deployment
 from ..model.enums import ProblemCategory, ProblemStatus
 from ..pipeline import CheckResult
-from ..views.internal import CadreView, InternalView, build_internal_view, cadre_detail
+from ..views.internal import (
+    CadreView,
+    InternalView,
+    build_internal_view,
+    cadre_detail,
+    cluster_keys,
+)
 from .env import environment
 from .page_cache import PageCache
 
@@ -251,7 +257,8 @@ def render_internal(
     nothing they show changed; the other cadre pages are rendered, in worker processes when
     there are many.  The overview pages are made afresh (they summarise every cadre)."""
     pages = pages or PageCache(None)
-    view = build_internal_view(result)
+    # Clustering similar problems compares every pair: kept while the summaries are the same.
+    view = build_internal_view(result, lambda keys: pages.memo("clusters", keys, cluster_keys))
     files: dict[str, bytes] = {}
     try:
         files.update({f"report/{k}": v for k, v in _report(result, view, templates, pages).items()})
@@ -286,7 +293,7 @@ def render_internal(
         month_chart=month_chart(view),
         **common,
     )
-    files["problems.html"] = _page(env, "problems.html", "", **common)
+    files["problems.html"] = _problems_page(env, view, common, pages)
     files.update(_cadre_pages(result, view, templates, common, pages, jobs))
     for group in view.committees:
         files[f"committees/{group.key}.html"] = _page(
@@ -322,6 +329,38 @@ class CadrePageView:
 
     def key(self) -> tuple[Any, ...]:
         return (self.today, self.windows, self.report_files, self.report_year)
+
+
+class ProblemsPageView(CadrePageView):
+    """All the problem lists page may read of the whole view (as :class:`CadrePageView`)."""
+
+    def __init__(self, view: InternalView) -> None:
+        super().__init__(view)
+        self.problems, self.common = view.problems, view.common
+        self.config = view.config
+        listed = {p.cadre_id for p in view.problems}
+        self.cadres = {cid: c for cid, c in view.cadres.items() if cid in listed}
+
+    def key(self) -> tuple[Any, ...]:
+        names = [(cid, c.name, c.sort_key) for cid, c in self.cadres.items()]
+        return (*super().key(), self.problems, self.common, names)
+
+
+def _problems_page(
+    env: Any, view: InternalView, common: dict[str, Any], pages: PageCache
+) -> bytes:
+    page_view = ProblemsPageView(view)
+    key = pages.key(
+        "internal/problems.html",
+        repr(page_view.key()),
+        view.config.model_dump_json(),
+        repr([common[k] for k in ("today", "report_error", "similarity", "key_phrase")]),
+    )
+    page = pages.get(key)
+    if page is None:
+        page = _page(env, "problems.html", "", **{**common, "view": page_view})
+        pages.put(key, page)
+    return page
 
 
 def _shared_inputs(dep: Deployment, view: InternalView, report_error: str | None) -> bytes:

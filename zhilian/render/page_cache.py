@@ -17,6 +17,7 @@ import hashlib
 import marshal
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,19 @@ class PageCache:
 
     def put_files(self, key: str, files: dict[str, bytes]) -> None:
         self.put(key, marshal.dumps(files))
+
+    def memo(self, kind: str, inputs: Any, compute: Callable[[Any], Any]) -> Any:
+        """``compute(inputs)``, kept by the key of ``inputs`` (results marshal can store)."""
+        key = self.key(kind, inputs)
+        data = self.get(key)
+        if data is not None:
+            try:
+                return marshal.loads(data)
+            except (EOFError, ValueError, TypeError):
+                pass
+        value = compute(inputs)
+        self.put(key, marshal.dumps(value))
+        return value
 
     def prune(self) -> None:
         """Forget the pages of inputs that no longer exist (keeps the folder one build big)."""

@@ -518,7 +518,7 @@ def similar(a: str, b: str) -> bool:
     )
 
 
-def _cluster_keys(keys: list[str]) -> list[int]:
+def cluster_keys(keys: list[str]) -> list[int]:
     """Union–find over normalised summaries: each key's cluster (its smallest index).
     Keys sharing a key phrase are joined through an index of their n-grams (linear);
     the remaining pairs are compared with difflib (cheap upper bounds first)."""
@@ -549,7 +549,12 @@ def _cluster_keys(keys: list[str]) -> list[int]:
     return [find(i) for i in range(len(keys))]
 
 
-def common_issues(items: list[ProblemItem], min_cadres: int) -> list[CommonIssue]:
+Clustering = Callable[[list[str]], list[int]]
+
+
+def common_issues(
+    items: list[ProblemItem], min_cadres: int, cluster: Clustering = cluster_keys
+) -> list[CommonIssue]:
     """Clusters of similar problems (same category; similarity is transitive) raised by at
     least ``min_cadres`` different cadres.  Marks each member's ``cluster``."""
     found: list[CommonIssue] = []
@@ -559,7 +564,7 @@ def common_issues(items: list[ProblemItem], min_cadres: int) -> list[CommonIssue
     for category in ProblemCategory:
         members = by_category.get(category, [])
         keys = sorted({normalise_summary(p.summary) for p in members})
-        roots = _cluster_keys(keys)
+        roots = cluster(keys)
         clusters: dict[int, list[ProblemItem]] = defaultdict(list)
         index_of = {key: i for i, key in enumerate(keys)}
         for item in members:
@@ -834,7 +839,8 @@ def _completion(
     group.complete = not pending
 
 
-def build_internal_view(result: CheckResult) -> InternalView:
+def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys) -> InternalView:
+    """``cluster`` groups problem summaries (the incremental build passes a memoised one)."""
     dep, today, config = result.dep, result.today, result.config
     redact = Redactor(dep.cadres.values())
     windows = current_windows(config, today)
@@ -911,7 +917,7 @@ def build_internal_view(result: CheckResult) -> InternalView:
     ]
 
     problems = sorted((p for v in views for p in v.problems), key=_problem_order)
-    common = common_issues(problems, config.problems.common_issue_min_cadres)
+    common = common_issues(problems, config.problems.common_issue_min_cadres, cluster)
 
     surveys = []
     for year in sorted(dep.surveys, reverse=True):
@@ -949,5 +955,5 @@ def build_internal_view(result: CheckResult) -> InternalView:
 
 __all__ = [
     "DIVERSITY", "QUOTAS", "CadreDetail", "InternalView", "Redactor", "build_internal_view",
-    "cadre_detail",
+    "cadre_detail", "cluster_keys",
 ]
