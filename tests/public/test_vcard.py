@@ -1,9 +1,13 @@
 """vCards read back (vobject) to the cadre's public data, and each page's QR code (the
-inline SVG itself, rasterised here) decodes (zxing-cpp) to exactly the vCard text."""
+inline SVG itself, rasterised here) decodes (zxing-cpp) to exactly the vCard's UTF-8 bytes,
+in byte mode without an ECI designator (what WeChat's scanner reads)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,14 +15,16 @@ import vobject
 import zxingcpp
 from PIL import Image
 
+from zhilian.views.public import PublicCadre, PublicContact, PublicUnit
+
 from .util import load_plain, parse, public_dir, sample_cadres, sample_org
 
 MOBILE = re.compile(r"^(?:\+?86[- ]?)?1[3-9]\d{9}$")
 
 
 def rasterise_qr(svg_path: str, size: int, scale: int = 6) -> Image.Image:
-    """Draw segno's SVG path (``M x y``, ``m dx dy``, ``h dx``, ``v dy`` strokes of width 1
-    along module rows) onto a white image."""
+    """Draw the QR code's SVG path (``M x y``, ``m dx dy``, ``h dx``, ``v dy`` strokes of
+    width 1 along module rows) onto a white image ``size`` modules square."""
     img = Image.new("L", (size * scale, size * scale), 255)
     x = y = 0.0
     for cmd, args in re.findall(r"([MmHhVv])([^MmHhVvZz]*)", svg_path):
@@ -40,6 +46,27 @@ def rasterise_qr(svg_path: str, size: int, scale: int = 6) -> Image.Image:
                 img.paste(0, (col * scale, row * scale, (col + 1) * scale, (row + 1) * scale))
             y = end
     return img
+
+
+def decode_qr(img: Image.Image) -> tuple[str, bytes]:
+    """The one QR code in ``img``: its text and its content *with* any ECI designator
+    (``]Q1`` + the bytes when there is none, ``]Q2\\000026`` + … with ECI 26).  The
+    Barcode's own ``symbology_identifier`` says ``]Q1`` even when the symbol has an ECI."""
+    QR = zxingcpp.BarcodeFormat.QRCode
+    results = zxingcpp.read_barcodes(img, formats=QR)
+    assert len(results) == 1
+    hex_eci = zxingcpp.read_barcodes(img, formats=QR, text_mode=zxingcpp.TextMode.HexECI)
+    assert len(hex_eci) == 1
+    assert results[0].bytes == bytes.fromhex(hex_eci[0].text)[3:]  # the same content
+    return results[0].text, bytes.fromhex(hex_eci[0].text)
+
+
+def svg_qr(svg: str) -> tuple[str, int]:
+    """The stroke path and the viewBox side of an SVG made by ``qr_svg``."""
+    side = re.fullmatch(r'<svg role="img" viewBox="0 0 (\d+) \1" class="qr">.*</svg>', svg)
+    strokes = re.findall(r'<path stroke="#000" d="([^"]*)"/>', svg)
+    assert side and len(strokes) == 1, svg[:200]
+    return strokes[0], int(side.group(1))
 
 
 def page_qr(page_file: Path) -> tuple[str, int]:
@@ -130,13 +157,11 @@ def test_qr_code_on_each_page_decodes_to_the_vcard(
 ) -> None:
     public = public_dir(built_sample)
     for cid in cadres:
-        vcard = (public / "cadres" / f"{cid}.vcf").read_bytes().decode("utf-8")
+        vcard = (public / "cadres" / f"{cid}.vcf").read_bytes()
         path, size = page_qr(public / "cadres" / f"{cid}.html")
-        results = zxingcpp.read_barcodes(
-            rasterise_qr(path, size), formats=zxingcpp.BarcodeFormat.QRCode
-        )
-        assert len(results) == 1, cid
-        assert results[0].text == vcard, cid
+        text, content = decode_qr(rasterise_qr(path, size))
+        assert text == vcard.decode("utf-8"), cid
+        assert content == b"]Q1" + vcard, cid  # byte mode UTF-8, no ECI
 
 
 def test_vcard_escaping_and_folding() -> None:
@@ -153,3 +178,120 @@ def test_vcard_escaping_and_folding() -> None:
         "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\nN:;x;;;\r\n" + folded + "\r\nEND:VCARD\r\n"
     )
     assert card.note.value == "团干部直接联系青年" * 10
+
+
+def full_cadre(**contact: str) -> PublicCadre:
+    committee = PublicUnit("c-xinxi", "信息科学与技术学院分团委", "committee")
+    return PublicCadre(
+        id="ouyang-mingyue", name="欧阳明月", pinyin=("ou", "yang", "ming", "yue"),
+        pinyin_variants=(), level="department", level_label="系级", appointment_label="兼职",
+        title="分团委副书记（兼任学生会指导老师、青年志愿者协会秘书长，负责“青年大学习”）",
+        committee=committee,
+        contact=PublicContact(
+            phone=contact.get("phone", "+86 138 0013 8000"),
+            email=contact.get("email", "ouyang.mingyue2024@xinxi.qinglan.example.edu.cn"),
+            wechat=contact.get("wechat", "oymy_qinglan;备用,号"),
+            qq=contact.get("qq", "1234567890"),
+            weibo=contact.get("weibo", "https://weibo.com/u/7654321098?from=团委,主页"),
+            office=contact.get("office", "青岚大学南校区学生活动中心三楼 312 室（团委办公室）\\旁"),
+        ),
+        intro_html="", photo=None, avatar_colour="#00695c",
+        committees=(committee,), branches=(), dorm_groups=(),
+    )  # fmt: skip
+
+
+def test_qr_of_a_long_vcard_is_exactly_its_utf8_bytes_without_eci() -> None:
+    from zhilian.render.vcard import qr_code, qr_svg, vcard_text
+
+    vcard = vcard_text(full_cadre(), "共青团青岚大学委员会")
+    data = vcard.encode("utf-8")
+    for field in ("TEL;", "EMAIL;", "URL:", "ADR;", "NOTE:", "微信", "QQ：", "\r\n "):
+        assert field in vcard, field  # every contact field, and folded lines
+    assert len(data) > 550
+    size, modules = qr_code(vcard)
+    assert len(modules) == size * size and size > 57  # a large symbol (version > 10)
+    path, side = svg_qr(qr_svg(vcard, "欧阳明月的电子名片二维码"))
+    assert side == size + 8  # a 4-module quiet zone on every side
+    text, content = decode_qr(rasterise_qr(path, side))
+    assert content == b"]Q1" + data
+    assert text == vcard
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "QQ：123456",  # all Shift JIS: Zint would use Kanji mode for a str
+        "微信：田中_太郎\r\n",
+        "José Müller, Zoë",  # all Latin-1: Zint would write Latin-1 bytes for a str
+        "BEGIN:VCARD\r\nFN:张三\r\nEND:VCARD\r\n",  # otherwise: ECI 26 for a str
+        "0123456789",
+        "HELLO WORLD 123",
+    ],
+)
+def test_qr_is_always_utf8_byte_mode_without_eci(text: str) -> None:
+    from zhilian.render.vcard import qr_svg
+
+    decoded, content = decode_qr(rasterise_qr(*svg_qr(qr_svg(text, "t"))))
+    assert content == b"]Q1" + text.encode("utf-8")
+    assert decoded == text
+
+
+def test_qr_svg_markup() -> None:
+    from zhilian.render.vcard import qr_code, qr_svg
+
+    text = vcard_of("赵钱孙")
+    svg = qr_svg(text, '赵钱孙 <b>&"的</b>二维码')
+    assert svg == qr_svg(text, '赵钱孙 <b>&"的</b>二维码')  # deterministic
+    side = qr_code(text)[0] + 8
+    assert svg.startswith(f'<svg role="img" viewBox="0 0 {side} {side}" class="qr"><title>')
+    assert '<title>赵钱孙 &lt;b&gt;&amp;"的&lt;/b&gt;二维码</title>' in svg
+    assert f'<path fill="#fff" d="M0 0h{side}v{side}h-{side}z"/>' in svg
+    assert not re.search(r"\b(width|height)=", svg)  # CSS sizes it
+    assert svg.count("<path") == 2 and svg.endswith("</svg>")
+    path, _ = svg_qr(svg)
+    assert re.fullmatch(r"M4 4\.5h\d+(m-?\d+ -?\d+h\d+)*", path)
+
+
+def vcard_of(name: str) -> str:
+    from zhilian.render.vcard import vcard_text
+
+    return vcard_text(replace(full_cadre(), name=name, contact=None), "共青团青岚大学委员会")
+
+
+def test_qr_cache_is_one_file_and_never_changes_the_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zhilian.render import vcard as module
+
+    jobs = [(vcard_of(name), f"{name}的电子名片二维码") for name in ("赵一", "钱二", "孙三")]
+    fresh = [module.qr_svg(*job) for job in jobs]
+    cache = tmp_path / "qr"
+    # the earlier cache: a (segno) file per code, keyed without the encoder's name
+    old = cache / (hashlib.sha256(f"segno 1.6.6|m|utf-8|border4|{jobs[0][1]}|{jobs[0][0]}"
+                                  .encode()).hexdigest() + ".svg")  # fmt: skip
+    cache.mkdir()
+    old.write_text('<svg class="qr">segno</svg>', "utf-8")
+    assert module.qr_svgs(jobs, cache) == fresh
+    assert sorted(p.name for p in cache.iterdir()) == [module.CACHE_FILE]  # old entries gone
+    assert module.qr_svgs(jobs, None) == fresh
+
+    def no_encoding(text: str, title: str) -> str:
+        raise AssertionError("should have come from the cache")
+
+    monkeypatch.setattr(module, "qr_svg", no_encoding)
+    assert module.qr_svgs(jobs, cache) == fresh
+    assert module.qr_svgs(jobs[1:], cache) == fresh[1:]  # rewritten without the first
+    monkeypatch.undo()
+    stored = json.loads((cache / module.CACHE_FILE).read_text("utf-8"))
+    assert stored["encoder"] == module.ENCODER and len(stored["svgs"]) == 2
+    # another encoder's file, a damaged file, a damaged entry: made again, same output
+    for damage in (
+        json.dumps({**stored, "encoder": "segno 1.6.6"}),
+        "{not json",
+        json.dumps({**stored, "svgs": dict.fromkeys(stored["svgs"], "<svg>x")}),
+    ):
+        (cache / module.CACHE_FILE).write_text(damage, "utf-8")
+        assert module.qr_svgs(jobs, cache) == fresh
+        assert json.loads((cache / module.CACHE_FILE).read_text("utf-8"))["svgs"] == dict(
+            zip([module._cache_key(*job) for job in jobs], fresh, strict=True)
+        )
