@@ -67,10 +67,11 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
     progress.say(f"已读取并检查 {len(result.dep.cadres)} 位团干部、"
                  f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
     files: dict[str, bytes] = {}
-    public_view = build_public_view(result)  # holds public fields only, by construction
-    files.update({f"public/{k}": v for k, v in render_public(public_view, templates).items()})
-    progress.say(f"已生成公开站点 {len(files)} 个文件")
     pages = PageCache(args.root / CACHE_DIR / "pages", code_digest(templates))
+    public_view = build_public_view(result)  # holds public fields only, by construction
+    public = render_public(public_view, templates, pages)
+    files.update({f"public/{k}": v for k, v in public.items()})
+    progress.say(f"已生成公开站点 {len(files)} 个文件")
     internal = render_internal(result, templates, pages=pages, jobs=args.jobs)
     files.update({f"internal/{k}": v for k, v in internal.items()})
     progress.say(f"已生成内部站点，共 {len(files)} 个文件，正在写入")

@@ -1,6 +1,6 @@
 """Incremental builds: a page comes from the page cache only when nothing it shows changed.
 
-After each kind of edit (a cadre's title, a youth's name, a note, a new or deleted note, a
+After each kind of edit (a cadre's title, a youth's name, a note, a public note, a new or deleted note, a
 problem's summary, a unit's name, the configuration, a survey, a template, the date), the incremental build of
 the edited deployment must be byte-identical to a cold build of a copy without any cache,
 and the pages of cadres the edit does not concern must not be rendered again.
@@ -71,6 +71,16 @@ def _edit_note(root: Path) -> None:
     note.write_text(note.read_text("utf-8") + "\n补充：欧阳增量同学也来了。\n", encoding="utf-8")
 
 
+def _edit_public_note(root: Path) -> None:
+    note = next(
+        n for n in sorted((root / "data" / "notes").rglob("*.md"))
+        if "\npublic: true" in n.read_text("utf-8")
+    )
+    title = re.search(r"^title: (.+)$", note.read_text("utf-8"), re.M)
+    assert title
+    _replace(note, title.group(0), f"title: {title.group(1)}（更新）")
+
+
 def _add_note(root: Path) -> None:
     folder = sorted((root / "data" / "notes").iterdir())[2]
     template = sorted(folder.glob("*.md"))[0]
@@ -123,6 +133,7 @@ EDITS: list[tuple[str, Callable[[Path], None]]] = [
     ("cadre title", _retitle),
     ("note body", _edit_note),
     ("youth name", _rename_youth),  # another cadre's youth: masks the name in that note
+    ("public note", _edit_public_note),
     ("new note", _add_note),
     ("deleted note", _delete_note),
     ("problem summary", _problem),

@@ -19,17 +19,26 @@ The output is deterministic: the same view gives byte-identical files.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from markupsafe import Markup
 
-from ..views.public import PublicCadre, PublicNote, PublicSite, PublicUnit
+from ..views.public import (
+    PublicCadre,
+    PublicFooter,
+    PublicNote,
+    PublicSite,
+    PublicUnit,
+)
 from .env import environment
+from .page_cache import PageCache
 from .vcard import qr_svgs, vcard_text
 
 #: The version of ``directory.json``'s shape (see :func:`directory_json`).
@@ -96,26 +105,52 @@ def _asset_files(templates: Path) -> dict[str, bytes]:
     return files
 
 
+@dataclass(frozen=True)
+class SiteBasics:
+    """What every page shows of the site (header, footer): all that the pages kept in the
+    page cache (a cadre's page, a unit's find page) and the cards may read of it."""
+
+    title: str
+    organization: str
+    indexable: bool
+    footer: PublicFooter
+    today: dt.date
+
+
+@dataclass(frozen=True)
+class CommitteeHeading:
+    """All a unit's find page shows of its 分团委."""
+
+    unit: PublicUnit
+
+
 class _Pages:
     """Renders templates into ``files`` and remembers the pages for the sitemap."""
 
-    def __init__(self, view: PublicSite, templates: Path, assets: dict[str, bytes]) -> None:
+    def __init__(
+        self, view: PublicSite, templates: Path, assets: dict[str, bytes], pages: PageCache
+    ) -> None:
         self.view = view
         self.env = environment(templates)
         self.files: dict[str, bytes] = dict(assets)
         self.sitemap: list[str] = []
+        self.pages = pages
         # ?v=<hash>: WeChat's browser caches hard; a changed file gets a new URL.
         self.versions = {
             path: hashlib.sha256(data).hexdigest()[:10] for path, data in assets.items()
         }
+        self.basics = SiteBasics(
+            view.title, view.organization, view.indexable, view.footer, view.today
+        )
         self.globals = {
-            "site": view,
+            "site": self.basics,
             "csp": CSP,
             "cadre_url": cadre_url,
             "find_url": find_url,
             "search_text": search_text,
             "avatar_svg": avatar_svg,
         }
+        self._pending: str | None = None  # the page cache key of the page being rendered
         self._macros: dict[str, Any] = {}
         self._cards: dict[tuple[str, str, int, bool], Markup] = {}
 
@@ -138,6 +173,20 @@ class _Pages:
             html = self._cards[key] = Markup(macros.card(cadre, h, units))
         return html
 
+    def cached(self, path: str, template: str, inputs: Any) -> bool:
+        """Take ``path`` from the page cache if it was rendered from the same ``inputs``
+        (everything the page shows besides :class:`SiteBasics` and the asset versions)."""
+        key = self.pages.key(
+            f"public/{template}", path, repr(inputs), repr(self.basics), repr(self.versions)
+        )
+        page = self.pages.get(key)
+        if page is None:
+            self._pending = key
+            return False
+        self.files[path] = page
+        self.sitemap.append(path)
+        return True
+
     def render(
         self,
         path: str,
@@ -148,6 +197,7 @@ class _Pages:
         root: str | None = None,
         **context: Any,
     ) -> None:
+        """Render one page (after a :meth:`cached` miss, the page goes into the cache)."""
         if root is None:
             root = "../" * path.count("/")
 
@@ -159,61 +209,80 @@ class _Pages:
             return Markup(f'<ul class="cards">\n{items}</ul>\n')
 
         html = self.env.get_template(f"public/{template}").render(
-            **self.globals,
-            root=root,
-            path=path,
-            nav=nav,
-            css_url=self.asset(root, "app.css"),
-            js_url=self.asset(root, "app.js"),
-            icon_url=self.asset(root, "icon.svg"),
-            card=card,
-            cards=cards,
-            **context,
+            {
+                **self.globals,
+                "root": root,
+                "path": path,
+                "nav": nav,
+                "css_url": self.asset(root, "app.css"),
+                "js_url": self.asset(root, "app.js"),
+                "icon_url": self.asset(root, "icon.svg"),
+                "card": card,
+                "cards": cards,
+                **context,  # the overview pages pass the whole view as ``site``
+            }
         )
         self.files[path] = html.encode("utf-8")
         if in_sitemap:
             self.sitemap.append(path)
+        if self._pending is not None:
+            self.pages.put(self._pending, self.files[path])
+            self._pending = None
 
 
-def render_public(view: PublicSite, templates: Path) -> dict[str, bytes]:
-    pages = _Pages(view, templates, _asset_files(templates))
+def render_public(
+    view: PublicSite, templates: Path, pages: PageCache | None = None
+) -> dict[str, bytes]:
+    """Every file of ``site/public``; a cadre's page and a unit's find page come from
+    ``pages`` when what they show is unchanged.  The overview pages are made afresh."""
+    pages = _Pages(view, templates, _asset_files(templates), pages or PageCache(None))
 
-    pages.render("index.html", "index.html", nav="index")
-    vcards = [vcard_text(cadre, view.organization) for cadre in view.cadres]
-    qrs = qr_svgs(
-        [(text, f"{c.name}的电子名片二维码") for c, text in zip(view.cadres, vcards, strict=True)],
-        cache_dir=templates.parent / QR_CACHE,
-    )
+    pages.render("index.html", "index.html", nav="index", site=view)
     notes_by_cadre: dict[str, list[PublicNote]] = {}
     for note in view.notes:
         notes_by_cadre.setdefault(note.cadre_id, []).append(note)
-    for cadre, vcard, svg in zip(view.cadres, vcards, qrs, strict=True):
-        qr = Markup(svg)
-        notes = notes_by_cadre.get(cadre.id, [])
+    todo = []
+    for cadre in view.cadres:
+        vcard = vcard_text(cadre, view.organization)
         pages.files[f"cadres/{cadre.id}.vcf"] = vcard.encode("utf-8")
+        notes = notes_by_cadre.get(cadre.id, [])
+        if not pages.cached(cadre_url(cadre.id), "cadre.html", (cadre, vcard, notes)):
+            todo.append((cadre, vcard, notes, pages._pending))
+    qrs = qr_svgs(
+        [(text, f"{c.name}的电子名片二维码") for c, text, _, _ in todo],
+        cache_dir=templates.parent / QR_CACHE,
+    )
+    for (cadre, _, notes, key), svg in zip(todo, qrs, strict=True):
+        pages._pending = key
         pages.render(
-            cadre_url(cadre.id), "cadre.html", nav="index", cadre=cadre, qr=qr, notes=notes
+            cadre_url(cadre.id), "cadre.html", nav="index", cadre=cadre, qr=Markup(svg),
+            notes=notes,
         )
-    pages.render("find/index.html", "find_index.html", nav="find")
+    pages.render("find/index.html", "find_index.html", nav="find", site=view)
     for committee in view.committees:
         base = f"find/{committee.unit.id}"
-        pages.render(f"{base}/index.html", "find_committee.html", nav="find", committee=committee)
+        pages.render(
+            f"{base}/index.html", "find_committee.html", nav="find", committee=committee, site=view
+        )
         for kind, folder, units in (
             ("branch", "branches", committee.branches),
             ("dorm_group", "dorms", committee.dorm_groups),
         ):
             for entry in units:
-                pages.render(
-                    f"{base}/{folder}/{entry.unit.id}.html",
-                    "find_unit.html",
-                    nav="find",
-                    committee=committee,
-                    entry=entry,
-                    kind=kind,
-                )
-    pages.render("news.html", "news.html", nav="news")
+                path = f"{base}/{folder}/{entry.unit.id}.html"
+                listed = [view.cadre(i) for i in (*entry.direct, *entry.via_committee)]
+                if not pages.cached(path, "find_unit.html", (committee.unit, entry, kind, listed)):
+                    pages.render(
+                        path,
+                        "find_unit.html",
+                        nav="find",
+                        committee=CommitteeHeading(committee.unit),
+                        entry=entry,
+                        kind=kind,
+                    )
+    pages.render("news.html", "news.html", nav="news", site=view)
     base_path = "/" + view.base_url.split("://", 1)[-1].partition("/")[2]
-    pages.render("404.html", "404.html", in_sitemap=False, root=base_path)
+    pages.render("404.html", "404.html", in_sitemap=False, root=base_path, site=view)
 
     for photo in view.photos:
         pages.files[photo.path] = photo.data
