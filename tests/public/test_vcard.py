@@ -265,33 +265,62 @@ def test_qr_cache_is_one_file_and_never_changes_the_output(
 
     jobs = [(vcard_of(name), f"{name}的电子名片二维码") for name in ("赵一", "钱二", "孙三")]
     fresh = [module.qr_svg(*job) for job in jobs]
+    keys = [module._cache_key(*job) for job in jobs]
     cache = tmp_path / "qr"
+
+    def stored() -> dict[str, str]:
+        data = json.loads((cache / module.CACHE_FILE).read_text("utf-8"))
+        assert data["encoder"] == module.ENCODER
+        return data["svgs"]
+
     # the earlier cache: a (segno) file per code, keyed without the encoder's name
-    old = cache / (hashlib.sha256(f"segno 1.6.6|m|utf-8|border4|{jobs[0][1]}|{jobs[0][0]}"
-                                  .encode()).hexdigest() + ".svg")  # fmt: skip
+    old = hashlib.sha256(f"segno 1.6.6|m|utf-8|border4|{jobs[0][1]}|{jobs[0][0]}".encode())
     cache.mkdir()
-    old.write_text('<svg class="qr">segno</svg>', "utf-8")
+    (cache / f"{old.hexdigest()}.svg").write_text('<svg class="qr">segno</svg>', "utf-8")
     assert module.qr_svgs(jobs, cache) == fresh
     assert sorted(p.name for p in cache.iterdir()) == [module.CACHE_FILE]  # old entries gone
+    assert stored() == dict(zip(keys, fresh, strict=True))
     assert module.qr_svgs(jobs, None) == fresh
+    assert module.qr_svgs([], cache) == []
 
     def no_encoding(text: str, title: str) -> str:
         raise AssertionError("should have come from the cache")
 
     monkeypatch.setattr(module, "qr_svg", no_encoding)
     assert module.qr_svgs(jobs, cache) == fresh
-    assert module.qr_svgs(jobs[1:], cache) == fresh[1:]  # rewritten without the first
+    assert module.qr_svgs(jobs[1:], cache) == fresh[1:]
+    assert module.qr_svgs([jobs[0]], cache) == fresh[:1]
     monkeypatch.undo()
-    stored = json.loads((cache / module.CACHE_FILE).read_text("utf-8"))
-    assert stored["encoder"] == module.ENCODER and len(stored["svgs"]) == 2
-    # another encoder's file, a damaged file, a damaged entry: made again, same output
+    assert stored() == dict(zip(keys, fresh, strict=True))  # asked for some: all kept
+    # damaged: another encoder's file, not JSON, a damaged entry: made again, same output
+    good = (cache / module.CACHE_FILE).read_text("utf-8")
     for damage in (
-        json.dumps({**stored, "encoder": "segno 1.6.6"}),
+        good.replace(module.ENCODER, "segno 1.6.6"),
         "{not json",
-        json.dumps({**stored, "svgs": dict.fromkeys(stored["svgs"], "<svg>x")}),
+        good.replace("</svg>", "</sv>", 1),
     ):
         (cache / module.CACHE_FILE).write_text(damage, "utf-8")
         assert module.qr_svgs(jobs, cache) == fresh
-        assert json.loads((cache / module.CACHE_FILE).read_text("utf-8"))["svgs"] == dict(
-            zip([module._cache_key(*job) for job in jobs], fresh, strict=True)
-        )
+        assert stored() == dict(zip(keys, fresh, strict=True))
+
+
+def test_qr_cache_keeps_other_pages_codes_and_drops_old_vcards_first(tmp_path: Path) -> None:
+    """A build renders again only the pages that changed: the codes of the others stay;
+    edited vCards add codes, and the oldest go beyond twice the largest call."""
+    from zhilian.render import vcard as module
+
+    def job(name: str) -> tuple[str, str]:
+        return vcard_of(name), f"{name}的电子名片二维码"
+
+    def stored() -> list[str]:
+        data = json.loads((tmp_path / module.CACHE_FILE).read_text("utf-8"))
+        assert data["peak"] == 3
+        return list(data["svgs"])
+
+    everyone = [job(name) for name in ("赵一", "钱二", "孙三")]
+    module.qr_svgs(everyone, tmp_path)
+    edits = [job(f"孙三{'改' * n}") for n in range(1, 5)]  # one page rendered at a time
+    for n, edit in enumerate(edits, start=1):
+        assert module.qr_svgs([edit], tmp_path) == [module.qr_svg(*edit)]
+        expected = [*everyone, *edits[:n]][-6:]
+        assert stored() == [module._cache_key(*j) for j in expected]

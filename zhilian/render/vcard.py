@@ -176,17 +176,27 @@ def qr_svg(text: str, title: str) -> str:
 def qr_svgs(jobs: list[tuple[str, str]], cache_dir: Path | None = None) -> list[str]:
     """:func:`qr_svg` of every ``(text, title)``, in order.
 
-    A code takes about 2 ms (1.4 ms Zint, the rest the path), so a 1,000-cadre build would
-    spend 2 s on them after every edit: ``cache_dir`` keeps the last build's codes, by
-    content hash, in *one* file (reading it takes some 30 ms for 1,000 codes; a file per
-    code took longer to write than the codes take to make).  The output does not depend
-    on it.  No process pool: forking the build saved at most a fifth of those 2 s on two
-    cores, and nothing on a busy machine."""
+    A code takes about 2 ms (1.4 ms Zint, the rest the path), so re-rendering 1,000 cadre
+    pages (after a template edit, say) would spend 2 s on them: ``cache_dir`` keeps the
+    codes made, by content hash, in *one* file (reading it takes some 30 ms for 1,000
+    codes; a file per code took longer to write than the codes take to make).  ``jobs``
+    may be only the pages being rendered again, so the file keeps the codes of earlier
+    calls too: it is rewritten when a code had to be made, with that call's codes last,
+    and keeps at most twice as many as the largest call asked for (codes of old vCards
+    fall out first).  The output does not depend on the cache.
+
+    No process pool: forking the build for 1,000 codes saved 0.3-0.7 s on two cores, less
+    than the run-to-run noise of a busy machine, and only on a cold build."""
+    if not jobs:
+        return []
     keys = [_cache_key(text, title) for text, title in jobs]
-    cached = _cache_read(cache_dir)
+    cached, peak = _cache_read(cache_dir)
     svgs = [cached.get(key) or qr_svg(*job) for key, job in zip(keys, jobs, strict=True)]
-    if cache_dir is not None and cached.keys() != set(keys):
-        _cache_write(cache_dir, dict(zip(keys, svgs, strict=True)))
+    if cache_dir is not None and not cached.keys() >= set(keys):  # something was made
+        fresh = dict(zip(keys, svgs, strict=True))
+        kept = {key: svg for key, svg in cached.items() if key not in fresh} | fresh
+        peak = max(peak, len(fresh))
+        _cache_write(cache_dir, dict(list(kept.items())[-2 * peak :]), peak)
     return svgs
 
 
@@ -200,26 +210,30 @@ def _cache_key(text: str, title: str) -> str:
     return hashlib.sha256(spec.encode("utf-8")).hexdigest()
 
 
-def _cache_read(cache_dir: Path | None) -> dict[str, str]:
+def _cache_read(cache_dir: Path | None) -> tuple[dict[str, str], int]:
+    """The cached codes (oldest first) and the most codes one call has asked for."""
     if cache_dir is None:
-        return {}
+        return {}, 0
     try:
         data = json.loads((cache_dir / CACHE_FILE).read_bytes())
     except (OSError, ValueError):  # missing, unreadable, not UTF-8, not JSON
-        return {}
-    svgs = data.get("svgs") if isinstance(data, dict) and data.get("encoder") == ENCODER else None
-    if not isinstance(svgs, dict):
-        return {}
+        return {}, 0
+    if not isinstance(data, dict) or data.get("encoder") != ENCODER:
+        return {}, 0
+    svgs, peak = data.get("svgs"), data.get("peak")
+    if not isinstance(svgs, dict) or not isinstance(peak, int):
+        return {}, 0
     return {
         key: svg
         for key, svg in svgs.items()
         if isinstance(svg, str) and svg.startswith("<svg ") and svg.endswith("</svg>")
-    }
+    }, peak
 
 
-def _cache_write(cache_dir: Path, svgs: dict[str, str]) -> None:
-    """Replace the cache with exactly ``svgs`` (atomically; codes no longer used go)."""
-    text = json.dumps({"encoder": ENCODER, "svgs": svgs}, ensure_ascii=False, separators=(",", ":"))
+def _cache_write(cache_dir: Path, svgs: dict[str, str], peak: int) -> None:
+    """Replace the cache file (atomically) with ``svgs``, oldest first."""
+    data = {"encoder": ENCODER, "peak": peak, "svgs": svgs}
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{CACHE_FILE}.", suffix=".tmp", dir=cache_dir)
