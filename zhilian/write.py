@@ -2,7 +2,8 @@
 
 Everything is written into a fresh sibling directory first; only when that succeeded is it
 swapped in place of the old ``site/``.  A failed build therefore leaves the last good site
-exactly as it was.
+exactly as it was.  Files identical to the old site's are hard links to them (the old
+directory is removed after the swap, so nothing is shared for long).
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from pathlib import Path
 Files = Mapping[str, bytes]  # path relative to the output directory (POSIX) → content
 
 
-def write_files(dest: Path, files: Files) -> None:
+def write_files(dest: Path, files: Files, previous: Path | None = None) -> None:
+    """Write ``files`` under ``dest``.  A file whose bytes equal the same path's under
+    ``previous`` (the last build) is hard-linked instead: reading and comparing is much
+    cheaper than writing, and most files of a rebuild are unchanged."""
     made: set[Path] = set()
     for rel in sorted(files):
         path = dest / rel
@@ -24,7 +28,20 @@ def write_files(dest: Path, files: Files) -> None:
         if parent not in made:
             parent.mkdir(parents=True, exist_ok=True)
             made.add(parent)
-        path.write_bytes(files[rel])
+        data = files[rel]
+        if previous is not None and _link_if_same(previous / rel, path, data):
+            continue
+        path.write_bytes(data)
+
+
+def _link_if_same(old: Path, new: Path, data: bytes) -> bool:
+    try:
+        if old.stat().st_size != len(data) or old.read_bytes() != data:
+            return False
+        os.link(old, new)
+    except OSError:  # no such file, or a file system without hard links: just write
+        return False
+    return True
 
 
 def write_site(out: Path, files: Files, extra: Callable[[Path], None] | None = None) -> None:
@@ -33,7 +50,7 @@ def write_site(out: Path, files: Files, extra: Callable[[Path], None] | None = N
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
-        write_files(tmp, files)
+        write_files(tmp, files, previous=out if out.is_dir() else None)
         if extra is not None:
             extra(tmp)
         os.chmod(tmp, 0o755)  # mkdtemp makes 0700; a web server must be able to read it

@@ -225,3 +225,17 @@ def test_a_damaged_page_cache_entry_is_rendered_again(deployment: Path, tmp_path
     second, message = _build(deployment, tmp_path / "second")
     assert second == first
     assert _reused(message) == len(entries) - len(entries[::2])
+
+
+def test_rewriting_a_site_links_unchanged_files_and_writes_changed_ones(tmp_path: Path) -> None:
+    from zhilian.write import write_site
+
+    out = tmp_path / "site"
+    write_site(out, {"a.html": b"same", "b.html": b"old", "gone.html": b"x"})
+    same = (out / "a.html").stat().st_ino
+    write_site(out, {"a.html": b"same", "b.html": b"new", "c/d.html": b"added"})
+    assert {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()} == {
+        "a.html": b"same", "b.html": b"new", "c/d.html": b"added"
+    }
+    assert (out / "a.html").stat().st_ino == same  # linked, not written again
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no temporary left over

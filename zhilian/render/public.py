@@ -152,6 +152,7 @@ class _Pages:
         }
         self._pending: str | None = None  # the page cache key of the page being rendered
         self._macros: dict[str, Any] = {}
+        self._shown: dict[str, str] = {}
         self._cards: dict[tuple[str, str, int, bool], Markup] = {}
 
     def asset(self, root: str, name: str) -> str:
@@ -172,6 +173,13 @@ class _Pages:
                 self._macros[root] = macros
             html = self._cards[key] = Markup(macros.card(cadre, h, units))
         return html
+
+    def shown(self, cadre: PublicCadre) -> str:
+        """A cadre as page keys see it (once per build: a card is on many find pages)."""
+        text = self._shown.get(cadre.id)
+        if text is None:
+            text = self._shown[cadre.id] = repr(cadre)
+        return text
 
     def cached(self, path: str, template: str, inputs: Any) -> bool:
         """Take ``path`` from the page cache if it was rendered from the same ``inputs``
@@ -246,7 +254,7 @@ def render_public(
         vcard = vcard_text(cadre, view.organization)
         pages.files[f"cadres/{cadre.id}.vcf"] = vcard.encode("utf-8")
         notes = notes_by_cadre.get(cadre.id, [])
-        if not pages.cached(cadre_url(cadre.id), "cadre.html", (cadre, vcard, notes)):
+        if not pages.cached(cadre_url(cadre.id), "cadre.html", (pages.shown(cadre), vcard, notes)):
             todo.append((cadre, vcard, notes, pages._pending))
     qrs = qr_svgs(
         [(text, f"{c.name}的电子名片二维码") for c, text, _, _ in todo],
@@ -270,7 +278,7 @@ def render_public(
         ):
             for entry in units:
                 path = f"{base}/{folder}/{entry.unit.id}.html"
-                listed = [view.cadre(i) for i in (*entry.direct, *entry.via_committee)]
+                listed = [pages.shown(view.cadre(i)) for i in (*entry.direct, *entry.via_committee)]
                 if not pages.cached(path, "find_unit.html", (committee.unit, entry, kind, listed)):
                     pages.render(
                         path,
