@@ -3,36 +3,13 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import zipfile
 from pathlib import Path
 
-import pytest
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import IllegalCharacterError
-from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
+from openpyxl import load_workbook
 
-from tests.conftest import SAMPLE_DATE, run_cli
-from zhilian.annual import (
-    SUMMARY_HEADER,
-    SUMMARY_SHEET,
-    Cell,
-    Report,
-    _normalise_zip,
-    _sheet_title,
-    _sheet_xml,
-    _width,
-    build_report,
-    header,
-    row_cells,
-    summary_cells,
-    to_xlsx,
-)
-from zhilian.pipeline import check
+from tests.conftest import run_cli
 
 REPORT = ("report-2026.html", "report-2026.csv", "report-2026.xlsx")
 
@@ -136,117 +113,3 @@ def test_report_refuses_data_errors(sample: Path, tmp_path: Path) -> None:
     assert result.code == 1
     assert "S001" in result.codes
     assert not (tmp_path / "out").exists()
-
-
-# --- the XLSX sheets are written directly; a reader sees what openpyxl's ws.append wrote ------
-
-
-def openpyxl_xlsx(report: Report) -> bytes:
-    """The report's XLSX as written cell by cell with openpyxl (the reference)."""
-    wb = Workbook()
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    wrap = Alignment(wrap_text=True, vertical="center")
-
-    def fill_sheet(ws: Worksheet, head: list[str], rows: list[list[Cell]]) -> None:
-        ws.append(head)
-        for cell in ws[1]:
-            cell.font, cell.fill, cell.alignment = bold, fill, wrap
-        for values in rows:
-            ws.append(values)
-        ws.freeze_panes = "A2"
-        for index, title in enumerate(head, start=1):
-            width = max([_width(title)] + [_width(text(r[index - 1])) for r in rows])
-            ws.column_dimensions[get_column_letter(index)].width = min(40, width + 2)
-
-    summary = wb.active
-    summary.title = SUMMARY_SHEET
-    totals = [summary_cells(g) for g in report.groups] + [summary_cells(report.total)]
-    fill_sheet(summary, SUMMARY_HEADER, totals)
-    for cell in summary[summary.max_row]:
-        cell.font = bold
-    used = {SUMMARY_SHEET}
-    for group in report.groups:
-        ws = wb.create_sheet(_sheet_title(group.name, used))
-        fill_sheet(ws, header(report), [row_cells(report, r) for r in group.rows])
-    props = wb.properties
-    props.created = props.modified = dt.datetime.combine(report.deadline.deadline, dt.time())
-    props.creator = props.lastModifiedBy = report.organization
-    props.title = f"{report.year} 年度团干部直接联系青年情况报告"
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(wb, archive).write_data()  # wb.save would set props.modified to now
-    return buf.getvalue()
-
-
-def reader_view(data: bytes) -> list[object]:
-    """What a reader sees: sheets, cells (value, type, format, style), widths, panes, props."""
-    wb = load_workbook(io.BytesIO(data))
-    p = wb.properties
-    view: list[object] = [
-        wb.sheetnames, (p.creator, p.lastModifiedBy, p.title, p.created, p.modified)
-    ]
-    for ws in wb.worksheets:
-        cells = [
-            [
-                (c.value, type(c.value), c.data_type, c.number_format, c.font.bold,
-                 c.fill.fill_type, c.fill.fgColor.rgb, c.alignment.wrap_text,
-                 c.alignment.vertical)
-                for c in row
-            ]
-            for row in ws.iter_rows()
-        ]
-        widths = {k: (d.width, d.customWidth) for k, d in ws.column_dimensions.items()}
-        view.append((ws.title, ws.dimensions, ws.freeze_panes, widths, cells))
-    return view
-
-
-def test_xlsx_reads_as_written_with_openpyxl(sample: Path) -> None:
-    report = build_report(check(sample, SAMPLE_DATE), 2026)
-    data = to_xlsx(report)
-    assert data == to_xlsx(report)
-    assert reader_view(data) == reader_view(openpyxl_xlsx(report))
-
-
-def test_sheet_xml_cells_read_as_appended() -> None:
-    head = ["a & b", " 名称 ", "<c>", "d", "e"]
-    rows: list[list[Cell]] = [
-        ["x&y<z>", " lead", "trail ", "   ", ""],
-        [None, "a\r\nb\tc", "中文字符 ，全角", "x" * 33000, "\u2e80\u2e81"],
-        [0, -1, 0.1, 1e20, 12345678901234567],
-        [88.6, 3.0000000000000004, -2.5, None, "2026-05-30"],
-    ]
-    last: list[Cell] = ["合计", None, 3, 95.1, None]
-    wb = Workbook()
-    ws = wb.active
-    ws.append(head)
-    for values in [*rows, last]:
-        ws.append(values)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    for index, title in enumerate(head, start=1):
-        width = max([_width(title)] + [_width(text(r[index - 1])) for r in [*rows, last]])
-        ws.column_dimensions[get_column_letter(index)].width = min(40, width + 2)
-    buf = io.BytesIO()
-    wb.save(buf)
-    reference = buf.getvalue()
-    # the same package, the sheet's XML swapped for ours (styles 1 and 2 as registered above)
-    xml = _sheet_xml(head, rows, last, 1, 2)
-    ours = _normalise_zip(reference, {"xl/worksheets/sheet1.xml": xml})
-    assert reader_view(ours) == reader_view(reference)
-    # openpyxl reads surrounding whitespace back either way, Excel only with this
-    assert b'<t xml:space="preserve"> lead</t>' in xml and b"<t>   </t>" in xml
-
-    # unlike ws.append, text that looks like a formula or an error code stays text (as in the CSV)
-    data = _normalise_zip(
-        reference, {"xl/worksheets/sheet1.xml": _sheet_xml(["h"], [["=1+1"], ["#N/A"]], None, 1, 2)}
-    )
-    cells = [c for row in load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2) for c in row]
-    assert [(c.value, c.data_type) for c in cells] == [("=1+1", "s"), ("#N/A", "s")]
-    with pytest.raises(IllegalCharacterError):
-        _sheet_xml(["h"], [["a\x01b"]], None, 1, 2)
