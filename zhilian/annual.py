@@ -369,6 +369,12 @@ def to_xlsx(report: Report) -> bytes:
             cell.font, cell.fill, cell.alignment = bold, fill, wrap
         for values in rows:
             ws.append(values)  # type: ignore[attr-defined]
+        # ws.append makes text starting with "=" a formula ("#N/A" an error): cadres' text
+        # must stay text, as in the CSV, or a title like "=HYPERLINK(…)" runs in Excel.
+        for row in ws.iter_rows(min_row=2):  # type: ignore[attr-defined]
+            for cell in row:
+                if cell.data_type in ("f", "e"):
+                    cell.data_type = "s"
         ws.freeze_panes = "A2"  # type: ignore[attr-defined]
         for index, title in enumerate(head, start=1):
             width = max([_width(title)] + [_width(_text(r[index - 1])) for r in rows])

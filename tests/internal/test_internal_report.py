@@ -113,3 +113,21 @@ def test_report_refuses_data_errors(sample: Path, tmp_path: Path) -> None:
     assert result.code == 1
     assert "S001" in result.codes
     assert not (tmp_path / "out").exists()
+
+
+def test_xlsx_keeps_formula_like_text_as_text(sample: Path) -> None:
+    """A cadre's text that looks like a formula or an error value must not run in Excel."""
+    import datetime as dt
+
+    from zhilian.annual import build_report, to_xlsx
+    from zhilian.pipeline import check
+
+    report = build_report(check(sample, dt.date(2026, 11, 20)), 2026)
+    row = report.groups[0].rows[0]
+    row.title, row.name = '=HYPERLINK("http://example.com","点我")', "#N/A"
+    book = load_workbook(io.BytesIO(to_xlsx(report)))
+    cells = {
+        c.value: c.data_type for ws in book.worksheets for r in ws.iter_rows() for c in r
+    }
+    assert cells[row.title] == "s"
+    assert cells["#N/A"] == "s"
