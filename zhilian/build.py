@@ -5,7 +5,8 @@ The stages, in order:
 1. check        read + validate + rules (``pipeline.check``); data errors stop here
 2. views        public view (public fields only) and internal view
 3. render       Jinja2 templates → bytes in memory; a page whose inputs are unchanged
-                comes from the page cache instead (``render.page_cache``)
+                comes from the page cache instead (``render.page_cache``).  The public
+                site renders in a forked process meanwhile (``workers.Background``)
 4. write        a fresh directory swapped in place of ``site/`` (``write.write_site``)
 """
 
@@ -15,17 +16,20 @@ import argparse
 import datetime as dt
 import sys
 import time
+from pathlib import Path
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
 from .fingerprint import code_digest, fingerprint, recall, remember
 from .handbook import HandbookError, build_handbook
 from .load import CACHE_DIR
+from .pipeline import CheckResult
 from .render.env import templates_dir
 from .render.internal import render_internal
 from .render.page_cache import PageCache
 from .render.public import render_public
 from .reporters import Reporter, SourceCache
 from .views.public import build_public_view
+from .workers import Background, worker_count
 from .write import write_site
 
 
@@ -41,6 +45,13 @@ class Progress:
         elapsed = time.perf_counter() - self.started
         if self.enabled and elapsed > 1.0:
             self.reporter.info(f"[{elapsed:6.1f} 秒] {message}")
+
+
+def _public_site(
+    result: CheckResult, templates: Path, pages: PageCache
+) -> tuple[dict[str, bytes], set[str], int]:
+    view = build_public_view(result)  # holds public fields only, by construction
+    return render_public(view, templates, pages), pages.used, pages.hits
 
 
 def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
@@ -66,15 +77,21 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
     progress = Progress(reporter, started, enabled=not args.quiet)
     progress.say(f"已读取并检查 {len(result.dep.cadres)} 位团干部、"
                  f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
-    files: dict[str, bytes] = {}
-    pages = PageCache(args.root / CACHE_DIR / "pages", code_digest(templates))
-    public_view = build_public_view(result)  # holds public fields only, by construction
-    public = render_public(public_view, templates, pages)
-    files.update({f"public/{k}": v for k, v in public.items()})
-    progress.say(f"已生成公开站点 {len(files)} 个文件")
+    cache, code = args.root / CACHE_DIR / "pages", code_digest(templates)
+    # The public site is rendered in a second process while this one renders the internal.
+    public = Background(
+        lambda: _public_site(result, templates, PageCache(cache, code)),
+        enabled=worker_count(args.jobs) > 1,
+    )
+    pages = PageCache(cache, code)
     internal = render_internal(result, templates, pages=pages, jobs=args.jobs)
-    files.update({f"internal/{k}": v for k, v in internal.items()})
-    progress.say(f"已生成内部站点，共 {len(files)} 个文件，正在写入")
+    files = {f"internal/{k}": v for k, v in internal.items()}
+    progress.say(f"已生成内部站点 {len(files)} 个文件")
+    public_files, used, hits = public.result()
+    pages.used.update(used)  # what the other process's pages used: kept by prune below
+    pages.hits += hits
+    files.update({f"public/{k}": v for k, v in public_files.items()})
+    progress.say(f"已生成公开站点，共 {len(files)} 个文件，正在写入")
     try:
         write_site(out, files, extra=lambda tmp: build_handbook(result, tmp / "public" / "guide"))
     except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error

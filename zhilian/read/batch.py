@@ -18,17 +18,15 @@ import hashlib
 import marshal
 import os
 import tempfile
-import threading
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 from zhilian.diagnostics import Diagnostic
 from zhilian.read.front_matter import parse_note
 from zhilian.read.yaml_reader import parse_yaml, read_file, top_level_not_mapping
+from zhilian.workers import fork_pool, worker_count
 
 #: Bump when a change to the reader could change a parsed value.
 READER_VERSION = "1"
@@ -125,12 +123,10 @@ def read_files(
             keys[rel] = key
             todo.append((rel, is_note, text))
 
-    jobs = jobs or os.cpu_count() or 1
-    # Forking a process that runs threads (``serve``) can deadlock: stay serial there.
-    if len(todo) >= PARALLEL_MIN_FILES and jobs > 1 and threading.active_count() == 1:
-        # fork: workers start in milliseconds and need nothing but the texts sent to them.
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
-            parsed = [r for chunk in pool.map(_parse_chunk, _chunks(todo, jobs)) for r in chunk]
+    workers = worker_count(jobs)
+    if len(todo) >= PARALLEL_MIN_FILES and workers > 1:
+        with fork_pool(workers) as pool:  # the workers need nothing but the texts sent
+            parsed = [r for chunk in pool.map(_parse_chunk, _chunks(todo, workers)) for r in chunk]
     else:
         parsed = _parse_chunk(todo)
     for result in parsed:

@@ -11,10 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import multiprocessing
-import os
-import threading
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +28,7 @@ from ..views.internal import (
     cadre_detail,
     cluster_keys,
 )
+from ..workers import fork_pool, worker_count
 from .env import environment
 from .page_cache import PageCache
 
@@ -432,12 +429,11 @@ def _cadre_pages(
     todo = [cid for cid in view.cadres if cid not in out]
     _JOB.update(result=result, view=view, env=environment(templates), common=common)
     try:
-        workers = min(jobs or len(os.sched_getaffinity(0)), 8)
-        # fork only a single-threaded process (not ``serve``, whose threads may hold locks)
-        if len(todo) >= POOL_MIN_PAGES and workers > 1 and threading.active_count() == 1:
+        workers = worker_count(jobs)
+        if len(todo) >= POOL_MIN_PAGES and workers > 1:
             size = -(-len(todo) // (workers * 4))
             chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            with fork_pool(workers) as pool:
                 made = [page for chunk in pool.map(_render_cadres, chunks) for page in chunk]
         else:
             made = _render_cadres(todo)

@@ -1,0 +1,84 @@
+"""Work spread over the machine's cores in forked processes.
+
+A build is CPU-bound Python, so threads do not help; forked processes start in
+milliseconds and inherit everything already in memory (the checked deployment, the
+views), so nothing but ids goes to them and only bytes come back.  A process that runs
+threads (``serve``: its file watcher) must not fork — a lock held by another thread at
+fork time stays locked in the child — so there everything runs in-process, with the
+same result: workers never change the output, only when it is ready.
+"""
+
+from __future__ import annotations
+
+import marshal
+import multiprocessing
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+def cpu_count() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def worker_count(jobs: int) -> int:
+    """``--jobs`` (0: one per core, at most 8) → processes to use; 1 means in-process."""
+    return min(jobs or cpu_count(), 8) if can_fork() else 1
+
+
+@contextmanager
+def fork_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield pool
+
+
+class Background:
+    """``fn()`` run in a forked child while this process goes on; :meth:`result` waits for
+    it.  The result must be something :mod:`marshal` stores (bytes, str, dict, set…).  When
+    forking is not possible or the child fails, ``fn`` runs here instead — so an error is
+    raised with its traceback in this process, exactly as without the child."""
+
+    def __init__(self, fn: Callable[[], Any], *, enabled: bool = True) -> None:
+        self.fn = fn
+        self.process: Any = None
+        if enabled and can_fork():
+            fd, name = tempfile.mkstemp(prefix="zhilian-", suffix=".marshal")
+            os.close(fd)
+            self.path = Path(name)
+            self.process = multiprocessing.get_context("fork").Process(
+                target=_run_and_store, args=(fn, self.path)
+            )
+            self.process.start()
+
+    def result(self) -> Any:
+        if self.process is None:
+            return self.fn()
+        self.process.join()
+        try:
+            if self.process.exitcode == 0:
+                return marshal.loads(self.path.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+        finally:
+            self.path.unlink(missing_ok=True)
+        return self.fn()  # the child failed: do it here, where an error is reported
+
+
+def _run_and_store(fn: Callable[[], Any], path: Path) -> None:
+    try:
+        path.write_bytes(marshal.dumps(fn()))
+    except BaseException:  # the parent runs fn again and reports the error
+        os._exit(1)
