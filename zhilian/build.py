@@ -6,7 +6,8 @@ The stages, in order:
 2. views        public view (public fields only) and internal view
 3. render       Jinja2 templates → bytes in memory; a page whose inputs are unchanged
                 comes from the page cache instead (``render.page_cache``).  The public
-                site renders in a forked process meanwhile (``workers.Background``)
+                site and the handbook are made in forked processes meanwhile
+                (``workers.Background``)
 4. write        a fresh directory swapped in place of ``site/`` (``write.write_site``)
 """
 
@@ -20,8 +21,8 @@ from pathlib import Path
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
 from .fingerprint import code_digest, fingerprint, recall, remember
-from .handbook import HandbookError, build_handbook
-from .load import CACHE_DIR
+from .handbook import HandbookError, build_handbook, prepare_handbook
+from .load import CACHE_DIR, ConfigError, read_config
 from .pipeline import CheckResult
 from .render.env import templates_dir
 from .render.internal import render_internal
@@ -54,12 +55,25 @@ def _public_site(
     return render_public(view, templates, pages), pages.used, pages.hits
 
 
+def _handbook_ahead(root: Path, today: dt.date, *, enabled: bool) -> Background:
+    """Start building the handbook into its cache in another process (without one, or with
+    a broken configuration — which the check reports — the write stage builds it)."""
+    try:
+        config = read_config(root) if enabled else None
+    except ConfigError:
+        config = None
+    if config is None:
+        return Background(lambda: None, enabled=False)
+    return Background(lambda: prepare_handbook(root, config, today))
+
+
 def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
     started = time.perf_counter()
     out = (args.out or args.root / "site").resolve()
     templates = templates_dir(args.root)
     memo = f"build {out}"
-    current = fingerprint(args.root, out, templates, args.today or dt.date.today())
+    today = args.today or dt.date.today()
+    current = fingerprint(args.root, out, templates, today)
     remembered = None if args.base else recall(args.root, memo, current)
     if remembered is not None and out.is_dir():
         reporter.report(remembered, SourceCache(args.root))
@@ -67,10 +81,14 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
             reporter.info(f"输入没有变化，{out} 已是最新（{time.perf_counter() - started:.2f} 秒）。")
         return EXIT_OK
 
+    # The handbook (MkDocs) needs the configuration only: it is built meanwhile.
+    parallel = worker_count(args.jobs) > 1
+    handbook = _handbook_ahead(args.root, today, enabled=parallel)
     code, result = run_check(args, reporter)
-    if result is None:
-        return code
-    if result.data_errors:
+    if result is None or result.data_errors:
+        handbook.cancel()
+        if result is None:
+            return code
         reporter.info("存在数据错误，没有生成站点；site/ 保持上一次成功生成的内容。")
         return EXIT_ERRORS
 
@@ -78,10 +96,9 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
     progress.say(f"已读取并检查 {len(result.dep.cadres)} 位团干部、"
                  f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
     cache, code = args.root / CACHE_DIR / "pages", code_digest(templates)
-    # The public site is rendered in a second process while this one renders the internal.
+    # The public site is rendered in another process while this one renders the internal.
     public = Background(
-        lambda: _public_site(result, templates, PageCache(cache, code)),
-        enabled=worker_count(args.jobs) > 1,
+        lambda: _public_site(result, templates, PageCache(cache, code)), enabled=parallel
     )
     pages = PageCache(cache, code)
     internal = render_internal(result, templates, pages=pages, jobs=args.jobs)
@@ -93,7 +110,9 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
     files.update({f"public/{k}": v for k, v in public_files.items()})
     progress.say(f"已生成公开站点，共 {len(files)} 个文件，正在写入")
     try:
-        write_site(out, files, extra=lambda tmp: build_handbook(result, tmp / "public" / "guide"))
+        handbook.result()
+        guide = (result.root, result.config, result.today)
+        write_site(out, files, extra=lambda tmp: build_handbook(*guide, tmp / "public" / "guide"))
     except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error
         reporter.info(f"手册无法生成：{exc}\nsite/ 保持上一次成功生成的内容。")
         return EXIT_USAGE

@@ -38,7 +38,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, HttpUrl
 from pydantic.fields import FieldInfo
@@ -59,9 +59,6 @@ from .model.data import (
     SurveyResult,
 )
 from .model.enums import LabeledEnum, Level
-
-if TYPE_CHECKING:
-    from .pipeline import CheckResult
 
 MKDOCS_FILE = "mkdocs.yml"
 DOCS_DIR = "docs"
@@ -685,22 +682,22 @@ def metrics_page(config: SiteConfig) -> str:
     return "# 指标说明\n\n" + intro + _headings_from(body, 2)
 
 
-def generated_pages(result: CheckResult) -> dict[str, str]:
+def generated_pages(config: SiteConfig) -> dict[str, str]:
     """The generated pages, by path inside ``docs/``."""
     return {
         "reference/fields.md": fields_page(),
-        "reference/rules.md": rules_page(result.config),
+        "reference/rules.md": rules_page(config),
         "reference/diagnostics.md": diagnostics_page(),
-        "reference/metrics.md": metrics_page(result.config),
+        "reference/metrics.md": metrics_page(config),
     }
 
 
 # --- the build ---------------------------------------------------------------------------------
 
 
-def _settings(result: CheckResult) -> dict[str, Any]:
+def _settings(config: SiteConfig) -> dict[str, Any]:
     """What the handbook takes from ``site_config.yml`` besides the generated pages."""
-    site = result.config.site
+    site = config.site
     return {
         "site_url": str(site.base_url).rstrip("/") + "/guide/",
         "copyright": f"© {site.organization}",
@@ -837,17 +834,17 @@ def _prune(cache_root: Path, keep: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def build_handbook(result: CheckResult, dest: Path) -> None:
+def build_handbook(root: Path, config: SiteConfig, today: dt.date, dest: Path) -> None:
     """Build the handbook into ``dest`` (``<site>/public/guide``), from the cache if possible.
+    It depends on the deployment's ``docs/``, ``mkdocs.yml`` and configuration, not its data.
 
     A deployment without ``mkdocs.yml`` or ``docs/`` has no handbook: nothing happens.
     """
-    root = result.root
     if not (root / MKDOCS_FILE).is_file() or not (root / DOCS_DIR).is_dir():
         return
-    pages = generated_pages(result)
-    settings = _settings(result)
-    key = cache_key(root, pages, settings, result.today)
+    pages = generated_pages(config)
+    settings = _settings(config)
+    key = cache_key(root, pages, settings, today)
     cache_root = root / CACHE_DIR
     cached = cache_root / key
     if cached.is_dir():
@@ -867,11 +864,18 @@ def build_handbook(result: CheckResult, dest: Path) -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
         built = tmp / "site"
-        warnings = run_mkdocs(root, docs, built, settings, result.today)
+        warnings = run_mkdocs(root, docs, built, settings, today)
         for line in warnings:
             sys.stderr.write(f"手册（MkDocs）{line}\n")
         shutil.copytree(built, dest, dirs_exist_ok=True)
         _store(cache_root, key, built)
+
+
+def prepare_handbook(root: Path, config: SiteConfig, today: dt.date) -> None:
+    """Build the handbook into its cache, so that :func:`build_handbook` later only copies
+    it (``build`` runs this in a second process while it checks and renders)."""
+    with tempfile.TemporaryDirectory(prefix="zhilian-handbook-") as tmp:
+        build_handbook(root, config, today, Path(tmp) / "guide")
 
 
 def _store(cache_root: Path, key: str, built: Path) -> None:

@@ -77,6 +77,16 @@ class Background:
         return self.fn()  # the child failed: do it here, where an error is reported
 
 
+    def cancel(self) -> None:
+        """Stop the child (its result is not wanted any more)."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.join()
+            self.path.unlink(missing_ok=True)
+            self.process = None
+        self.fn = lambda: None
+
+
 def _run_and_store(fn: Callable[[], Any], path: Path) -> None:
     try:
         path.write_bytes(marshal.dumps(fn()))

@@ -12,13 +12,16 @@ import datetime as dt
 import itertools
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
 from ..calendar import CalendarUnknown
 from ..evaluation import KEY_PHRASE_CHARS, SIMILARITY_RATIO
 from ..load import Deployment
+
+if TYPE_CHECKING:
+    from ..annual import Report
 from ..model.enums import ProblemCategory, ProblemStatus
 from ..pipeline import CheckResult
 from ..views.internal import (
@@ -28,7 +31,7 @@ from ..views.internal import (
     cadre_detail,
     cluster_keys,
 )
-from ..workers import fork_pool, worker_count
+from ..workers import Background, fork_pool, worker_count
 from .env import environment
 from .page_cache import PageCache
 
@@ -258,11 +261,11 @@ def render_internal(
     view = build_internal_view(result, lambda keys: pages.memo("clusters", keys, cluster_keys))
     files: dict[str, bytes] = {}
     try:
-        files.update({f"report/{k}": v for k, v in _report(result, view, templates, pages).items()})
-        view.report_files = sorted(k.removeprefix("report/") for k in files)
+        report = _report(result, view, templates, pages, jobs)
+        view.report_files = report.names
         report_error = None
     except CalendarUnknown as exc:
-        report_error = f"{exc}。{exc.hint}"
+        report, report_error = None, f"{exc}。{exc.hint}"
 
     env = environment(templates)
     common = {
@@ -298,22 +301,41 @@ def render_internal(
         )
     for name in ASSETS:
         files[f"assets/{name}"] = (templates / "internal" / "assets" / name).read_bytes()
+    if report is not None:
+        files.update({f"report/{k}": v for k, v in report.files().items()})
     return files
+
+
+class _ReportFiles:
+    """The annual report's files (HTML, CSV, XLSX): from ``pages`` while its figures are the
+    same, otherwise written in a second process while the pages are rendered here."""
+
+    def __init__(self, report: Report, templates: Path, pages: PageCache, jobs: int) -> None:
+        from ..annual import report_digest, report_file_names, report_files_of
+
+        self.names = report_file_names(report.year)
+        self.pages, self.key = pages, pages.key("report", report_digest(report))
+        self.cached = pages.get_files(self.key)
+        self.job = None
+        if self.cached is None:
+            self.job = Background(
+                lambda: report_files_of(report, templates), enabled=worker_count(jobs) > 1
+            )
+
+    def files(self) -> dict[str, bytes]:
+        if self.cached is None and self.job is not None:
+            self.cached = self.job.result()
+            self.pages.put_files(self.key, self.cached)
+        return self.cached or {}
 
 
 def _report(
-    result: CheckResult, view: InternalView, templates: Path, pages: PageCache
-) -> dict[str, bytes]:
-    """The annual report's files (HTML, CSV, XLSX), kept while its figures are the same."""
-    from ..annual import build_report, report_digest, report_files_of
+    result: CheckResult, view: InternalView, templates: Path, pages: PageCache, jobs: int
+) -> _ReportFiles:
+    """Raises :class:`CalendarUnknown` when the report's deadline cannot be computed."""
+    from ..annual import build_report
 
-    report = build_report(result, view.report_year)
-    key = pages.key("report", report_digest(report))
-    files = pages.get_files(key)
-    if files is None:
-        files = report_files_of(report, templates)
-        pages.put_files(key, files)
-    return files
+    return _ReportFiles(build_report(result, view.report_year), templates, pages, jobs)
 
 
 class CadrePageView:
