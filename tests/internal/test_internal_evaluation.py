@@ -4,12 +4,19 @@ common-issue grouping and the masking of free text."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 
 import pytest
 
 from tests.conftest import REPO
-from zhilian.evaluation import activity, composite, metric_definitions_markdown
+from zhilian.evaluation import (
+    KEY_PHRASE_CHARS,
+    SIMILARITY_RATIO,
+    activity,
+    composite,
+    metric_definitions_markdown,
+)
 from zhilian.load import Note
 from zhilian.model.data import Cadre, NoteFront
 from zhilian.model.enums import ProblemCategory, ProblemStatus
@@ -17,6 +24,7 @@ from zhilian.pipeline import read_config
 from zhilian.views.internal import (
     ProblemItem,
     Redactor,
+    cluster_keys,
     common_issues,
     contact_history,
     normalise_summary,
@@ -117,6 +125,42 @@ def test_common_issues() -> None:
     assert found[0].cadres == ["a", "b"] and len(found[0].items) == 3
     assert [i.cluster for i in items] == [0, 0, 0, None, None, None]
     assert common_issues(items, min_cadres=3) == []
+
+
+def test_clustering_equals_comparing_every_pair_with_difflib() -> None:
+    """The clustering's shortcuts (a key-phrase index, difflib's bounds from precomputed
+    counts) give exactly the clusters of comparing every pair with plain difflib."""
+    import difflib
+    import random
+
+    rng = random.Random(7)
+    alphabet = "宿舍热水供应不稳定食堂饭菜价格偏高图书馆座位网络晚上断线"
+    keys = sorted({
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(3, 14))) for _ in range(300)
+    })
+
+    def naive(a: str, b: str) -> bool:
+        grams = {a[i : i + KEY_PHRASE_CHARS] for i in range(len(a) - KEY_PHRASE_CHARS + 1)}
+        shared = any(b[i : i + KEY_PHRASE_CHARS] in grams for i in range(len(b)))
+        ratio = difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+        return a == b or shared or ratio >= SIMILARITY_RATIO
+
+    parent = list(range(len(keys)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i in range(len(keys)):
+        for j in range(i + 1, len(keys)):
+            if naive(keys[i], keys[j]):
+                ri, rj = find(i), find(j)
+                parent[max(ri, rj)] = min(ri, rj)
+    expected = [find(i) for i in range(len(keys))]
+    assert cluster_keys(keys) == expected
+    assert len(set(expected)) not in (1, len(keys))  # the data does cluster, partly
+    assert all(similar(a, b) == naive(a, b) for a, b in itertools.pairwise(keys))
 
 
 def test_redactor_masks_names_and_ids() -> None:

@@ -508,20 +508,26 @@ def _grams(text: str) -> set[str]:
 
 def similar(a: str, b: str) -> bool:
     """The same issue: equal, a shared key phrase, or a difflib ratio ≥ 0.6 (normalised)."""
-    if a == b or (_grams(a) & _grams(b)):
-        return True
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    return (
-        matcher.real_quick_ratio() >= SIMILARITY_RATIO
-        and matcher.quick_ratio() >= SIMILARITY_RATIO
-        and matcher.ratio() >= SIMILARITY_RATIO
-    )
+    return a == b or bool(_grams(a) & _grams(b)) or _ratio_reaches(a, b, Counter(a), Counter(b))
+
+
+def _ratio_reaches(a: str, b: str, count_a: Counter[str], count_b: Counter[str]) -> bool:
+    """``SequenceMatcher(None, a, b).ratio() >= SIMILARITY_RATIO``, trying difflib's own
+    upper bounds first — from the lengths, then from the character counts, computed once
+    per text by the caller — as building the matcher is what costs."""
+    length = len(a) + len(b)
+    if 2.0 * min(len(a), len(b)) / length < SIMILARITY_RATIO:  # real_quick_ratio
+        return False
+    common = sum(min(n, count_b[ch]) for ch, n in count_a.items() if ch in count_b)
+    if 2.0 * common / length < SIMILARITY_RATIO:  # quick_ratio
+        return False
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= SIMILARITY_RATIO
 
 
 def cluster_keys(keys: list[str]) -> list[int]:
-    """Union–find over normalised summaries: each key's cluster (its smallest index).
-    Keys sharing a key phrase are joined through an index of their n-grams (linear);
-    the remaining pairs are compared with difflib (cheap upper bounds first)."""
+    """Union–find over distinct normalised summaries: each key's cluster (its smallest
+    index).  Keys sharing a key phrase are joined through an index of their n-grams
+    (linear); the remaining pairs — none of which share one — by difflib's ratio."""
     parent = list(range(len(keys)))
 
     def find(i: int) -> int:
@@ -542,9 +548,10 @@ def cluster_keys(keys: list[str]) -> list[int]:
                 union(index, first_with[gram])
             else:
                 first_with[gram] = index
+    counts = [Counter(key) for key in keys]
     for i in range(len(keys)):
         for j in range(i + 1, len(keys)):
-            if find(i) != find(j) and similar(keys[i], keys[j]):
+            if find(i) != find(j) and _ratio_reaches(keys[i], keys[j], counts[i], counts[j]):
                 union(i, j)
     return [find(i) for i in range(len(keys))]
 
