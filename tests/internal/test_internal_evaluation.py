@@ -163,6 +163,40 @@ def test_clustering_equals_comparing_every_pair_with_difflib() -> None:
     assert all(similar(a, b) == naive(a, b) for a, b in itertools.pairwise(keys))
 
 
+def test_redactor_masks_like_a_plain_longest_match_scan() -> None:
+    """Masking jumps between the positions a name can start at; it must mask exactly what
+    a plain scan does: left to right, at each position the longest listed name."""
+    import random
+
+    from zhilian.diagnostics import mask_name
+
+    rng = random.Random(3)
+    chars = "李王张明华小红丽军的了和在"
+    names = sorted({"".join(rng.choice(chars) for _ in range(rng.randint(2, 4))) for _ in range(30)})
+    youth = [
+        {"id": f"20230100{i:02d}", "name": name, "major": "数学", "grade": "2023",
+         "political_status": "群众", "family": "城镇", "since": "2025-01-01"}
+        for i, name in enumerate(names)
+    ]
+    cadre = Cadre.model_validate({
+        "name": "赵书记", "level": "校级", "appointment": "专职", "title": "书记",
+        "since": "2024-09-01", "youth": youth,
+    })
+    redact = Redactor([cadre])
+
+    def plain(text: str) -> str:
+        out, i = [], 0
+        while i < len(text):
+            size = next((n for n in (4, 3, 2) if text[i : i + n] in names), 0)
+            out.append(mask_name(text[i : i + size]) if size else text[i])
+            i += size or 1
+        return "".join(out)
+
+    for _ in range(300):
+        text = "".join(rng.choice(chars + "，。 ab") for _ in range(rng.randint(0, 40)))
+        assert redact(text) == plain(text), text
+
+
 def test_redactor_masks_names_and_ids() -> None:
     cadre = Cadre.model_validate(
         {

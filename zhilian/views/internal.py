@@ -62,17 +62,21 @@ def _mask_known(
     known: set[str],
     lengths: list[int],
     mask: Callable[[str], str],
-    starts: set[str] | None = None,
+    starts: re.Pattern[str] | None = None,
 ) -> str:
-    """Replace each piece of ``text`` that is in ``known`` (longest first) by ``mask(piece)``;
-    ``starts`` skips positions no known piece can begin at."""
-    out, i = [], 0
-    while i < len(text):
-        size = 0
-        if starts is None or text[i] in starts:
-            size = next((n for n in lengths if text[i : i + n] in known), 0)
-        out.append(mask(text[i : i + size]) if size else text[i])
-        i += size or 1
+    """Replace each piece of ``text`` that is in ``known`` (left to right, the longest at
+    a position first) by ``mask(piece)``; ``starts`` matches the characters a known piece
+    can begin with, so only those positions are tried."""
+    out, done = [], 0
+    positions = range(len(text)) if starts is None else (m.start() for m in starts.finditer(text))
+    for pos in positions:
+        if pos < done:
+            continue  # inside a piece masked already
+        size = next((n for n in lengths if text[pos : pos + n] in known), 0)
+        if size:
+            out += (text[done:pos], mask(text[pos : pos + size]))
+            done = pos + size
+    out.append(text[done:])
     return "".join(out)
 
 
@@ -84,7 +88,8 @@ class Redactor:
         self.ids, self.names = known.ids, known.names
         cjk = [n for n in self.names if _CJK_RUN.fullmatch(n)]
         self.cjk_lengths = sorted({len(n) for n in cjk}, reverse=True)
-        self.first_chars = {n[0] for n in cjk}
+        first_chars = "".join(sorted({n[0] for n in cjk}))
+        self.first_chars = re.compile(f"[{re.escape(first_chars)}]") if cjk else None
         self.other_names = sorted(
             (n for n in self.names if not _CJK_RUN.fullmatch(n)), key=lambda n: (-len(n), n)
         )
@@ -108,17 +113,12 @@ class Redactor:
         # inside the token (checking each substring of a 学号 length: no scan over all ids).
         return _mask_known(token, self.ids, self.id_lengths, mask_student_id)
 
-    def _cjk(self, match: re.Match[str]) -> str:
-        run = match.group()
-        if not self.cjk_lengths:
-            return run
-        return _mask_known(run, self.names, self.cjk_lengths, mask_name, self.first_chars)
-
     def __call__(self, text: str | None) -> str:
         if not text:
             return text or ""
         text = _ALNUM.sub(self._ids, text)
-        text = _CJK_RUN.sub(self._cjk, text)
+        if self.first_chars is not None:  # a CJK name lies within one run of CJK characters
+            text = _mask_known(text, self.names, self.cjk_lengths, mask_name, self.first_chars)
         for name in self.other_names:
             if name in text:
                 text = re.sub(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", mask_name(name), text)
