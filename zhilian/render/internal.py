@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from ..model.enums import ProblemCategory, ProblemStatus
 from ..pipeline import CheckResult
 from ..views.internal import (
     CadreView,
+    GroupView,
     InternalView,
     build_internal_view,
     cadre_detail,
@@ -293,12 +295,12 @@ def render_internal(
         month_chart=month_chart(view),
         **common,
     )
-    files["problems.html"] = _problems_page(env, view, common, pages)
+    files["problems.html"] = _kept_page(
+        env, pages, "problems.html", "", ProblemsPageView(view), common
+    )
     files.update(_cadre_pages(result, view, templates, common, pages, jobs))
     for group in view.committees:
-        files[f"committees/{group.key}.html"] = _page(
-            env, "committee.html", "../", group=group, **common
-        )
+        files[f"committees/{group.key}.html"] = _committee_page(env, view, group, common, pages)
     for name in ASSETS:
         files[f"assets/{name}"] = (templates / "internal" / "assets" / name).read_bytes()
     if report is not None:
@@ -350,36 +352,67 @@ class CadrePageView:
         return (self.today, self.windows, self.report_files, self.report_year)
 
 
-class ProblemsPageView(CadrePageView):
-    """All the problem lists page may read of the whole view (as :class:`CadrePageView`)."""
+class NamesPageView(CadrePageView):
+    """A page that also names other cadres: ``cadres`` holds just those."""
 
-    def __init__(self, view: InternalView) -> None:
+    def __init__(self, view: InternalView, ids: Iterable[str]) -> None:
         super().__init__(view)
-        self.problems, self.common = view.problems, view.common
-        self.config = view.config
-        listed = {p.cadre_id for p in view.problems}
-        self.cadres = {cid: c for cid, c in view.cadres.items() if cid in listed}
+        wanted = set(ids)
+        self.cadres = {cid: c for cid, c in view.cadres.items() if cid in wanted}
 
     def key(self) -> tuple[Any, ...]:
         names = [(cid, c.name, c.sort_key) for cid, c in self.cadres.items()]
-        return (*super().key(), self.problems, self.common, names)
+        return (*super().key(), names)
 
 
-def _problems_page(
-    env: Any, view: InternalView, common: dict[str, Any], pages: PageCache
+class ProblemsPageView(NamesPageView):
+    """All the problem lists page may read of the whole view."""
+
+    def __init__(self, view: InternalView) -> None:
+        super().__init__(view, (p.cadre_id for p in view.problems))
+        self.problems, self.common = view.problems, view.common
+        self.config = view.config
+
+    def key(self) -> tuple[Any, ...]:
+        return (*super().key(), self.problems, self.common)
+
+
+def _kept_page(
+    env: Any,
+    pages: PageCache,
+    name: str,
+    root: str,
+    page_view: CadrePageView,
+    common: dict[str, Any],
+    **context: Any,
 ) -> bytes:
-    page_view = ProblemsPageView(view)
+    """``_page`` from the page cache when ``page_view`` (all the template may read of the
+    whole view) and ``context`` are unchanged."""
     key = pages.key(
-        "internal/problems.html",
+        f"internal/{name}",
         repr(page_view.key()),
-        view.config.model_dump_json(),
+        repr(context),
+        common["view"].config.model_dump_json(),
         repr([common[k] for k in ("today", "report_error", "similarity", "key_phrase")]),
     )
     page = pages.get(key)
     if page is None:
-        page = _page(env, "problems.html", "", **{**common, "view": page_view})
+        page = _page(env, name, root, **{**common, "view": page_view, **context})
         pages.put(key, page)
     return page
+
+
+def _committee_page(
+    env: Any, view: InternalView, group: GroupView, common: dict[str, Any], pages: PageCache
+) -> bytes:
+    named = [
+        *group.served_by,
+        *(cid for cid, _ in group.pending),
+        *(cid for *_, by in group.branches for cid in by),
+        *(cid for *_, by in group.dorm_groups for cid in by),
+    ]
+    page_view = NamesPageView(view, named)
+    return _kept_page(env, pages, "committee.html", "../", page_view, common, group=group)
 
 
 def _shared_inputs(dep: Deployment, view: InternalView, report_error: str | None) -> bytes:
