@@ -27,8 +27,8 @@ from .evaluation import Assessment, activity, composite, satisfaction
 from .load import Deployment
 from .metrics import DIVERSITY, QUOTAS, CadreStatus, cadre_status
 from .model.enums import NoteKind, ProblemStatus
+from .paths import templates_dir
 from .pipeline import CheckResult, ConfigError
-from .render.env import templates_dir
 from .reporters import Reporter
 
 SUMMARY_SHEET = "汇总"

@@ -18,20 +18,17 @@ import datetime as dt
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
 from .fingerprint import code_digest, fingerprint, recall, remember
-from .handbook import HandbookError, build_handbook, prepare_handbook
-from .load import CACHE_DIR, ConfigError, read_config
-from .pipeline import CheckResult
-from .render.env import templates_dir
-from .render.internal import render_internal
-from .render.page_cache import PageCache
-from .render.public import render_public
+from .paths import CACHE_DIR, templates_dir
 from .reporters import Reporter, SourceCache
-from .views.public import build_public_view
 from .workers import Background, worker_count
-from .write import write_site
+
+if TYPE_CHECKING:
+    from .pipeline import CheckResult
+    from .render.page_cache import PageCache
 
 
 class Progress:
@@ -51,6 +48,9 @@ class Progress:
 def _public_site(
     result: CheckResult, templates: Path, pages: PageCache
 ) -> tuple[dict[str, bytes], set[str], int]:
+    from .render.public import render_public
+    from .views.public import build_public_view
+
     view = build_public_view(result)  # holds public fields only, by construction
     return render_public(view, templates, pages), pages.used, pages.hits
 
@@ -58,6 +58,9 @@ def _public_site(
 def _handbook_ahead(root: Path, today: dt.date, *, enabled: bool) -> Background:
     """Start building the handbook into its cache in another process (without one, or with
     a broken configuration — which the check reports — the write stage builds it)."""
+    from .handbook import prepare_handbook
+    from .load import ConfigError, read_config
+
     try:
         config = read_config(root) if enabled else None
     except ConfigError:
@@ -68,6 +71,8 @@ def _handbook_ahead(root: Path, today: dt.date, *, enabled: bool) -> Background:
 
 
 def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
+    """Build, or answer from the memo when no input changed (then none of the stages is
+    even imported: that is most of a no-change rebuild's time)."""
     started = time.perf_counter()
     out = (args.out or args.root / "site").resolve()
     templates = templates_dir(args.root)
@@ -80,6 +85,22 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
         if not args.quiet:
             reporter.info(f"输入没有变化，{out} 已是最新（{time.perf_counter() - started:.2f} 秒）。")
         return EXIT_OK
+    return _build(args, reporter, started, out, templates, today, (memo, current))
+
+
+def _build(
+    args: argparse.Namespace,
+    reporter: Reporter,
+    started: float,
+    out: Path,
+    templates: Path,
+    today: dt.date,
+    memo: tuple[str, str],
+) -> int:
+    from .handbook import HandbookError, build_handbook
+    from .render.internal import render_internal
+    from .render.page_cache import PageCache
+    from .write import write_site
 
     # The handbook (MkDocs) needs the configuration only: it is built meanwhile.
     parallel = worker_count(args.jobs) > 1
@@ -118,7 +139,7 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
         return EXIT_USAGE
     pages.prune()
     if not args.base:
-        remember(args.root, memo, current, result.diagnostics)
+        remember(args.root, *memo, result.diagnostics)
 
     elapsed = time.perf_counter() - started
     if not args.quiet:

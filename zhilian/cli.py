@@ -14,11 +14,13 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from .diagnostics import Diagnostic
-from .pipeline import CheckResult, ConfigError, check
 from .reporters import REPORTERS, Reporter, SourceCache
+
+if TYPE_CHECKING:  # the stages are imported when a command needs them (see run_check)
+    from .load import ConfigError
+    from .pipeline import CheckResult
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -89,13 +91,18 @@ def report_config_error(exc: ConfigError, args: argparse.Namespace, reporter: Re
 
 
 def run_check(args: argparse.Namespace, reporter: Reporter) -> tuple[int, CheckResult | None]:
-    """Shared by ``check`` and ``build``: all diagnostics, reported once."""
+    """Shared by ``check`` and ``build``: all diagnostics, reported once.
+
+    The reading, models and rules are imported here, not at the top: a run answered from
+    the memo (``fingerprint``) does without them (half a second of imports)."""
+    from .pipeline import ConfigError, check
+
     today = args.today or dt.date.today()
     try:
         result = check(args.root, today, jobs=args.jobs)
     except ConfigError as exc:
         return report_config_error(exc, args, reporter), None
-    diags: list[Diagnostic] = result.diagnostics
+    diags = result.diagnostics
     if args.base:
         from .gate import apply_pull_request_rules
 
@@ -112,7 +119,7 @@ def run_check(args: argparse.Namespace, reporter: Reporter) -> tuple[int, CheckR
 
 def cmd_check(args: argparse.Namespace, reporter: Reporter) -> int:
     from .fingerprint import fingerprint, recall, remember
-    from .render.env import templates_dir
+    from .paths import templates_dir
 
     if args.base:  # pull-request rules depend on git, not only on the working tree
         return run_check(args, reporter)[0]

@@ -22,7 +22,7 @@ import os
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity
-from .load import CACHE_DIR
+from .paths import CACHE_DIR
 
 SKIP_DIRS = frozenset({
     ".git", CACHE_DIR, ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis",

@@ -31,13 +31,13 @@ from .model.data import (
     SurveyResult,
 )
 from .model.validate import validate
+from .paths import CACHE_DIR
 from .read import read_yaml as read_mapping
 from .read.batch import FileRead, read_files
 
 M = TypeVar("M", bound=BaseModel)
 
 CONFIG_FILE = "site_config.yml"
-CACHE_DIR = ".zhilian-cache"  # safe to delete; never committed
 CADRE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 NOTE_NAME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
 SURVEY_NAME_RE = re.compile(r"^(\d{4})\.yml$")

@@ -30,16 +30,6 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
-#: The templates shipped with zhilian, used when a deployment has no ``templates/`` of its own.
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-
-
-def templates_dir(root: Path) -> Path:
-    """The deployment's ``templates/`` (a university may restyle its copy), else ours."""
-    own = root / "templates"
-    return own if own.is_dir() else DEFAULT_TEMPLATES
-
-
 @cache
 def environment(templates: Path) -> Environment:
     env = Environment(
