@@ -8,7 +8,8 @@ The stages, in order:
                 comes from the page cache instead (``render.page_cache``).  The public
                 site and the handbook are made in forked processes meanwhile
                 (``workers.Background``)
-4. write        a fresh directory swapped in place of ``site/`` (``write.write_site``)
+4. write        a fresh directory, swapped in place of ``site/`` once complete
+                (``write.SiteWriter``; the public part is written by its own process)
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from .reporters import Reporter, SourceCache
 from .workers import Background, worker_count
 
 if TYPE_CHECKING:
-    from .pipeline import CheckResult
     from .render.page_cache import PageCache
+    from .views.public import PublicSite
+    from .write import SiteWriter
 
 
 class Progress:
@@ -46,13 +48,14 @@ class Progress:
 
 
 def _public_site(
-    result: CheckResult, templates: Path, pages: PageCache
-) -> tuple[dict[str, bytes], set[str], int]:
+    view: PublicSite, templates: Path, pages: PageCache, site: SiteWriter
+) -> tuple[int, set[str], int]:
+    """Render and write ``public/``: the files never travel between processes."""
     from .render.public import render_public
-    from .views.public import build_public_view
 
-    view = build_public_view(result)  # holds public fields only, by construction
-    return render_public(view, templates, pages), pages.used, pages.hits
+    files = render_public(view, templates, pages)
+    site.write(files, "public")
+    return len(files), pages.used, pages.hits
 
 
 def _handbook_ahead(root: Path, today: dt.date, *, enabled: bool) -> Background:
@@ -100,7 +103,8 @@ def _build(
     from .handbook import HandbookError, build_handbook
     from .render.internal import render_internal
     from .render.page_cache import PageCache
-    from .write import write_site
+    from .views.public import build_public_view
+    from .write import SiteWriter
 
     # The handbook (MkDocs) needs the configuration only: it is built meanwhile.
     parallel = worker_count(args.jobs) > 1
@@ -117,26 +121,33 @@ def _build(
     progress.say(f"已读取并检查 {len(result.dep.cadres)} 位团干部、"
                  f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
     cache, code = args.root / CACHE_DIR / "pages", code_digest(templates)
-    # The public site is rendered in another process while this one renders the internal.
-    public = Background(
-        lambda: _public_site(result, templates, PageCache(cache, code)), enabled=parallel
-    )
-    pages = PageCache(cache, code)
-    internal = render_internal(result, templates, pages=pages, jobs=args.jobs)
-    files = {f"internal/{k}": v for k, v in internal.items()}
-    progress.say(f"已生成内部站点 {len(files)} 个文件")
-    public_files, used, hits = public.result()
-    pages.used.update(used)  # what the other process's pages used: kept by prune below
-    pages.hits += hits
-    files.update({f"public/{k}": v for k, v in public_files.items()})
-    progress.say(f"已生成公开站点，共 {len(files)} 个文件，正在写入")
-    try:
-        handbook.result()
-        guide = (result.root, result.config, result.today)
-        write_site(out, files, extra=lambda tmp: build_handbook(*guide, tmp / "public" / "guide"))
-    except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error
-        reporter.info(f"手册无法生成：{exc}\nsite/ 保持上一次成功生成的内容。")
-        return EXIT_USAGE
+    # The public view is built here: holding public fields only, by construction, it is
+    # small, and the process rendering the public site then never touches the models.
+    public_view = build_public_view(result)
+    with SiteWriter(out) as site:
+        # The public site is rendered and written by another process meanwhile.
+        public = Background(
+            lambda: _public_site(public_view, templates, PageCache(cache, code), site),
+            enabled=parallel,
+        )
+        pages = PageCache(cache, code)
+        internal = render_internal(
+            result, templates, pages=pages, jobs=args.jobs, busy=public.running
+        )
+        site.write(internal, "internal")
+        progress.say(f"已生成内部站点 {len(internal)} 个文件")
+        written, used, hits = public.result()
+        pages.used.update(used)  # what the other process's pages used: kept by prune below
+        pages.hits += hits
+        files = len(internal) + written
+        progress.say(f"已生成公开站点，共 {files} 个文件")
+        try:
+            handbook.result()
+            build_handbook(result.root, result.config, result.today, site.tmp / "public" / "guide")
+        except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error
+            reporter.info(f"手册无法生成：{exc}\nsite/ 保持上一次成功生成的内容。")
+            return EXIT_USAGE
+        site.commit()
     pages.prune()
     if not args.base:
         remember(args.root, *memo, result.diagnostics)
@@ -144,5 +155,5 @@ def _build(
     elapsed = time.perf_counter() - started
     if not args.quiet:
         reused = f"，{pages.hits} 个沿用上次的结果" if pages.hits else ""
-        reporter.info(f"已生成 {len(files)} 个文件到 {out}{reused}（{elapsed:.2f} 秒）。")
+        reporter.info(f"已生成 {files} 个文件到 {out}{reused}（{elapsed:.2f} 秒）。")
     return EXIT_OK

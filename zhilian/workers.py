@@ -10,6 +10,7 @@ same result: workers never change the output, only when it is ready.
 
 from __future__ import annotations
 
+import gc
 import marshal
 import multiprocessing
 import os
@@ -41,6 +42,7 @@ def worker_count(jobs: int) -> int:
 
 @contextmanager
 def fork_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    gc.freeze()  # the collector in a worker must not touch (and so copy) our objects
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         yield pool
 
@@ -61,7 +63,12 @@ class Background:
             self.process = multiprocessing.get_context("fork").Process(
                 target=_run_and_store, args=(fn, self.path)
             )
+            gc.freeze()  # the collector in the child must not touch (and so copy) our objects
             self.process.start()
+
+    def running(self) -> bool:
+        """The child is still at work."""
+        return self.process is not None and self.process.is_alive()
 
     def result(self) -> Any:
         if self.process is None:
@@ -89,6 +96,7 @@ class Background:
 
 def _run_and_store(fn: Callable[[], Any], path: Path) -> None:
     try:
-        path.write_bytes(marshal.dumps(fn()))
+        with path.open("wb") as handle:
+            marshal.dump(fn(), handle)  # no second copy of the result in memory
     except BaseException:  # the parent runs fn again and reports the error
         os._exit(1)

@@ -44,21 +44,44 @@ def _link_if_same(old: Path, new: Path, data: bytes) -> bool:
     return True
 
 
+class SiteWriter:
+    """A new site under construction in a fresh sibling directory of ``out`` (``tmp``):
+    parts are written into it as they are ready — by this process or a forked one —, and
+    :meth:`commit` swaps it in place of ``out``; leaving the ``with`` block any other way
+    removes it and leaves ``out`` as it was."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out.resolve()
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.new-", dir=self.out.parent))
+        self.committed = False
+
+    def write(self, files: Files, folder: str = "") -> None:
+        """Write ``files`` (paths relative to ``folder`` of the site)."""
+        previous = self.out / folder if self.out.is_dir() else None
+        write_files(self.tmp / folder, files, previous=previous)
+
+    def commit(self) -> None:
+        os.chmod(self.tmp, 0o755)  # mkdtemp makes 0700; a web server must be able to read it
+        old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+        if self.out.exists():
+            os.replace(self.out, old)
+        os.replace(self.tmp, self.out)
+        self.committed = True
+        shutil.rmtree(old, ignore_errors=True)
+
+    def __enter__(self) -> SiteWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.committed:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
 def write_site(out: Path, files: Files, extra: Callable[[Path], None] | None = None) -> None:
     """Write ``files`` (and whatever ``extra(tmp_dir)`` adds) to ``out``, atomically."""
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
-        write_files(tmp, files, previous=out if out.is_dir() else None)
+    with SiteWriter(out) as site:
+        site.write(files)
         if extra is not None:
-            extra(tmp)
-        os.chmod(tmp, 0o755)  # mkdtemp makes 0700; a web server must be able to read it
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        if out.exists():
-            os.replace(out, old)
-        os.replace(tmp, out)
-        shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+            extra(site.tmp)
+        site.commit()

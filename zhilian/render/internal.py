@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -251,13 +251,22 @@ POOL_MIN_PAGES = 200
 
 
 def render_internal(
-    result: CheckResult, templates: Path, *, pages: PageCache | None = None, jobs: int = 0
+    result: CheckResult,
+    templates: Path,
+    *,
+    pages: PageCache | None = None,
+    jobs: int = 0,
+    busy: Callable[[], bool] = lambda: False,
 ) -> dict[str, bytes]:
     """Every file under ``site/internal`` (keys relative to it).
 
     The cadre pages — most of the work — and the annual report come from ``pages`` when
     nothing they show changed; the other cadre pages are rendered, in worker processes when
-    there are many.  The overview pages are made afresh (they summarise every cadre)."""
+    there are many.  The overview pages are made afresh (they summarise every cadre).
+    While ``busy()`` (the caller's other processes are at work) or the report is being
+    written, cadre pages are rendered here; worker processes take the rest only after, so
+    no more processes run at once than there are cores: each holds copies of the memory
+    pages it touched, and the build's memory grows with every process running."""
     pages = pages or PageCache(None)
     # Clustering similar problems compares every pair: kept while the summaries are the same.
     view = build_internal_view(result, lambda keys: pages.memo("clusters", keys, cluster_keys))
@@ -298,11 +307,15 @@ def render_internal(
     files["problems.html"] = _kept_page(
         env, pages, "problems.html", "", ProblemsPageView(view), common
     )
-    files.update(_cadre_pages(result, view, templates, common, pages, jobs))
     for group in view.committees:
         files[f"committees/{group.key}.html"] = _committee_page(env, view, group, common, pages)
     for name in ASSETS:
         files[f"assets/{name}"] = (templates / "internal" / "assets" / name).read_bytes()
+
+    def others_busy() -> bool:
+        return busy() or (report is not None and report.writing())
+
+    files.update(_cadre_pages(result, view, templates, common, pages, jobs, others_busy))
     if report is not None:
         files.update({f"report/{k}": v for k, v in report.files().items()})
     return files
@@ -323,6 +336,9 @@ class _ReportFiles:
             self.job = Background(
                 lambda: report_files_of(report, templates), enabled=worker_count(jobs) > 1
             )
+
+    def writing(self) -> bool:
+        return self.job is not None and self.job.running()
 
     def files(self) -> dict[str, bytes]:
         if self.cached is None and self.job is not None:
@@ -470,6 +486,7 @@ def _cadre_pages(
     common: dict[str, Any],
     pages: PageCache,
     jobs: int,
+    busy: Callable[[], bool],
 ) -> dict[str, bytes]:
     shared = _shared_inputs(result.dep, view, common["report_error"])
     keys: dict[str, str] = {}
@@ -484,14 +501,18 @@ def _cadre_pages(
     todo = [cid for cid in view.cadres if cid not in out]
     _JOB.update(result=result, view=view, env=environment(templates), common=common)
     try:
+        made: list[bytes] = []
+        while len(made) < len(todo) and busy():  # the cores are taken: render here meanwhile
+            made += _render_cadres([todo[len(made)]])
+        rest = todo[len(made) :]
         workers = worker_count(jobs)
-        if len(todo) >= POOL_MIN_PAGES and workers > 1:
-            size = -(-len(todo) // (workers * 4))
-            chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        if len(rest) >= POOL_MIN_PAGES and workers > 1:
+            size = -(-len(rest) // (workers * 4))
+            chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
             with fork_pool(workers) as pool:
-                made = [page for chunk in pool.map(_render_cadres, chunks) for page in chunk]
+                made += [page for chunk in pool.map(_render_cadres, chunks) for page in chunk]
         else:
-            made = _render_cadres(todo)
+            made += _render_cadres(rest)
     finally:
         _JOB.clear()
     for cid, page in zip(todo, made, strict=True):
