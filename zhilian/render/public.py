@@ -409,7 +409,8 @@ def directory_json(view: PublicSite) -> bytes:
         "committees": committees,
         "notes": notes,
     }
-    return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    # compact: only then does json use its C encoder (indenting took 0.8 s at 1,000 cadres)
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
 def page_url(view: PublicSite, path: str) -> str:
