@@ -484,17 +484,12 @@ def report_digest(report: Report) -> str:
     )
 
 
-def report_file_names(year: int) -> list[str]:
-    """``report-<Y>.csv|html|xlsx``, sorted."""
-    return [f"report-{year}.{suffix}" for suffix in ("csv", "html", "xlsx")]
-
-
 def report_files_of(report: Report, templates: Path) -> dict[str, bytes]:
-    csv_name, html_name, xlsx_name = report_file_names(report.year)
+    year = report.year
     return {
-        html_name: to_html(report, templates),
-        csv_name: to_csv(report),
-        xlsx_name: to_xlsx(report),
+        f"report-{year}.html": to_html(report, templates),
+        f"report-{year}.csv": to_csv(report),
+        f"report-{year}.xlsx": to_xlsx(report),
     }
 
 
@@ -545,6 +540,5 @@ def run_report(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 __all__ = [
-    "Report", "build_report", "report_digest", "report_file_names", "report_files",
-    "report_files_of", "run_report",
+    "Report", "build_report", "report_digest", "report_files", "report_files_of", "run_report",
 ]

@@ -13,16 +13,13 @@ import itertools
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from markupsafe import Markup, escape
 
 from ..calendar import CalendarUnknown
 from ..evaluation import KEY_PHRASE_CHARS, SIMILARITY_RATIO
 from ..load import Deployment
-
-if TYPE_CHECKING:
-    from ..annual import Report
 from ..model.enums import ProblemCategory, ProblemStatus
 from ..pipeline import CheckResult
 from ..views.internal import (
@@ -33,7 +30,7 @@ from ..views.internal import (
     cadre_detail,
     cluster_keys,
 )
-from ..workers import Background, fork_pool, worker_count
+from ..workers import fork_pool, worker_count
 from .env import environment
 from .page_cache import PageCache
 
@@ -263,8 +260,8 @@ def render_internal(
     The cadre pages — most of the work — and the annual report come from ``pages`` when
     nothing they show changed; the other cadre pages are rendered, in worker processes when
     there are many.  The overview pages are made afresh (they summarise every cadre).
-    While ``busy()`` (the caller's other processes are at work) or the report is being
-    written, cadre pages are rendered here; worker processes take the rest only after, so
+    While ``busy()`` (the caller's other processes are at work), cadre pages are rendered
+    here; worker processes take the rest only after, so
     no more processes run at once than there are cores: each holds copies of the memory
     pages it touched, and the build's memory grows with every process running."""
     pages = pages or PageCache(None)
@@ -272,11 +269,11 @@ def render_internal(
     view = build_internal_view(result, lambda keys: pages.memo("clusters", keys, cluster_keys))
     files: dict[str, bytes] = {}
     try:
-        report = _report(result, view, templates, pages, jobs)
-        view.report_files = report.names
+        report = _report(result, view, templates, pages)
         report_error = None
     except CalendarUnknown as exc:
-        report, report_error = None, f"{exc}。{exc.hint}"
+        report, report_error = {}, f"{exc}。{exc.hint}"
+    view.report_files = sorted(report)
 
     env = environment(templates)
     common = {
@@ -312,48 +309,25 @@ def render_internal(
     for name in ASSETS:
         files[f"assets/{name}"] = (templates / "internal" / "assets" / name).read_bytes()
 
-    def others_busy() -> bool:
-        return busy() or (report is not None and report.writing())
-
-    files.update(_cadre_pages(result, view, templates, common, pages, jobs, others_busy))
-    if report is not None:
-        files.update({f"report/{k}": v for k, v in report.files().items()})
+    files.update(_cadre_pages(result, view, templates, common, pages, jobs, busy))
+    files.update({f"report/{k}": v for k, v in report.items()})
     return files
 
 
-class _ReportFiles:
-    """The annual report's files (HTML, CSV, XLSX): from ``pages`` while its figures are the
-    same, otherwise written in a second process while the pages are rendered here."""
-
-    def __init__(self, report: Report, templates: Path, pages: PageCache, jobs: int) -> None:
-        from ..annual import report_digest, report_file_names, report_files_of
-
-        self.names = report_file_names(report.year)
-        self.pages, self.key = pages, pages.key("report", report_digest(report))
-        self.cached = pages.get_files(self.key)
-        self.job = None
-        if self.cached is None:
-            self.job = Background(
-                lambda: report_files_of(report, templates), enabled=worker_count(jobs) > 1
-            )
-
-    def writing(self) -> bool:
-        return self.job is not None and self.job.running()
-
-    def files(self) -> dict[str, bytes]:
-        if self.cached is None and self.job is not None:
-            self.cached = self.job.result()
-            self.pages.put_files(self.key, self.cached)
-        return self.cached or {}
-
-
 def _report(
-    result: CheckResult, view: InternalView, templates: Path, pages: PageCache, jobs: int
-) -> _ReportFiles:
-    """Raises :class:`CalendarUnknown` when the report's deadline cannot be computed."""
-    from ..annual import build_report
+    result: CheckResult, view: InternalView, templates: Path, pages: PageCache
+) -> dict[str, bytes]:
+    """The annual report's files (HTML, CSV, XLSX), kept while its figures are the same;
+    raises :class:`CalendarUnknown` when the report's deadline cannot be computed."""
+    from ..annual import build_report, report_digest, report_files_of
 
-    return _ReportFiles(build_report(result, view.report_year), templates, pages, jobs)
+    report = build_report(result, view.report_year)
+    key = pages.key("report", report_digest(report))
+    files = pages.get_files(key)
+    if files is None:
+        files = report_files_of(report, templates)
+        pages.put_files(key, files)
+    return files
 
 
 class CadrePageView:
