@@ -111,7 +111,7 @@ def _build(
     handbook = _handbook_ahead(args.root, today, enabled=parallel)
     code, result = run_check(args, reporter)
     if result is None or result.data_errors:
-        handbook.cancel()
+        handbook.discard()
         if result is None:
             return code
         reporter.info("存在数据错误，没有生成站点；site/ 保持上一次成功生成的内容。")
@@ -120,17 +120,17 @@ def _build(
     progress = Progress(reporter, started, enabled=not args.quiet)
     progress.say(f"已读取并检查 {len(result.dep.cadres)} 位团干部、"
                  f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
-    cache, code = args.root / CACHE_DIR / "pages", code_digest(templates)
+    cache_dir, code_key = args.root / CACHE_DIR / "pages", code_digest(templates)
     # The public view is built here: holding public fields only, by construction, it is
     # small, and the process rendering the public site then never touches the models.
     public_view = build_public_view(result)
     with SiteWriter(out) as site:
         # The public site is rendered and written by another process meanwhile.
         public = Background(
-            lambda: _public_site(public_view, templates, PageCache(cache, code), site),
+            lambda: _public_site(public_view, templates, PageCache(cache_dir, code_key), site),
             enabled=parallel,
         )
-        pages = PageCache(cache, code)
+        pages = PageCache(cache_dir, code_key)
         internal = render_internal(
             result, templates, pages=pages, jobs=args.jobs, busy=public.running
         )

@@ -83,11 +83,10 @@ class Background:
             self.path.unlink(missing_ok=True)
         return self.fn()  # the child failed: do it here, where an error is reported
 
-
-    def cancel(self) -> None:
-        """Stop the child (its result is not wanted any more)."""
+    def discard(self) -> None:
+        """The result is not wanted any more: let the child finish (stopping it could leave
+        its temporary files behind) and forget what it made."""
         if self.process is not None:
-            self.process.terminate()
             self.process.join()
             self.path.unlink(missing_ok=True)
             self.process = None

@@ -261,9 +261,9 @@ def render_internal(
     nothing they show changed; the other cadre pages are rendered, in worker processes when
     there are many.  The overview pages are made afresh (they summarise every cadre).
     While ``busy()`` (the caller's other processes are at work), cadre pages are rendered
-    here; worker processes take the rest only after, so
-    no more processes run at once than there are cores: each holds copies of the memory
-    pages it touched, and the build's memory grows with every process running."""
+    here; worker processes take the rest only after, so no more processes run at once than
+    there are cores: each holds copies of the memory pages it touched, and the build's
+    memory grows with every process running."""
     pages = pages or PageCache(None)
     # Clustering similar problems compares every pair: kept while the summaries are the same.
     view = build_internal_view(result, lambda keys: pages.memo("clusters", keys, cluster_keys))
@@ -290,6 +290,11 @@ def render_internal(
         "key_phrase": KEY_PHRASE_CHARS,
         "statuses": list(ProblemStatus),
     }
+    # What every kept page shows besides its slice of the view (zhilian's code and the
+    # templates are in every key already).
+    settings = json.dumps(
+        [result.config.model_dump(mode="json"), report_error], ensure_ascii=False, default=str
+    )
     level_chart = hbar_chart([(r.label, r.fulfilment) for r in view.levels], "按级别的平均实现度")
     group_chart = hbar_chart([(g.name, g.fulfilment) for g in view.groups], "按分团委的平均实现度")
     files["index.html"] = _page(
@@ -302,14 +307,17 @@ def render_internal(
         **common,
     )
     files["problems.html"] = _kept_page(
-        env, pages, "problems.html", "", ProblemsPageView(view), common
+        env, pages, settings, "problems.html", "", ProblemsPageView(view), common
     )
     for group in view.committees:
-        files[f"committees/{group.key}.html"] = _committee_page(env, view, group, common, pages)
+        files[f"committees/{group.key}.html"] = _committee_page(
+            env, pages, settings, view, group, common
+        )
     for name in ASSETS:
         files[f"assets/{name}"] = (templates / "internal" / "assets" / name).read_bytes()
 
-    files.update(_cadre_pages(result, view, templates, common, pages, jobs, busy))
+    shared = _shared_inputs(result.dep, view, settings)
+    files.update(_cadre_pages(result, view, templates, common, pages, shared, jobs, busy))
     files.update({f"report/{k}": v for k, v in report.items()})
     return files
 
@@ -370,21 +378,16 @@ class ProblemsPageView(NamesPageView):
 def _kept_page(
     env: Any,
     pages: PageCache,
+    settings: str,
     name: str,
     root: str,
     page_view: CadrePageView,
     common: dict[str, Any],
     **context: Any,
 ) -> bytes:
-    """``_page`` from the page cache when ``page_view`` (all the template may read of the
-    whole view) and ``context`` are unchanged."""
-    key = pages.key(
-        f"internal/{name}",
-        repr(page_view.key()),
-        repr(context),
-        common["view"].config.model_dump_json(),
-        repr([common[k] for k in ("today", "report_error", "similarity", "key_phrase")]),
-    )
+    """``_page`` from the page cache when ``settings``, ``page_view`` (all the template may
+    read of the whole view) and ``context`` are unchanged."""
+    key = pages.key(f"internal/{name}", settings, repr(page_view.key()), repr(context))
     page = pages.get(key)
     if page is None:
         page = _page(env, name, root, **{**common, "view": page_view, **context})
@@ -393,7 +396,12 @@ def _kept_page(
 
 
 def _committee_page(
-    env: Any, view: InternalView, group: GroupView, common: dict[str, Any], pages: PageCache
+    env: Any,
+    pages: PageCache,
+    settings: str,
+    view: InternalView,
+    group: GroupView,
+    common: dict[str, Any],
 ) -> bytes:
     named = [
         *group.served_by,
@@ -402,11 +410,13 @@ def _committee_page(
         *(cid for *_, by in group.dorm_groups for cid in by),
     ]
     page_view = NamesPageView(view, named)
-    return _kept_page(env, pages, "committee.html", "../", page_view, common, group=group)
+    return _kept_page(
+        env, pages, settings, "committee.html", "../", page_view, common, group=group
+    )
 
 
-def _shared_inputs(dep: Deployment, view: InternalView, report_error: str | None) -> bytes:
-    """Inputs of every cadre page besides the cadre's own: configuration, the unit names,
+def _shared_inputs(dep: Deployment, view: InternalView, settings: str) -> bytes:
+    """Inputs of every cadre page besides the cadre's own: ``settings``, the unit names,
     the set of names and 学号 masked in free text, the page's slice of the whole view."""
     org = {
         kind: {k: m.model_dump(mode="json") for k, m in table.items()}
@@ -416,8 +426,7 @@ def _shared_inputs(dep: Deployment, view: InternalView, report_error: str | None
         )
     }
     text = json.dumps(
-        [dep.config.model_dump(mode="json"), org, report_error, repr(CadrePageView(view).key())],
-        ensure_ascii=False, sort_keys=True, default=str,
+        [settings, org, repr(CadrePageView(view).key())], ensure_ascii=False, sort_keys=True
     )
     return text.encode() + view.redact.digest
 
@@ -459,10 +468,11 @@ def _cadre_pages(
     templates: Path,
     common: dict[str, Any],
     pages: PageCache,
+    shared: bytes,
     jobs: int,
     busy: Callable[[], bool],
 ) -> dict[str, bytes]:
-    shared = _shared_inputs(result.dep, view, common["report_error"])
+    """The cadre pages; ``shared`` is what their keys hold besides each cadre's own."""
     keys: dict[str, str] = {}
     out: dict[str, bytes] = {}
     for cadre in view.cadres.values():

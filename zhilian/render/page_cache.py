@@ -67,13 +67,17 @@ class PageCache:
         except OSError:
             pass  # a read-only checkout builds fine, just without the cache
 
-    def get_files(self, key: str) -> dict[str, bytes] | None:
-        """Several files kept under one key (see :meth:`put_files`)."""
+    def _get_value(self, key: str) -> Any:
+        """A value kept with :mod:`marshal` (None when missing or unreadable)."""
         data = self.get(key)
         try:
-            files = marshal.loads(data) if data is not None else None
+            return marshal.loads(data) if data is not None else None
         except (EOFError, ValueError, TypeError):
             return None
+
+    def get_files(self, key: str) -> dict[str, bytes] | None:
+        """Several files kept under one key (see :meth:`put_files`)."""
+        files = self._get_value(key)
         return files if isinstance(files, dict) else None
 
     def put_files(self, key: str, files: dict[str, bytes]) -> None:
@@ -82,14 +86,10 @@ class PageCache:
     def memo(self, kind: str, inputs: Any, compute: Callable[[Any], Any]) -> Any:
         """``compute(inputs)``, kept by the key of ``inputs`` (results marshal can store)."""
         key = self.key(kind, inputs)
-        data = self.get(key)
-        if data is not None:
-            try:
-                return marshal.loads(data)
-            except (EOFError, ValueError, TypeError):
-                pass
-        value = compute(inputs)
-        self.put(key, marshal.dumps(value))
+        value = self._get_value(key)
+        if value is None:
+            value = compute(inputs)
+            self.put(key, marshal.dumps(value))
         return value
 
     def prune(self) -> None:

@@ -142,6 +142,7 @@ class _Pages:
         self.basics = SiteBasics(
             view.title, view.organization, view.indexable, view.footer, view.today
         )
+        self._site_key = repr(self.basics) + repr(self.versions)  # in every page key
         self.globals = {
             "site": self.basics,
             "csp": CSP,
@@ -150,7 +151,6 @@ class _Pages:
             "search_text": search_text,
             "avatar_svg": avatar_svg,
         }
-        self._pending: str | None = None  # the page cache key of the page being rendered
         self._macros: dict[str, Any] = {}
         self._shown: dict[str, str] = {}
         self._cards: dict[tuple[str, str, int, bool], Markup] = {}
@@ -181,19 +181,17 @@ class _Pages:
             text = self._shown[cadre.id] = repr(cadre)
         return text
 
-    def cached(self, path: str, template: str, inputs: Any) -> bool:
+    def reuse(self, path: str, template: str, inputs: Any) -> str | None:
         """Take ``path`` from the page cache if it was rendered from the same ``inputs``
-        (everything the page shows besides :class:`SiteBasics` and the asset versions)."""
-        key = self.pages.key(
-            f"public/{template}", path, repr(inputs), repr(self.basics), repr(self.versions)
-        )
+        (everything the page shows besides :class:`SiteBasics` and the asset versions):
+        None then; otherwise the key to :meth:`render` it with (``keep=``)."""
+        key = self.pages.key(f"public/{template}", path, repr(inputs), self._site_key)
         page = self.pages.get(key)
         if page is None:
-            self._pending = key
-            return False
+            return key
         self.files[path] = page
         self.sitemap.append(path)
-        return True
+        return None
 
     def render(
         self,
@@ -203,9 +201,10 @@ class _Pages:
         nav: str = "",
         in_sitemap: bool = True,
         root: str | None = None,
+        keep: str | None = None,
         **context: Any,
     ) -> None:
-        """Render one page (after a :meth:`cached` miss, the page goes into the cache)."""
+        """Render one page; with ``keep`` (from :meth:`reuse`) it goes into the cache."""
         if root is None:
             root = "../" * path.count("/")
 
@@ -233,9 +232,8 @@ class _Pages:
         self.files[path] = html.encode("utf-8")
         if in_sitemap:
             self.sitemap.append(path)
-        if self._pending is not None:
-            self.pages.put(self._pending, self.files[path])
-            self._pending = None
+        if keep is not None:
+            self.pages.put(keep, self.files[path])
 
 
 def render_public(
@@ -254,17 +252,17 @@ def render_public(
         vcard = vcard_text(cadre, view.organization)
         pages.files[f"cadres/{cadre.id}.vcf"] = vcard.encode("utf-8")
         notes = notes_by_cadre.get(cadre.id, [])
-        if not pages.cached(cadre_url(cadre.id), "cadre.html", (pages.shown(cadre), vcard, notes)):
-            todo.append((cadre, vcard, notes, pages._pending))
+        key = pages.reuse(cadre_url(cadre.id), "cadre.html", (pages.shown(cadre), vcard, notes))
+        if key is not None:
+            todo.append((cadre, vcard, notes, key))
     qrs = qr_svgs(
         [(text, f"{c.name}的电子名片二维码") for c, text, _, _ in todo],
         cache_dir=templates.parent / QR_CACHE,
     )
     for (cadre, _, notes, key), svg in zip(todo, qrs, strict=True):
-        pages._pending = key
         pages.render(
-            cadre_url(cadre.id), "cadre.html", nav="index", cadre=cadre, qr=Markup(svg),
-            notes=notes,
+            cadre_url(cadre.id), "cadre.html", nav="index", keep=key, cadre=cadre,
+            qr=Markup(svg), notes=notes,
         )
     pages.render("find/index.html", "find_index.html", nav="find", site=view)
     for committee in view.committees:
@@ -279,11 +277,13 @@ def render_public(
             for entry in units:
                 path = f"{base}/{folder}/{entry.unit.id}.html"
                 listed = [pages.shown(view.cadre(i)) for i in (*entry.direct, *entry.via_committee)]
-                if not pages.cached(path, "find_unit.html", (committee.unit, entry, kind, listed)):
+                key = pages.reuse(path, "find_unit.html", (committee.unit, entry, kind, listed))
+                if key is not None:
                     pages.render(
                         path,
                         "find_unit.html",
                         nav="find",
+                        keep=key,
                         committee=CommitteeHeading(committee.unit),
                         entry=entry,
                         kind=kind,

@@ -89,7 +89,7 @@ class Redactor:
         cjk = [n for n in self.names if _CJK_RUN.fullmatch(n)]
         self.cjk_lengths = sorted({len(n) for n in cjk}, reverse=True)
         first_chars = "".join(sorted({n[0] for n in cjk}))
-        self.first_chars = re.compile(f"[{re.escape(first_chars)}]") if cjk else None
+        self.name_starts = re.compile(f"[{re.escape(first_chars)}]") if cjk else None
         self.other_names = sorted(
             (n for n in self.names if not _CJK_RUN.fullmatch(n)), key=lambda n: (-len(n), n)
         )
@@ -117,8 +117,8 @@ class Redactor:
         if not text:
             return text or ""
         text = _ALNUM.sub(self._ids, text)
-        if self.first_chars is not None:  # a CJK name lies within one run of CJK characters
-            text = _mask_known(text, self.names, self.cjk_lengths, mask_name, self.first_chars)
+        if self.name_starts is not None:  # a CJK name lies within one run of CJK characters
+            text = _mask_known(text, self.names, self.cjk_lengths, mask_name, self.name_starts)
         for name in self.other_names:
             if name in text:
                 text = re.sub(rf"(?<![A-Za-z]){re.escape(name)}(?![A-Za-z])", mask_name(name), text)
