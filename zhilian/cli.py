@@ -94,12 +94,13 @@ def run_check(args: argparse.Namespace, reporter: Reporter) -> tuple[int, CheckR
     """Shared by ``check`` and ``build``: all diagnostics, reported once.
 
     The reading, models and rules are imported here, not at the top: a run answered from
-    the memo (``fingerprint``) does without them (half a second of imports)."""
+    the memo (``fingerprint``) does without them (half a second of imports).
+    ``serve`` passes the models it keeps between builds as ``args.memo``."""
     from .pipeline import ConfigError, check
 
     today = args.today or dt.date.today()
     try:
-        result = check(args.root, today, jobs=args.jobs)
+        result = check(args.root, today, jobs=args.jobs, memo=getattr(args, "memo", None))
     except ConfigError as exc:
         return report_config_error(exc, args, reporter), None
     diags = result.diagnostics

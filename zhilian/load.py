@@ -7,6 +7,7 @@ the way, so one run reports them all.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import re
@@ -69,6 +70,37 @@ class Deployment:
     @staticmethod
     def cadre_file(cadre_id: str) -> str:
         return f"data/cadres/{cadre_id}.yml"
+
+
+@dataclass
+class Memo:
+    """What a long-running process (``serve``) keeps from one build to the next, so that a
+    rebuild parses and validates only the files that changed.
+
+    Both maps are keyed by file content (``FileRead.digest``), never by path or time, so a
+    memo cannot make a build stale; each load keeps only the entries it used.  Validated
+    models are shared between builds: no stage changes a model after validation.
+    """
+
+    parsed: dict[bytes, tuple[Any, str]] = field(default_factory=dict)
+    validated: dict[tuple[type[BaseModel], bytes], tuple[Any, list[Diagnostic]]] = field(
+        default_factory=dict
+    )
+    used: dict[tuple[type[BaseModel], bytes], tuple[Any, list[Diagnostic]]] = field(
+        default_factory=dict
+    )
+
+    def validate(self, model: type[M], read: FileRead) -> tuple[M | None, list[Diagnostic]]:
+        key = (model, read.digest)
+        found = self.validated.get(key)
+        if found is None:
+            found = validate(model, read.value, read.rel)
+        self.used[key] = found
+        # Later stages set positions and owners on diagnostics: each build gets copies.
+        return found[0], [copy.copy(d) for d in found[1]]
+
+    def finish(self) -> None:
+        self.validated, self.used = self.used, {}
 
 
 def _rel(root: Path, path: Path) -> str:
@@ -198,12 +230,17 @@ def _entries(folder: Path | str) -> list[os.DirEntry[str]]:
         return []
 
 
-def _validated(model: type[M], read: FileRead, cadre_id: str, diags: list[Diagnostic]) -> M | None:
+def _validated(
+    model: type[M], read: FileRead, cadre_id: str, diags: list[Diagnostic], memo: Memo | None
+) -> M | None:
     """The model of one cadre's file (or note); its diagnostics are that cadre's."""
     found = list(read.diags)
     instance = None
     if read.value is not None:
-        instance, schema_diags = validate(model, read.value, read.rel)
+        if memo is not None and read.digest:
+            instance, schema_diags = memo.validate(model, read)
+        else:
+            instance, schema_diags = validate(model, read.value, read.rel)
         found += schema_diags
     for d in found:
         d.cadre = cadre_id
@@ -211,16 +248,20 @@ def _validated(model: type[M], read: FileRead, cadre_id: str, diags: list[Diagno
     return instance
 
 
-def _add_cadre(dep: Deployment, read: FileRead, diags: list[Diagnostic]) -> None:
+def _add_cadre(
+    dep: Deployment, read: FileRead, diags: list[Diagnostic], memo: Memo | None
+) -> None:
     cadre_id = Path(read.rel).stem
-    cadre = _validated(Cadre, read, cadre_id, diags)
+    cadre = _validated(Cadre, read, cadre_id, diags, memo)
     if cadre is not None:
         dep.cadres[cadre_id] = cadre
 
 
-def _add_note(dep: Deployment, read: FileRead, diags: list[Diagnostic]) -> None:
+def _add_note(
+    dep: Deployment, read: FileRead, diags: list[Diagnostic], memo: Memo | None
+) -> None:
     _, cadre_id, name = read.rel.rsplit("/", 2)  # data/notes/<cadre>/<name>.md
-    front = _validated(NoteFront, read, cadre_id, diags)
+    front = _validated(NoteFront, read, cadre_id, diags, memo)
     if front is None:
         return
     named = name[:10]
@@ -259,12 +300,18 @@ def _load_photos(dep: Deployment) -> None:
 
 
 def load(
-    root: Path, config: SiteConfig, *, jobs: int = 0, cache: bool = True
+    root: Path,
+    config: SiteConfig,
+    *,
+    jobs: int = 0,
+    cache: bool = True,
+    memo: Memo | None = None,
 ) -> tuple[Deployment, list[Diagnostic]]:
     """Read and validate every data file under ``root``; never raises on bad data.
 
     The many files (cadres, notes) are read in one batch — cached by content and parsed
     in parallel when there are many (``zhilian.read.batch``); the few (org, surveys) here.
+    With a ``memo`` (``serve``), unchanged files are neither parsed nor validated again.
     """
     dep = Deployment(root=root, config=config)
     diags: list[Diagnostic] = []
@@ -278,12 +325,15 @@ def load(
         config.limits.max_file_bytes,
         jobs=jobs,
         cache_dir=root / CACHE_DIR if cache else None,
+        kept=memo.parsed if memo is not None else None,
     )
     dep.sources = {rel: read.digest for rel, read in reads.items()}
     for rel in cadre_files:
-        _add_cadre(dep, reads[rel], diags)
+        _add_cadre(dep, reads[rel], diags, memo)
     for rel in note_files:
-        _add_note(dep, reads[rel], diags)
+        _add_note(dep, reads[rel], diags, memo)
+    if memo is not None:
+        memo.finish()
     for notes in dep.notes.values():
         notes.sort(key=lambda n: (n.front.date, n.slug))
     _load_surveys(dep, diags)

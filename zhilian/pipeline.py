@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Kind
-from .load import ConfigError, Deployment, load, read_config
+from .load import ConfigError, Deployment, Memo, load, read_config
 from .metrics import CadreStatus, all_statuses
 from .model.config import SiteConfig
 from .rules import RuleContext, run_rules
@@ -54,13 +54,14 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def check(root: Path, today: dt.date, *, jobs: int = 0) -> CheckResult:
-    """Read, validate and apply every rule; never raises on bad data."""
+def check(root: Path, today: dt.date, *, jobs: int = 0, memo: Memo | None = None) -> CheckResult:
+    """Read, validate and apply every rule; never raises on bad data.  ``memo``: what a
+    long-running process keeps between runs (see :class:`zhilian.load.Memo`)."""
     config = read_config(root)
     with _no_cycle_collection():
-        dep, diags = load(root, config, jobs=jobs)
+        dep, diags = load(root, config, jobs=jobs, memo=memo)
         statuses = all_statuses(dep, today)
         diags += run_rules(RuleContext(dep, today, statuses))
     return CheckResult(root, today, config, dep, statuses, diags)
 
-__all__ = ["CheckResult", "ConfigError", "check", "read_config"]
+__all__ = ["CheckResult", "ConfigError", "Memo", "check", "read_config"]

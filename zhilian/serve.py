@@ -39,11 +39,15 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 from .diagnostics import CODES, Diagnostic, Kind, Severity
 from .reporters import Reporter, SourceCache, redact_line
+
+if TYPE_CHECKING:
+    from .load import Memo
 
 PREFIX = "/__zhilian__/"
 WATCHED_DIRS = ("data", "templates", "docs")
@@ -598,6 +602,7 @@ class DevServer:
         self.site = self.root / "site"
         self.state = State()
         self._build = build
+        self._memo: Memo | None = None  # parsed and validated files, kept between builds
         self.httpd: DevHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -631,6 +636,11 @@ class DevServer:
         build_args = argparse.Namespace(**vars(self.args))
         build_args.out = self.site
         build_args.jobs = getattr(self.args, "jobs", 0)
+        if self._memo is None:
+            from .load import Memo
+
+            self._memo = Memo()
+        build_args.memo = self._memo
         self.reporter.diagnostics = []
         try:
             code = build(build_args, self.reporter)

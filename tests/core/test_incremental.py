@@ -1,13 +1,14 @@
 """Incremental builds: a page comes from the page cache only when nothing it shows changed.
 
 After each kind of edit (a cadre's title, a youth's name, a note, a public note, a new or deleted note, a
-problem's summary, a unit's name, the configuration, a survey, a template, the date), the incremental build of
+problem's summary, a unit's name, a youth's dorm and that dorm's name, the configuration, a survey, a template, the date), the incremental build of
 the edited deployment must be byte-identical to a cold build of a copy without any cache,
 and the pages of cadres the edit does not concern must not be rendered again.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 from collections.abc import Callable
@@ -17,8 +18,12 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.core.test_cache_parallel import tree
+from zhilian import load
+from zhilian.cli import make_parser
 from zhilian.demo import generate
 from zhilian.render import internal
+from zhilian.reporters import TextReporter
+from zhilian.serve import DevServer
 
 TODAY = "2026-11-20"
 REPO = Path(__file__).resolve().parents[2]
@@ -110,6 +115,46 @@ def _rename_unit(root: Path) -> None:
     _replace(branches, f"name: {name.group(1)}", f"name: {name.group(1)}（改名）")
 
 
+def _moved_youth(root: Path) -> tuple[Path, str]:
+    """The cadre file and the youth entry that ``_move_youth`` edits."""
+    files = sorted((root / "data" / "cadres").glob("*.yml"))
+    everyone = "".join(p.read_text("utf-8") for p in files)
+    cadre = files[4]
+    # One no other cadre lists (a youth's units must agree across files: R006).
+    return cadre, next(
+        entry for entry in cadre.read_text("utf-8").split("youth:", 1)[1].split("\n  - ")[1:]
+        if everyone.count(entry.split("\n", 1)[0]) == 1
+    )
+
+
+def _outside_dorm_group(root: Path) -> str:
+    """A 宿舍团小组 that no cadre lists among its units."""
+    listed = set(re.findall(r"[a-z]\d-\d+", "".join(
+        line for p in (root / "data" / "cadres").glob("*.yml")
+        for line in p.read_text("utf-8").splitlines() if line.startswith("  dorm_groups:")
+    )))
+    known = re.findall(r"^  - id: (\S+)", (root / "data/org/dorm_groups.yml").read_text("utf-8"), re.M)
+    return next(d for d in known if d not in listed)
+
+
+def _move_youth(root: Path) -> None:
+    """A youth moves to a dorm none of the cadres contacts: the unit's name is then on the
+    cadre's page only through the youth list (not through the cadre's own units)."""
+    cadre, entry = _moved_youth(root)
+    moved = re.sub(r"\n    dorm_group: \S+", "", entry) + f"\n    dorm_group: {_outside_dorm_group(root)}"
+    _replace(cadre, entry, moved)
+
+
+def _rename_dorm_group(root: Path) -> None:
+    _, entry = _moved_youth(root)
+    found = re.search(r"dorm_group: (\S+)", entry)
+    assert found
+    org = root / "data" / "org" / "dorm_groups.yml"
+    name = re.search(rf"- id: {found.group(1)}\n    name: (\S+)", org.read_text("utf-8"))
+    assert name
+    _replace(org, name.group(0), f"{name.group(0)}（改名）")
+
+
 def _config(root: Path) -> None:
     config = root / "site_config.yml"
     title = re.search(r"^  title: (.+)$", config.read_text("utf-8"), re.M)
@@ -138,6 +183,8 @@ EDITS: list[tuple[str, Callable[[Path], None]]] = [
     ("deleted note", _delete_note),
     ("problem summary", _problem),
     ("unit name", _rename_unit),
+    ("youth's dorm group", _move_youth),
+    ("name of a unit only a youth list shows", _rename_dorm_group),
     ("site_config.yml", _config),
     ("survey", _survey),
     ("template", _template),
@@ -202,6 +249,35 @@ def test_editing_one_cadre_renders_only_that_cadres_page_again(
     renamed, _ = _build(deployment, out)
     assert sorted(rendered) == cadres
     assert renamed == _cold(deployment, tmp_path, "renamed")
+
+
+def test_serve_validates_only_changed_files_and_equals_cold_builds(
+    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve`` keeps parsed and validated files in memory between builds."""
+    validated: list[str] = []
+    validate = load.validate
+
+    def spy(model: type, raw: object, rel: str, **kw: object) -> object:
+        validated.append(rel)
+        return validate(model, raw, rel, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load, "validate", spy)
+    args = make_parser().parse_args(["serve", "--root", str(deployment), "--today", TODAY, "-q"])
+    server = DevServer(args, TextReporter(io.StringIO()))
+    assert server.rebuild()
+    data_files = {p.relative_to(deployment).as_posix() for p in deployment.rglob("data/*/*/*.md")}
+    assert data_files <= set(validated)
+
+    for name, edit in [("note body", _edit_note), ("youth name", _rename_youth),
+                       ("new note", _add_note), ("deleted note", _delete_note),
+                       ("unit name", _rename_unit)]:
+        validated.clear()
+        edit(deployment)
+        assert server.rebuild(), name
+        notes_and_cadres = [rel for rel in validated if rel.startswith(("data/notes", "data/cadres"))]
+        assert len(notes_and_cadres) == (0 if name in ("deleted note", "unit name") else 1), name
+        assert tree(deployment / "site") == _cold(deployment, tmp_path, f"serve-{name}"), name
 
 
 def test_parallel_rendering_equals_serial(

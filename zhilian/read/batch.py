@@ -100,10 +100,15 @@ def read_files(
     *,
     jobs: int = 0,
     cache_dir: Path | None = None,
+    kept: dict[bytes, tuple[Any, str]] | None = None,
 ) -> dict[str, FileRead]:
-    """Read ``files`` ((path relative to root, is a note) pairs) → results by path."""
+    """Read ``files`` ((path relative to root, is a note) pairs) → results by path.
+
+    ``kept``: the parsed values a long-running process (``serve``) holds in memory; used
+    instead of reading the cache file when it has any, and updated to this run's entries.
+    """
     cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
-    cache = _load_cache(cache_path)
+    cache = kept if kept else _load_cache(cache_path)
     results: dict[str, FileRead] = {}
     used: dict[bytes, tuple[Any, str]] = {}
     todo: list[tuple[str, bool, str]] = []
@@ -137,4 +142,7 @@ def read_files(
 
     if cache_path is not None and (todo or len(used) != len(cache)):
         _save_cache(cache_path, used)  # only the entries this deployment still uses
+    if kept is not None:
+        kept.clear()
+        kept.update(used)
     return results

@@ -18,8 +18,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from pypinyin import lazy_pinyin
-
 from ..calendar import CalendarUnknown, Deadline, next_deadline, report_deadline
 from ..diagnostics import mask_name, mask_student_id
 from ..evaluation import (
@@ -44,6 +42,7 @@ from ..model.enums import NoteKind, ProblemCategory, ProblemStatus
 from ..pipeline import CheckResult
 from ..render.markdown import render_markdown
 from ..rules.privacy import PersonalInfo
+from .pinyin import spelling
 
 #: Group key of school-level cadres who belong to no 分团委.
 SCHOOL_GROUP = ""
@@ -423,7 +422,7 @@ class InternalView:
 
 
 def pinyin_key(name: str, ident: str) -> tuple[str, ...]:
-    return (" ".join(lazy_pinyin(name)), name, ident)
+    return (" ".join(spelling(name)), name, ident)
 
 
 def note_anchors(notes: list[Note]) -> dict[str, str]:

@@ -21,11 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-
-from pypinyin import Style, lazy_pinyin, pinyin
 
 from ..load import Deployment
 from ..model.data import Committee
@@ -33,6 +30,7 @@ from ..model.enums import Level, label_of
 from ..pipeline import CheckResult
 from ..render.markdown import render_markdown
 from ..render.photos import process_photo
+from .pinyin import other_readings, spelling
 
 #: Avatar background colours: all dark enough for white text (contrast ≥ 4.5 : 1).
 AVATAR_COLOURS = (
@@ -81,7 +79,7 @@ class PublicPhoto:
 class PublicCadre:
     id: str
     name: str
-    pinyin: tuple[str, ...]  # lazy_pinyin(name): the sort key and the filter's spelling
+    pinyin: tuple[str, ...]  # spelling(name): the sort key and the filter's spelling
     pinyin_variants: tuple[tuple[str, ...], ...]  # other readings (晟 cheng/sheng), for the filter
     level: str  # "school" | "department"
     level_label: str  # 校级 | 系级
@@ -191,20 +189,6 @@ def avatar_colour(cadre_id: str) -> str:
     return AVATAR_COLOURS[hashlib.sha256(cadre_id.encode()).digest()[0] % len(AVATAR_COLOURS)]
 
 
-def pinyin_variants(name: str, limit: int = 8) -> tuple[tuple[str, ...], ...]:
-    """Readings of a name other than lazy_pinyin's (a polyphonic character in a name is
-    often read differently: 林晟泽 is lin sheng ze, not lin cheng ze), at most ``limit``."""
-    usual = tuple(lazy_pinyin(name))
-    readings = pinyin(name, style=Style.NORMAL, heteronym=True)
-    combos = itertools.islice(itertools.product(*readings), limit + 1)
-    return tuple(c for c in combos if c != usual)[:limit]
-
-
-def pinyin_key(name: str, cadre_id: str) -> tuple[tuple[str, ...], str]:
-    """Directory order inside a group: pinyin of the name, then the id."""
-    return tuple(lazy_pinyin(name)), cadre_id
-
-
 def _label(value: object) -> str:
     return label_of(value)
 
@@ -257,8 +241,8 @@ def build_public_view(result: CheckResult) -> PublicSite:
             PublicCadre(
                 id=cid,
                 name=cadre.name,
-                pinyin=tuple(lazy_pinyin(cadre.name)),
-                pinyin_variants=pinyin_variants(cadre.name),
+                pinyin=spelling(cadre.name),
+                pinyin_variants=other_readings(cadre.name),
                 level=cadre.level.value,
                 level_label=_label(cadre.level),
                 appointment_label=_label(cadre.appointment),
@@ -339,11 +323,11 @@ def _committees(
     for cid in dep.committees:
         branches = sorted(
             (b for b in dep.branches.values() if b.committee == cid),
-            key=lambda b: (tuple(lazy_pinyin(b.name)), b.id),
+            key=lambda b: (spelling(b.name), b.id),
         )
         dorms = sorted(
             (d for d in dep.dorm_groups.values() if d.committee == cid),
-            key=lambda d: (tuple(lazy_pinyin(d.name)), d.id),
+            key=lambda d: (spelling(d.name), d.id),
         )
         result.append(
             PublicCommittee(
