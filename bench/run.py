@@ -12,6 +12,8 @@ measures, as medians over ``--repeat`` runs:
 2. ``python build.py check``: cold (``.zhilian-cache`` deleted) and warm;
 3. the cold full build (``site/`` and ``.zhilian-cache`` deleted);
 4. the no-change rebuild; 5. the rebuild after one cadre file's ``title`` changed;
+   5b. the same in ``serve``, which keeps parsed and validated files in memory
+   (``bench/serve_rebuild.py``: one process, a first build, then the rebuilds);
 6. the peak memory of the cold build;
 7. Hugo on an equivalent site (``bench/equivalents.py``);
 8. MkDocs on equivalent pages (a sample, extrapolated; ``--skip-mkdocs`` to skip);
@@ -415,6 +417,29 @@ class Bench:
         rss.note = ("GiB: max over the cold builds of ru_maxrss (the largest process) and of "
                     "the sampled PSS sum of the process tree (the untimed memory run)")
 
+    # 5b
+    def serve(self, dep: Path, cadre_file: Path) -> None:
+        """``serve``'s rebuilds in one process (models kept in memory between builds)."""
+        first = self.s("serve_first", "serve: first build (serial)")
+        onefile = self.s("serve_onefile", "serve: rebuild, one cadre file changed")
+        out_file = self.out_file("serve")
+        proc = subprocess.run(
+            [sys.executable, str(BENCH / "serve_rebuild.py"), str(dep), str(cadre_file),
+             "--repeat", str(self.args.repeat), "--today", TODAY],
+            capture_output=True, text=True, check=False,
+        )
+        out_file.write_text(proc.stdout + proc.stderr, encoding="utf-8")
+        lines = proc.stdout.strip().splitlines()
+        if proc.returncode != 0 or not lines:
+            log(f"  serve: FAILED (rc={proc.returncode}), see {out_file}")
+            return
+        data = json.loads(lines[-1])
+        first.seconds.append(data["first"])
+        onefile.seconds.extend(data["rebuilds"])
+        self.extra["serve_change_visible_in_site"] = data["visible"]
+        log(f"  serve: first {data['first']:.2f} s, rebuilds "
+            + ", ".join(f"{s:.2f}" for s in data["rebuilds"]) + " s")
+
     # W1
     def sample(self, dep: Path) -> None:
         self.s("w1_build_cold", "W1 sample: build, cold")
@@ -581,6 +606,8 @@ ROWS = [
     Row("build_cold", "≤ 1.0× Hugo", lambda v, f, h: h is not None and v <= 1.0 * h),
     Row("build_nochange", "≤ 0.1× Hugo", lambda v, f, h: h is not None and v <= 0.1 * h),
     Row("build_onefile", "≤ 0.1× Hugo", lambda v, f, h: h is not None and v <= 0.1 * h),
+    Row("serve_first"),
+    Row("serve_onefile", "≤ 0.1× Hugo", lambda v, f, h: h is not None and v <= 0.1 * h),
     Row("peak_rss", "≤ 1 GiB", lambda v, f, h: v <= 1.0, unit="GiB"),
     Row("w1_build_cold", "< 1 s", lambda v, f, h: v < 1.0),
     Row("hugo_cold"),
@@ -692,6 +719,8 @@ def main(argv: Iterable[str] | None = None) -> int:
         bench.check(dep)
         log("3–6. build")
         bench.build(dep, pick_cadre_file(dep))
+        log("5b. serve")
+        bench.serve(dep, pick_cadre_file(dep))
         log("W1 sample")
         bench.sample(w1)
         log("7. Hugo")
@@ -714,7 +743,8 @@ def main(argv: Iterable[str] | None = None) -> int:
               f"{load_before[0]:.1f} → {facts['loadavg_after'][0]:.1f}")
         print(text)
         for key, value in bench.extra.items():
-            if key in ("onefile_change_visible_in_site", "hugo_verify"):
+            if key in ("onefile_change_visible_in_site", "serve_change_visible_in_site",
+                       "hugo_verify"):
                 print(f"{key}: {value}")
         if code_changed:
             print("WARNING: zhilian's code or templates changed during the run: the figures "

@@ -834,9 +834,10 @@ def _prune(cache_root: Path, keep: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def build_handbook(root: Path, config: SiteConfig, today: dt.date, dest: Path) -> None:
-    """Build the handbook into ``dest`` (``<site>/public/guide``), from the cache if possible.
-    It depends on the deployment's ``docs/``, ``mkdocs.yml`` and configuration, not its data.
+def build_handbook(root: Path, config: SiteConfig, today: dt.date, dest: Path | None) -> None:
+    """Build the handbook into ``dest`` (``<site>/public/guide``), from the cache if possible;
+    ``dest`` None: only into the cache.  It depends on the deployment's ``docs/``,
+    ``mkdocs.yml`` and configuration, not its data.
 
     A deployment without ``mkdocs.yml`` or ``docs/`` has no handbook: nothing happens.
     """
@@ -850,12 +851,15 @@ def build_handbook(root: Path, config: SiteConfig, today: dt.date, dest: Path) -
     if cached.is_dir():
         try:
             os.utime(cached)  # keep recently used entries when pruning
-            shutil.copytree(cached, dest, dirs_exist_ok=True)
+            if dest is not None:
+                _link_tree(cached, dest)
             return
         except OSError:  # pruned or deleted meanwhile: build it afresh
-            shutil.rmtree(dest, ignore_errors=True)
+            if dest is not None:
+                shutil.rmtree(dest, ignore_errors=True)
 
-    with tempfile.TemporaryDirectory(prefix="zhilian-handbook-") as tmp_name:
+    # Built next to the cache when it can be, so that storing it is a rename, not a copy.
+    with tempfile.TemporaryDirectory(prefix=".build-", dir=_writable(cache_root)) as tmp_name:
         tmp = Path(tmp_name)
         docs = tmp / "docs"
         shutil.copytree(root / DOCS_DIR, docs, ignore=_skip_symlinks)
@@ -867,29 +871,53 @@ def build_handbook(root: Path, config: SiteConfig, today: dt.date, dest: Path) -
         warnings = run_mkdocs(root, docs, built, settings, today)
         for line in warnings:
             sys.stderr.write(f"手册（MkDocs）{line}\n")
-        shutil.copytree(built, dest, dirs_exist_ok=True)
+        if dest is not None:
+            shutil.copytree(built, dest, dirs_exist_ok=True)
         _store(cache_root, key, built)
 
 
 def prepare_handbook(root: Path, config: SiteConfig, today: dt.date) -> None:
-    """Build the handbook into its cache, so that :func:`build_handbook` later only copies
+    """Build the handbook into its cache, so that :func:`build_handbook` later only links
     it (``build`` runs this in a second process while it checks and renders)."""
-    with tempfile.TemporaryDirectory(prefix="zhilian-handbook-") as tmp:
-        build_handbook(root, config, today, Path(tmp) / "guide")
+    build_handbook(root, config, today, None)
+
+
+def _writable(cache_root: Path) -> str | None:
+    """``cache_root`` (created) when it can be written, else None: the system's temp dir."""
+    try:
+        cache_root.mkdir(parents=True, exist_ok=True)
+        return str(cache_root) if os.access(cache_root, os.W_OK) else None
+    except OSError:
+        return None
+
+
+def _link(source: str, target: str) -> None:
+    """Cached files are never changed in place: the site can share them (hard links)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _link_tree(source: Path, dest: Path) -> None:
+    shutil.copytree(source, dest, dirs_exist_ok=True, copy_function=_link)
 
 
 def _store(cache_root: Path, key: str, built: Path) -> None:
-    """Put a finished build into the cache atomically; a cache that cannot be written is
-    simply not used."""
+    """Put a finished build into the cache atomically (moved when on the same file system);
+    a cache that cannot be written is simply not used."""
     try:
         cache_root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".new-", dir=cache_root))
         try:
-            shutil.copytree(built, staging, dirs_exist_ok=True)
-            os.replace(staging, cache_root / key)
-        except OSError:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+            os.replace(built, cache_root / key)
+        except OSError:  # another file system, or another process stored it first
+            staging = Path(tempfile.mkdtemp(prefix=".new-", dir=cache_root))
+            try:
+                shutil.copytree(built, staging, dirs_exist_ok=True)
+                os.replace(staging, cache_root / key)
+            except OSError:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
         _prune(cache_root, key)
     except OSError:
         pass

@@ -1,0 +1,68 @@
+"""Time ``serve``'s rebuilds in one process (used by ``bench/run.py``).
+
+    python bench/serve_rebuild.py DEPLOYMENT CADRE_FILE --repeat N --today YYYY-MM-DD
+
+Starts the development server as ``python build.py serve`` does (its HTTP thread running,
+so builds are serial, as in ``serve``), times its first build, then N rebuilds after one
+cadre file's ``title`` changed.  Prints one JSON line: {"first": s, "rebuilds": [s, …],
+"visible": [bool, …]} (``visible``: the new title is in the built site).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from zhilian.cli import make_parser  # noqa: E402
+from zhilian.reporters import TextReporter  # noqa: E402
+from zhilian.serve import DevServer  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("root", type=Path)
+    parser.add_argument("cadre_file", type=Path)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--today", required=True)
+    args = parser.parse_args()
+    serve_args = make_parser().parse_args(
+        ["serve", "--root", str(args.root), "--today", args.today, "--quiet", "--port", "0"]
+    )
+    server = DevServer(serve_args, TextReporter(io.StringIO()))
+    server.bind()
+    server.start_http()
+    try:
+        started = time.perf_counter()
+        ok = server.rebuild()
+        first = time.perf_counter() - started
+        rebuilds, visible = [], []
+        for i in range(args.repeat):
+            marker = f"zserve{i}x{time.time_ns() % 1_000_000}"
+            text = args.cadre_file.read_text(encoding="utf-8")
+            title = yaml.load(text, Loader=yaml.CSafeLoader)["title"]
+            line = "title: " + json.dumps(f"{title} {marker}", ensure_ascii=False)
+            text = re.sub(r"^title:.*$", lambda _m, line=line: line, text, count=1, flags=re.M)
+            args.cadre_file.write_text(text, encoding="utf-8")
+            started = time.perf_counter()
+            ok = server.rebuild() and ok
+            rebuilds.append(time.perf_counter() - started)
+            page = args.root / "site" / "internal" / "cadres" / f"{args.cadre_file.stem}.html"
+            visible.append(page.is_file() and marker.encode() in page.read_bytes())
+    finally:
+        server.close()
+    print(json.dumps({"ok": ok, "first": first, "rebuilds": rebuilds, "visible": visible}))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
