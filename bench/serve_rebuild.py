@@ -3,8 +3,8 @@
     python bench/serve_rebuild.py DEPLOYMENT CADRE_FILE --repeat N --today YYYY-MM-DD
 
 Starts the development server as ``python build.py serve`` does (its HTTP thread running,
-so builds are serial, as in ``serve``), times its first build, then N rebuilds after one
-cadre file's ``title`` changed.  Prints one JSON line: {"first": s, "rebuilds": [s, …],
+so builds are serial, as in ``serve``), times its first build (``site/`` deleted, the
+cache kept), then N rebuilds after one cadre file's ``title`` changed.  Prints one JSON line: {"first": s, "rebuilds": [s, …],
 "visible": [bool, …]} (``visible``: the new title is in the built site).
 """
 
@@ -14,6 +14,7 @@ import argparse
 import io
 import json
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -38,6 +39,9 @@ def main() -> int:
     serve_args = make_parser().parse_args(
         ["serve", "--root", str(args.root), "--today", args.today, "--quiet", "--port", "0"]
     )
+    # Without site/, the first build is a real one (not answered from the no-change memo),
+    # so the rebuilds find the files it read in memory, as they do in ``serve``.
+    shutil.rmtree(args.root / "site", ignore_errors=True)
     server = DevServer(serve_args, TextReporter(io.StringIO()))
     server.bind()
     server.start_http()

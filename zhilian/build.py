@@ -6,8 +6,8 @@ The stages, in order:
 2. views        public view (public fields only) and internal view
 3. render       Jinja2 templates → bytes in memory; a page whose inputs are unchanged
                 comes from the page cache instead (``render.page_cache``).  The public
-                site and the handbook are made in forked processes meanwhile
-                (``workers.Background``)
+                site, the annual report and the handbook are made in forked processes
+                meanwhile (``workers.Background``)
 4. write        a fresh directory, swapped in place of ``site/`` once complete
                 (``write.SiteWriter``; the public part is written by its own process)
 """
@@ -28,6 +28,7 @@ from .reporters import Reporter, SourceCache
 from .workers import Background, worker_count
 
 if TYPE_CHECKING:
+    from .pipeline import CheckResult
     from .render.page_cache import PageCache
     from .views.public import PublicSite
     from .write import SiteWriter
@@ -56,6 +57,14 @@ def _public_site(
     files = render_public(view, templates, pages)
     site.write(files, "public")
     return len(files), pages.used, pages.hits
+
+
+def _annual_report(
+    result: CheckResult, templates: Path, pages: PageCache
+) -> tuple[dict[str, bytes], str | None, set[str], int]:
+    from .render.internal import annual_report
+
+    return (*annual_report(result, templates, pages), pages.used, pages.hits)
 
 
 def _handbook_ahead(root: Path, today: dt.date, *, enabled: bool) -> Background:
@@ -121,6 +130,18 @@ def _build(
     progress.say(f"已读取并检查 {len(result.dep.cadres)} 位团干部、"
                  f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
     cache_dir, code_key = args.root / CACHE_DIR / "pages", code_digest(templates)
+    pages = PageCache(cache_dir, code_key)
+    # The annual report needs the checked data only: made meanwhile by another process.
+    report = Background(
+        lambda: _annual_report(result, templates, PageCache(cache_dir, code_key)),
+        enabled=parallel,
+    )
+
+    def report_files() -> tuple[dict[str, bytes], str | None]:
+        files, error, used, hits = report.result()
+        pages.merge(used, hits)
+        return files, error
+
     # The public view is built here: holding public fields only, by construction, it is
     # small, and the process rendering the public site then never touches the models.
     public_view = build_public_view(result)
@@ -130,15 +151,14 @@ def _build(
             lambda: _public_site(public_view, templates, PageCache(cache_dir, code_key), site),
             enabled=parallel,
         )
-        pages = PageCache(cache_dir, code_key)
         internal = render_internal(
-            result, templates, pages=pages, jobs=args.jobs, busy=public.running
+            result, templates, pages=pages, jobs=args.jobs,
+            busy=lambda: public.running() or report.running(), report=report_files,
         )
         site.write(internal, "internal")
         progress.say(f"已生成内部站点 {len(internal)} 个文件")
         written, used, hits = public.result()
-        pages.used.update(used)  # what the other process's pages used: kept by prune below
-        pages.hits += hits
+        pages.merge(used, hits)  # what the other process's pages used: kept by prune below
         files = len(internal) + written
         progress.say(f"已生成公开站点，共 {files} 个文件")
         try:

@@ -254,6 +254,7 @@ def render_internal(
     pages: PageCache | None = None,
     jobs: int = 0,
     busy: Callable[[], bool] = lambda: False,
+    report: Callable[[], tuple[dict[str, bytes], str | None]] | None = None,
 ) -> dict[str, bytes]:
     """Every file under ``site/internal`` (keys relative to it).
 
@@ -263,17 +264,16 @@ def render_internal(
     While ``busy()`` (the caller's other processes are at work), cadre pages are rendered
     here; worker processes take the rest only after, so no more processes run at once than
     there are cores: each holds copies of the memory pages it touched, and the build's
-    memory grows with every process running."""
+    memory grows with every process running.
+
+    ``report``: the annual report's files and error when the caller had them made
+    meanwhile (:func:`annual_report`), otherwise they are made here."""
     pages = pages or PageCache(None)
     # Clustering similar problems compares every pair: kept while the summaries are the same.
     view = build_internal_view(result, lambda keys: pages.memo("clusters", keys, cluster_keys))
     files: dict[str, bytes] = {}
-    try:
-        report = _report(result, view, templates, pages)
-        report_error = None
-    except CalendarUnknown as exc:
-        report, report_error = {}, f"{exc}。{exc.hint}"
-    view.report_files = sorted(report)
+    report_files, report_error = report() if report else annual_report(result, templates, pages)
+    view.report_files = sorted(report_files)
 
     env = environment(templates)
     common = {
@@ -318,24 +318,28 @@ def render_internal(
 
     shared = _shared_inputs(result.dep, view, settings)
     files.update(_cadre_pages(result, view, templates, common, pages, shared, jobs, busy))
-    files.update({f"report/{k}": v for k, v in report.items()})
+    files.update({f"report/{k}": v for k, v in report_files.items()})
     return files
 
 
-def _report(
-    result: CheckResult, view: InternalView, templates: Path, pages: PageCache
-) -> dict[str, bytes]:
-    """The annual report's files (HTML, CSV, XLSX), kept while its figures are the same;
-    raises :class:`CalendarUnknown` when the report's deadline cannot be computed."""
+def annual_report(
+    result: CheckResult, templates: Path, pages: PageCache
+) -> tuple[dict[str, bytes], str | None]:
+    """The annual report of ``result.today``'s year: its files (HTML, CSV, XLSX), kept while
+    its figures are the same, or none and why (the report's deadline cannot be computed).
+    It needs the checked data only, so ``build`` has it made while the views are built."""
     from ..annual import build_report, report_digest, report_files_of
 
-    report = build_report(result, view.report_year)
+    try:
+        report = build_report(result, result.today.year)
+    except CalendarUnknown as exc:
+        return {}, f"{exc}。{exc.hint}"
     key = pages.key("report", report_digest(report))
     files = pages.get_files(key)
     if files is None:
         files = report_files_of(report, templates)
         pages.put_files(key, files)
-    return files
+    return files, None
 
 
 class CadrePageView:

@@ -30,6 +30,11 @@ class PageCache:
         self.used: set[str] = set()
         self.hits = self.misses = 0
 
+    def merge(self, used: set[str], hits: int) -> None:
+        """Count what another process's cache of the same folder used (kept by prune)."""
+        self.used.update(used)
+        self.hits += hits
+
     def key(self, kind: str, *inputs: Any) -> str:
         """The key of a page of ``kind`` made from ``inputs`` (bytes, or anything pickle
         takes: an input that pickles differently only costs a render, never a stale page)."""
