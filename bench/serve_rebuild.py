@@ -2,8 +2,8 @@
 
     python bench/serve_rebuild.py DEPLOYMENT CADRE_FILE --repeat N --today YYYY-MM-DD
 
-Starts the development server as ``python build.py serve`` does (its HTTP thread running,
-so builds are serial, as in ``serve``), times its first build (``site/`` deleted, the
+Starts the development server as ``python build.py serve`` does (its build process, which
+keeps what it read in memory, and its HTTP thread), times its first build (``site/`` deleted, the
 cache kept), then N rebuilds after one cadre file's ``title`` changed.  Prints one JSON line: {"first": s, "rebuilds": [s, …],
 "visible": [bool, …]} (``visible``: the new title is in the built site).
 """
@@ -44,7 +44,7 @@ def main() -> int:
     shutil.rmtree(args.root / "site", ignore_errors=True)
     server = DevServer(serve_args, TextReporter(io.StringIO()))
     server.bind()
-    server.start_http()
+    server.start()  # as ``serve`` does: the build process, then the HTTP thread
     try:
         started = time.perf_counter()
         ok = server.rebuild()

@@ -115,59 +115,61 @@ def _build(
     from .views.public import build_public_view
     from .write import SiteWriter
 
-    # The handbook (MkDocs) needs the configuration only: it is built meanwhile.
     parallel = worker_count(args.jobs) > 1
-    handbook = _handbook_ahead(args.root, today, enabled=parallel)
-    code, result = run_check(args, reporter)
-    if result is None or result.data_errors:
-        handbook.discard()
-        if result is None:
-            return code
-        reporter.info("存在数据错误，没有生成站点；site/ 保持上一次成功生成的内容。")
-        return EXIT_ERRORS
+    # The handbook (MkDocs) needs the configuration only: it is built meanwhile.  Each
+    # process started here is stopped when this one fails or is interrupted (``with``).
+    with _handbook_ahead(args.root, today, enabled=parallel) as handbook:
+        code, result = run_check(args, reporter)
+        if result is None or result.data_errors:
+            handbook.discard()
+            if result is None:
+                return code
+            reporter.info("存在数据错误，没有生成站点；site/ 保持上一次成功生成的内容。")
+            return EXIT_ERRORS
 
-    progress = Progress(reporter, started, enabled=not args.quiet)
-    progress.say(f"已读取并检查 {len(result.dep.cadres)} 位团干部、"
-                 f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
-    cache_dir, code_key = args.root / CACHE_DIR / "pages", code_digest(templates)
-    pages = PageCache(cache_dir, code_key)
-    # The annual report needs the checked data only: made meanwhile by another process.
-    report = Background(
-        lambda: _annual_report(result, templates, PageCache(cache_dir, code_key)),
-        enabled=parallel,
-    )
-
-    def report_files() -> tuple[dict[str, bytes], str | None]:
-        files, error, used, hits = report.result()
-        pages.merge(used, hits)
-        return files, error
-
-    # The public view is built here: holding public fields only, by construction, it is
-    # small, and the process rendering the public site then never touches the models.
-    public_view = build_public_view(result)
-    with SiteWriter(out) as site:
-        # The public site is rendered and written by another process meanwhile.
-        public = Background(
-            lambda: _public_site(public_view, templates, PageCache(cache_dir, code_key), site),
+        progress = Progress(reporter, started, enabled=not args.quiet)
+        progress.say(f"已读取并检查 {len(result.dep.cadres)} 位团干部、"
+                     f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
+        cache_dir, code_key = args.root / CACHE_DIR / "pages", code_digest(templates)
+        pages = PageCache(cache_dir, code_key)
+        # The annual report needs the checked data only: made meanwhile by another process.
+        with Background(
+            lambda: _annual_report(result, templates, PageCache(cache_dir, code_key)),
             enabled=parallel,
-        )
-        internal = render_internal(
-            result, templates, pages=pages, jobs=args.jobs,
-            busy=lambda: public.running() or report.running(), report=report_files,
-        )
-        site.write(internal, "internal")
-        progress.say(f"已生成内部站点 {len(internal)} 个文件")
-        written, used, hits = public.result()
-        pages.merge(used, hits)  # what the other process's pages used: kept by prune below
-        files = len(internal) + written
-        progress.say(f"已生成公开站点，共 {files} 个文件")
-        try:
-            handbook.result()
-            build_handbook(result.root, result.config, result.today, site.tmp / "public" / "guide")
-        except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error
-            reporter.info(f"手册无法生成：{exc}\nsite/ 保持上一次成功生成的内容。")
-            return EXIT_USAGE
-        site.commit()
+        ) as report:
+
+            def report_files() -> tuple[dict[str, bytes], str | None]:
+                files, error, used, hits = report.result()
+                pages.merge(used, hits)
+                return files, error
+
+            # The public view is built here: holding public fields only, by construction,
+            # it is small, and the process rendering the public site never touches the models.
+            public_view = build_public_view(result)
+            # That process writes into the new site's folder: should this fail, it is
+            # stopped before the folder is removed (``with`` leaves in reverse order).
+            with SiteWriter(out) as site, Background(
+                lambda: _public_site(public_view, templates, PageCache(cache_dir, code_key), site),
+                enabled=parallel,
+            ) as public:
+                internal = render_internal(
+                    result, templates, pages=pages, jobs=args.jobs,
+                    busy=lambda: public.running() or report.running(), report=report_files,
+                )
+                site.write(internal, "internal")
+                progress.say(f"已生成内部站点 {len(internal)} 个文件")
+                written, used, hits = public.result()
+                pages.merge(used, hits)  # the other process's pages: kept by prune below
+                files = len(internal) + written
+                progress.say(f"已生成公开站点，共 {files} 个文件")
+                try:
+                    handbook.result()
+                    guide = site.tmp / "public" / "guide"
+                    build_handbook(result.root, result.config, result.today, guide)
+                except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error
+                    reporter.info(f"手册无法生成：{exc}\nsite/ 保持上一次成功生成的内容。")
+                    return EXIT_USAGE
+                site.commit()
     pages.prune()
     if not args.base:
         remember(args.root, *memo, result.diagnostics)

@@ -3,6 +3,9 @@
 * builds once (the same :func:`zhilian.build.build_site` as ``python build.py``), then serves
   ``site/public`` at ``/`` and ``site/internal`` at ``/internal/`` (stdlib
   ``ThreadingHTTPServer``, localhost by default);
+* builds in a child process forked before any thread starts (:class:`BuildProcess`): it may
+  use worker processes like ``python build.py``, and it keeps the parsed and validated files
+  in memory, so a rebuild parses and validates only the files that changed;
 * watches ``data/``, ``templates/``, ``docs/``, ``site_config.yml`` and ``mkdocs.yml``
   (watchdog's native observer when available, otherwise polling) and rebuilds on a change;
 * reloads the browser: every HTML response gets
@@ -26,6 +29,7 @@ import contextlib
 import html
 import json
 import mimetypes
+import multiprocessing
 import os
 import secrets
 import signal
@@ -37,6 +41,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -45,6 +50,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 from .diagnostics import CODES, Diagnostic, Kind, Severity
 from .reporters import Reporter, SourceCache, redact_line
+from .workers import can_fork
 
 if TYPE_CHECKING:
     from .load import Memo
@@ -55,6 +61,7 @@ WATCHED_FILES = ("site_config.yml", "mkdocs.yml")
 POLL_SECONDS = 20.0  # how long a browser's poll request waits for a new version
 QUIET_SECONDS = 0.2  # debounce: rebuild once the files have been quiet this long
 MAX_DEBOUNCE_SECONDS = 2.0
+STOP_ATTEMPTS = 10  # SIGTERMs (a second apart) to a building child before SIGKILL
 
 RELOAD_JS = """\
 // zhilian serve: reload this page when the site has been rebuilt (development server only).
@@ -584,6 +591,80 @@ def make_watcher(root: Path) -> Watcher:
     return watcher
 
 
+# --- the builds ------------------------------------------------------------------------------
+
+
+class BuildProcess:
+    """``serve``'s builds, in a child forked before any of ``serve``'s threads starts.
+
+    Having no threads of its own, the child may fork worker processes as ``python build.py``
+    does (``zhilian.workers``), and it keeps the parsed and validated files in memory from one
+    build to the next (``load.Memo``).  It writes to the same terminal; the diagnostics and
+    the exit code come back through a pipe.
+    """
+
+    def __init__(self, reporter: Reporter) -> None:
+        context = multiprocessing.get_context("fork")
+        self._conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_build_loop, args=(child, reporter), name="zhilian-build"
+        )
+        self.process.start()
+        child.close()
+
+    def build(self, args: argparse.Namespace) -> tuple[int | None, str, list[Diagnostic]]:
+        """(exit code, "", diagnostics), or (None, what went wrong, []) after a bug in zhilian.
+        Raises :class:`OSError` or :class:`EOFError` when the child is gone."""
+        self._conn.send(args)
+        reply: tuple[int | None, str, list[Diagnostic]] = self._conn.recv()
+        return reply
+
+    def close(self) -> None:
+        """Stop the child; one in the middle of a build is interrupted (SIGTERM: it unwinds,
+        removing its half-written site) instead of finishing a build nobody will see."""
+        with contextlib.suppress(OSError):
+            self._conn.send(None)
+        self._conn.close()
+        self.process.join(timeout=0.5)
+        # An interrupt that lands in a finaliser is lost ("Exception ignored"): ask again.
+        for _ in range(STOP_ATTEMPTS):
+            if not self.process.is_alive():
+                return
+            self.process.terminate()
+            self.process.join(timeout=1)
+        self.process.kill()
+        self.process.join()
+
+
+def _build_loop(conn: Connection, reporter: Reporter) -> None:
+    """The child's side of :class:`BuildProcess`: one build per request until told to stop."""
+    from .build import build_site
+    from .load import Memo
+
+    # Ctrl-C reaches every process of the terminal; the parent stops us (SIGTERM: unwind).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    memo = Memo()
+    try:
+        while (args := conn.recv()) is not None:
+            args.memo = memo
+            reporter.diagnostics = []
+            try:
+                reply: tuple[int | None, str, list[Diagnostic]] = (
+                    build_site(args, reporter), "", reporter.diagnostics
+                )
+            except Exception as exc:  # a bug in zhilian: the parent reports it, keeps serving
+                if os.environ.get("ZHILIAN_DEBUG"):
+                    traceback.print_exc()
+                reply = (None, f"{type(exc).__name__}: {exc}", [])
+            for stream in (getattr(reporter, "stream", None), sys.stdout, sys.stderr):
+                with contextlib.suppress(OSError, ValueError, AttributeError):
+                    stream.flush()  # type: ignore[union-attr]
+            conn.send(reply)
+    except (EOFError, OSError, KeyboardInterrupt):
+        pass
+
+
 # --- the serve command -------------------------------------------------------------------------
 
 
@@ -602,7 +683,8 @@ class DevServer:
         self.site = self.root / "site"
         self.state = State()
         self._build = build
-        self._memo: Memo | None = None  # parsed and validated files, kept between builds
+        self._builder: BuildProcess | None = None
+        self._memo: Memo | None = None  # kept between builds made in this process
         self.httpd: DevHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -616,6 +698,16 @@ class DevServer:
     def bind(self) -> None:
         self.httpd = DevHTTPServer((self.args.host, self.args.port), self.site, self.state)
 
+    def start(self) -> None:
+        """Start the build process, then serve (``run`` does both, and watches)."""
+        self.start_builder()
+        self.start_http()
+
+    def start_builder(self) -> None:
+        """The build process forks: this must come before any thread starts."""
+        if self._build is None and self._builder is None and can_fork():
+            self._builder = BuildProcess(self.reporter)
+
     def start_http(self) -> None:
         assert self.httpd is not None
         self._thread = threading.Thread(
@@ -628,47 +720,58 @@ class DevServer:
 
     def rebuild(self) -> bool:
         """One build, published to the browsers; True when the site was updated."""
-        build = self._build
-        if build is None:
-            from .build import build_site
-
-            build = build_site
         build_args = argparse.Namespace(**vars(self.args))
         build_args.out = self.site
         build_args.jobs = getattr(self.args, "jobs", 0)
-        if self._memo is None:
-            from .load import Memo
-
-            self._memo = Memo()
-        build_args.memo = self._memo
-        self.reporter.diagnostics = []
-        try:
-            code = build(build_args, self.reporter)
-        except Exception as exc:  # a bug in zhilian: report it like cli.main, keep serving
-            if os.environ.get("ZHILIAN_DEBUG"):
-                traceback.print_exc()
-            message = f"{type(exc).__name__}: {exc}"
+        code, failure, diags = self._run_build(build_args)
+        if code is None:  # a bug in zhilian: report it like cli.main, keep serving
             sys.stderr.write(
-                f"X002 程序内部错误：{message}\n这是 zhilian 的缺陷，不是你的数据问题。\n"
+                f"X002 程序内部错误：{failure}\n这是 zhilian 的缺陷，不是你的数据问题。\n"
             )
-            diag = Diagnostic("X002", Severity.ERROR, "", message)
+            diag = Diagnostic("X002", Severity.ERROR, "", failure)
             self.state.publish(error_page([diag], None, self._has_guide()), ["X002"])
             return False
         if code == EXIT_OK:
             self.state.publish(None, [])
             return True
-        shown = _shown_errors(self.reporter.diagnostics, code)
+        shown = _shown_errors(diags, code)
         sources = SourceCache(self.root)
         self.state.publish(
             error_page(shown, sources, self._has_guide()), sorted({d.code for d in shown})
         )
         return False
 
+    def _run_build(self, args: argparse.Namespace) -> tuple[int | None, str, list[Diagnostic]]:
+        """(exit code, "", diagnostics) or (None, the bug, []): by the build process when
+        there is one, otherwise here (tests' builds; a platform that cannot fork)."""
+        if self._builder is not None:
+            try:
+                return self._builder.build(args)
+            except (OSError, EOFError):  # the child died (killed, out of memory): go on here
+                self._builder = None
+        build = self._build
+        if build is None:
+            from .build import build_site
+            from .load import Memo
+
+            build, self._memo = build_site, self._memo or Memo()
+            args.memo = self._memo
+        self.reporter.diagnostics = []
+        try:
+            return build(args, self.reporter), "", self.reporter.diagnostics
+        except Exception as exc:
+            if os.environ.get("ZHILIAN_DEBUG"):
+                traceback.print_exc()
+            return None, f"{type(exc).__name__}: {exc}", []
+
     def _has_guide(self) -> bool:
         return (self.site / "public" / "guide" / "index.html").is_file()
 
     def close(self) -> None:
         self.state.stop()
+        if self._builder is not None:
+            self._builder.close()
+            self._builder = None
         if self.httpd is not None:
             self.httpd.shutdown()
             self.httpd.server_close()
@@ -686,6 +789,7 @@ class DevServer:
 
     def run(self, stop: threading.Event) -> None:
         """Build, serve, then rebuild on every change until ``stop`` is set."""
+        self.start_builder()
         watcher = make_watcher(self.root)
         try:
             # Serve at once: until the first build is done, pages say so and reload by themselves.

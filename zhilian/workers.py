@@ -3,9 +3,10 @@
 A build is CPU-bound Python, so threads do not help; forked processes start in
 milliseconds and inherit everything already in memory (the checked deployment, the
 views), so nothing but ids goes to them and only bytes come back.  A process that runs
-threads (``serve``: its file watcher) must not fork — a lock held by another thread at
-fork time stays locked in the child — so there everything runs in-process, with the
-same result: workers never change the output, only when it is ready.
+threads must not fork — a lock held by another thread at fork time stays locked in the
+child — so there everything runs in-process, with the same result: workers never change
+the output, only when it is ready.  (``serve`` forks its build process before its threads
+start, so its builds use workers too.)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import gc
 import marshal
 import multiprocessing
 import os
+import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -83,6 +85,28 @@ class Background:
             self.path.unlink(missing_ok=True)
         return self.fn()  # the child failed: do it here, where an error is reported
 
+    def stop(self) -> None:
+        """Stop the child now (this process is being interrupted): it must not go on writing
+        into a folder that is about to be removed."""
+        if self.process is not None:
+            if self.process.is_alive():
+                self.process.terminate()
+            self.process.join()
+            self.path.unlink(missing_ok=True)
+            self.process = None
+        self.fn = lambda: None
+
+    def __enter__(self) -> Background:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        """Leaving with an exception (a bug, an interrupt) stops the child; otherwise its
+        result, if nobody took it, is dropped once it is done."""
+        if exc_type is not None:
+            self.stop()
+        else:
+            self.discard()
+
     def discard(self) -> None:
         """The result is not wanted any more: let the child finish (stopping it could leave
         its temporary files behind) and forget what it made."""
@@ -94,6 +118,8 @@ class Background:
 
 
 def _run_and_store(fn: Callable[[], Any], path: Path) -> None:
+    # Stopped (:meth:`Background.stop`): unwind, so that temporary folders are removed.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with path.open("wb") as handle:
             marshal.dump(fn(), handle)  # no second copy of the result in memory

@@ -251,33 +251,53 @@ def test_editing_one_cadre_renders_only_that_cadres_page_again(
     assert renamed == _cold(deployment, tmp_path, "renamed")
 
 
+@pytest.mark.parametrize("build_process", [True, False], ids=["build-process", "in-process"])
 def test_serve_validates_only_changed_files_and_equals_cold_builds(
-    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_process: bool
 ) -> None:
-    """``serve`` keeps parsed and validated files in memory between builds."""
-    validated: list[str] = []
+    """``serve`` keeps parsed and validated files in memory between builds: in its build
+    process (forked, so the spy below is inherited and logs to a file), or in-process where
+    it cannot fork."""
+    log = tmp_path / "validated.txt"
     validate = load.validate
 
     def spy(model: type, raw: object, rel: str, **kw: object) -> object:
-        validated.append(rel)
+        with log.open("a", encoding="utf-8") as handle:
+            handle.write(rel + "\n")
         return validate(model, raw, rel, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(load, "validate", spy)
-    args = make_parser().parse_args(["serve", "--root", str(deployment), "--today", TODAY, "-q"])
-    server = DevServer(args, TextReporter(io.StringIO()))
-    assert server.rebuild()
-    data_files = {p.relative_to(deployment).as_posix() for p in deployment.rglob("data/*/*/*.md")}
-    assert data_files <= set(validated)
+    def validated() -> list[str]:
+        lines = log.read_text("utf-8").splitlines() if log.exists() else []
+        log.unlink(missing_ok=True)
+        return lines
 
-    for name, edit in [("note body", _edit_note), ("youth name", _rename_youth),
-                       ("new note", _add_note), ("deleted note", _delete_note),
-                       ("unit name", _rename_unit)]:
-        validated.clear()
-        edit(deployment)
-        assert server.rebuild(), name
-        notes_and_cadres = [rel for rel in validated if rel.startswith(("data/notes", "data/cadres"))]
-        assert len(notes_and_cadres) == (0 if name in ("deleted note", "unit name") else 1), name
-        assert tree(deployment / "site") == _cold(deployment, tmp_path, f"serve-{name}"), name
+    monkeypatch.setattr(load, "validate", spy)
+    args = make_parser().parse_args(
+        ["serve", "--root", str(deployment), "--today", TODAY, "-q", "--port", "0"]
+    )
+    server = DevServer(args, TextReporter(io.StringIO()))
+    if build_process:
+        server.bind()
+        server.start()
+    try:
+        assert server.rebuild()
+        builder = server._builder
+        assert (builder is not None and builder.process.is_alive()) == build_process
+        notes = {p.relative_to(deployment).as_posix() for p in deployment.rglob("data/*/*/*.md")}
+        assert notes <= set(validated())
+
+        for name, edit in [("note body", _edit_note), ("youth name", _rename_youth),
+                           ("new note", _add_note), ("deleted note", _delete_note),
+                           ("unit name", _rename_unit)]:
+            validated()  # forget the cold builds' (they run in this process)
+            edit(deployment)
+            assert server.rebuild(), name
+            data = [rel for rel in validated() if rel.startswith(("data/notes", "data/cadres"))]
+            assert len(data) == (0 if name in ("deleted note", "unit name") else 1), (name, data)
+            assert tree(deployment / "site") == _cold(deployment, tmp_path, f"serve-{name}"), name
+    finally:
+        server.close()
+    assert builder is None or not builder.process.is_alive()
 
 
 def test_parallel_rendering_equals_serial(
