@@ -262,9 +262,8 @@ def render_internal(
     nothing they show changed; the other cadre pages are rendered, in worker processes when
     there are many.  The overview pages are made afresh (they summarise every cadre).
     While ``busy()`` (the caller's other processes are at work), cadre pages are rendered
-    here; worker processes take the rest only after, so no more processes run at once than
-    there are cores: each holds copies of the memory pages it touched, and the build's
-    memory grows with every process running.
+    here; worker processes take the rest only after: each process holds copies of the
+    memory pages it touched, and the build's memory grows with every process running.
 
     ``report``: the annual report's files and error when the caller had them made
     meanwhile (:func:`annual_report`), otherwise they are made here."""
