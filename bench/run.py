@@ -13,7 +13,7 @@ measures, as medians over ``--repeat`` runs:
 3. the cold full build (``site/`` and ``.zhilian-cache`` deleted);
 4. the no-change rebuild; 5. the rebuild after one cadre file's ``title`` changed;
    5b. the same in ``serve``, which keeps parsed and validated files in memory
-   (``bench/serve_rebuild.py``: one process, a first build, then the rebuilds);
+   (``bench/serve_rebuild.py``: one server, a first build, then the rebuilds);
 6. the peak memory of the cold build;
 7. Hugo on an equivalent site (``bench/equivalents.py``);
 8. MkDocs on equivalent pages (a sample, extrapolated; ``--skip-mkdocs`` to skip);
@@ -419,9 +419,9 @@ class Bench:
 
     # 5b
     def serve(self, dep: Path, cadre_file: Path) -> None:
-        """``serve``'s rebuilds in one process (models kept in memory between builds)."""
-        first = self.s("serve_first", "serve: first build (serial)")
-        onefile = self.s("serve_onefile", "serve: rebuild, one cadre file changed")
+        """``serve``'s first build and rebuilds (its build process keeps the models in memory)."""
+        first = self.s("serve_first", "serve: first build")
+        onefile = self.s("serve_onefile", "serve: rebuild, one file changed")
         out_file = self.out_file("serve")
         proc = subprocess.run(
             [sys.executable, str(BENCH / "serve_rebuild.py"), str(dep), str(cadre_file),

@@ -1,4 +1,4 @@
-"""Time ``serve``'s rebuilds in one process (used by ``bench/run.py``).
+"""Time ``serve``'s builds, one server throughout (used by ``bench/run.py``).
 
     python bench/serve_rebuild.py DEPLOYMENT CADRE_FILE --repeat N --today YYYY-MM-DD
 

@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, SAMPLE_TODAY
+from zhilian.demo import generate
 from zhilian.diagnostics import CODES, Diagnostic, Severity
 from zhilian.reporters import SourceCache, TextReporter
 from zhilian.serve import (
@@ -130,7 +131,11 @@ class Serving:
             raise
 
 
-def start_serve(root: Path, *extra: str, env: dict[str, str] | None = None) -> Serving:
+def start_serve(
+    root: Path, *extra: str, env: dict[str, str] | None = None, own_session: bool = False
+) -> Serving:
+    """``python build.py serve``; ``own_session``: in a session of its own, as in a terminal
+    (so that Ctrl-C can be sent to every process of it)."""
     cmd = [sys.executable, "-u", str(REPO / "build.py"), "serve", "--root", str(root),
            "--today", SAMPLE_TODAY, *extra]  # fmt: skip
     proc = subprocess.Popen(
@@ -140,6 +145,7 @@ def start_serve(root: Path, *extra: str, env: dict[str, str] | None = None) -> S
         text=True,
         encoding="utf-8",
         env={**os.environ, **(env or {})},
+        start_new_session=own_session,
     )
     serving = Serving(proc)
 
@@ -234,6 +240,48 @@ def test_serve_rebuilds_reloads_shows_errors_and_recovers(sample: Path, serving:
 def test_sigterm_also_stops_cleanly(serving: Serving) -> None:
     assert get(serving.base).status == 200
     assert serving.stop(signal.SIGTERM) == 0
+
+
+def _session_processes(session: int) -> list[int]:
+    """Live processes of a session (Linux /proc: field 6 of stat is the session id)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if entry.name.isdigit() and int(fields[3]) == session and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_ctrl_c_during_a_build_stops_every_process_and_leaves_no_half_written_site(
+    tmp_path: Path,
+) -> None:
+    """serve builds in a process of its own, which forks workers: Ctrl-C (to every process
+    of the terminal) must stop them all, remove the site being written and exit cleanly."""
+    root = tmp_path / "d"
+    generate(root, cadres=150, seed=3)  # a first build long enough to be interrupted
+    s = start_serve(root, "--port", "0", own_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(root.glob(".site.new-*")):  # the first build is writing the site
+            assert time.monotonic() < deadline and s.proc.poll() is None, s.output()
+            time.sleep(0.02)
+        os.killpg(s.proc.pid, signal.SIGINT)
+        assert s.proc.wait(timeout=WAIT) == 0, s.output()
+        deadline = time.monotonic() + WAIT
+        while _session_processes(s.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _session_processes(s.proc.pid) == []
+    finally:
+        if s.proc.poll() is None or _session_processes(s.proc.pid):
+            os.killpg(s.proc.pid, signal.SIGKILL)
+    assert "已停止预览" in s.output()
+    assert "Traceback" not in s.output()
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".site")) == []
+    assert not (root / "site").exists()  # interrupted before its first site was complete
 
 
 def test_port_in_use_is_a_usage_error(sample: Path) -> None:
