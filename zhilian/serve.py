@@ -44,7 +44,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from multiprocessing.connection import Connection
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
@@ -594,6 +594,10 @@ def make_watcher(root: Path) -> Watcher:
 # --- the builds ------------------------------------------------------------------------------
 
 
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
 class BuildProcess:
     """``serve``'s builds, in a child forked before any of ``serve``'s threads starts.
 
@@ -603,11 +607,15 @@ class BuildProcess:
     the exit code come back through a pipe.
     """
 
-    def __init__(self, reporter: Reporter) -> None:
+    def __init__(self, reporter: Reporter, inherited: Iterable[Closable] = ()) -> None:
+        """``inherited``: what the child must close (a listening socket): forked, it holds
+        copies of every open file, and one left open would outlive this process."""
         context = multiprocessing.get_context("fork")
         self._conn, child = context.Pipe()
         self.process = context.Process(
-            target=_build_loop, args=(child, reporter), name="zhilian-build"
+            target=_build_loop,
+            args=(child, [self._conn, *inherited], reporter),
+            name="zhilian-build",
         )
         self.process.start()
         child.close()
@@ -636,10 +644,14 @@ class BuildProcess:
         self.process.join()
 
 
-def _build_loop(conn: Connection, reporter: Reporter) -> None:
-    """The child's side of :class:`BuildProcess`: one build per request until told to stop."""
+def _build_loop(conn: Connection, inherited: list[Closable], reporter: Reporter) -> None:
+    """The child's side of :class:`BuildProcess`: one build per request until told to stop,
+    or until the parent is gone (the pipe then ends: its other end is closed here)."""
     from .build import build_site
     from .load import Memo
+
+    for handle in inherited:
+        handle.close()
 
     # Ctrl-C reaches every process of the terminal; the parent stops us (SIGTERM: unwind).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -706,7 +718,8 @@ class DevServer:
     def start_builder(self) -> None:
         """The build process forks: this must come before any thread starts."""
         if self._build is None and self._builder is None and can_fork():
-            self._builder = BuildProcess(self.reporter)
+            inherited = [self.httpd.socket] if self.httpd is not None else []
+            self._builder = BuildProcess(self.reporter, inherited)
 
     def start_http(self) -> None:
         assert self.httpd is not None

@@ -284,6 +284,25 @@ def test_ctrl_c_during_a_build_stops_every_process_and_leaves_no_half_written_si
     assert not (root / "site").exists()  # interrupted before its first site was complete
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_the_build_process_ends_when_serve_is_killed(sample: Path) -> None:
+    """Even after SIGKILL (no clean-up at all), serve's build process must not live on."""
+    s = start_serve(sample, "--port", "0", own_session=True)
+    try:
+        base = s.wait_for_line(r"本地预览：(http://127\.0\.0\.1:\d+/)").group(1)
+        assert wait_until_built(base)["ok"], s.output()
+        assert len(_session_processes(s.proc.pid)) >= 2  # serve and its build process
+        s.proc.kill()
+        s.proc.wait(timeout=WAIT)
+        deadline = time.monotonic() + WAIT
+        while _session_processes(s.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _session_processes(s.proc.pid) == []
+    finally:
+        if _session_processes(s.proc.pid):
+            os.killpg(s.proc.pid, signal.SIGKILL)
+
+
 def test_port_in_use_is_a_usage_error(sample: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
