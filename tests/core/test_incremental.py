@@ -11,6 +11,8 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -251,38 +253,81 @@ def test_editing_one_cadre_renders_only_that_cadres_page_again(
     assert renamed == _cold(deployment, tmp_path, "renamed")
 
 
+# serve's build process forks, which a process with threads (pytest's, once a browser test
+# ran) must not: that variant runs serve in a fresh process, driven through stdin/stdout.
+SERVE_DRIVER = """
+import os, sys
+from pathlib import Path
+from zhilian import load
+from zhilian.cli import make_parser
+from zhilian.reporters import TextReporter
+from zhilian.serve import DevServer
+
+root, log, today = sys.argv[1:]
+validate = load.validate
+
+def spy(model, raw, rel, **kw):  # inherited by the build process: it logs to a file
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(rel + "\\n")
+    return validate(model, raw, rel, **kw)
+
+load.validate = spy
+args = make_parser().parse_args(["serve", "--root", root, "--today", today, "-q", "--port", "0"])
+server = DevServer(args, TextReporter(open(os.devnull, "w", encoding="utf-8")))
+server.bind()
+server.start()
+for _ in sys.stdin:
+    ok = server.rebuild()
+    builder = server._builder
+    print(ok, builder is not None and builder.process.is_alive(), flush=True)
+server.close()
+print(builder is not None and builder.process.is_alive(), flush=True)
+"""
+
+
 @pytest.mark.parametrize("build_process", [True, False], ids=["build-process", "in-process"])
 def test_serve_validates_only_changed_files_and_equals_cold_builds(
     deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_process: bool
 ) -> None:
     """``serve`` keeps parsed and validated files in memory between builds: in its build
-    process (forked, so the spy below is inherited and logs to a file), or in-process where
-    it cannot fork."""
+    process, or in-process where it cannot fork."""
     log = tmp_path / "validated.txt"
-    validate = load.validate
-
-    def spy(model: type, raw: object, rel: str, **kw: object) -> object:
-        with log.open("a", encoding="utf-8") as handle:
-            handle.write(rel + "\n")
-        return validate(model, raw, rel, **kw)  # type: ignore[arg-type]
 
     def validated() -> list[str]:
         lines = log.read_text("utf-8").splitlines() if log.exists() else []
         log.unlink(missing_ok=True)
         return lines
 
-    monkeypatch.setattr(load, "validate", spy)
-    args = make_parser().parse_args(
-        ["serve", "--root", str(deployment), "--today", TODAY, "-q", "--port", "0"]
-    )
-    server = DevServer(args, TextReporter(io.StringIO()))
     if build_process:
-        server.bind()
-        server.start()
+        driver = subprocess.Popen(
+            [sys.executable, "-c", SERVE_DRIVER, str(deployment), str(log), TODAY],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO,
+        )
+        assert driver.stdin is not None and driver.stdout is not None
+
+        def rebuild() -> bool:
+            driver.stdin.write("\n")  # type: ignore[union-attr]
+            driver.stdin.flush()  # type: ignore[union-attr]
+            ok, forked = driver.stdout.readline().split()  # type: ignore[union-attr]
+            assert forked == "True"  # built by serve's build process
+            return ok == "True"
+    else:
+        validate = load.validate
+
+        def spy(model: type, raw: object, rel: str, **kw: object) -> object:
+            with log.open("a", encoding="utf-8") as handle:
+                handle.write(rel + "\n")
+            return validate(model, raw, rel, **kw)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(load, "validate", spy)
+        args = make_parser().parse_args(
+            ["serve", "--root", str(deployment), "--today", TODAY, "-q", "--port", "0"]
+        )
+        server = DevServer(args, TextReporter(io.StringIO()))
+        rebuild = server.rebuild
+
     try:
-        assert server.rebuild()
-        builder = server._builder
-        assert (builder is not None and builder.process.is_alive()) == build_process
+        assert rebuild()
         notes = {p.relative_to(deployment).as_posix() for p in deployment.rglob("data/*/*/*.md")}
         assert notes <= set(validated())
 
@@ -291,13 +336,17 @@ def test_serve_validates_only_changed_files_and_equals_cold_builds(
                            ("unit name", _rename_unit)]:
             validated()  # forget the cold builds' (they run in this process)
             edit(deployment)
-            assert server.rebuild(), name
+            assert rebuild(), name
             data = [rel for rel in validated() if rel.startswith(("data/notes", "data/cadres"))]
             assert len(data) == (0 if name in ("deleted note", "unit name") else 1), (name, data)
             assert tree(deployment / "site") == _cold(deployment, tmp_path, f"serve-{name}"), name
     finally:
-        server.close()
-    assert builder is None or not builder.process.is_alive()
+        if build_process:
+            driver.stdin.close()  # type: ignore[union-attr]
+            assert driver.stdout.readline().strip() == "False"  # type: ignore[union-attr]
+            assert driver.wait(timeout=60) == 0
+        else:
+            server.close()
 
 
 def test_parallel_rendering_equals_serial(
