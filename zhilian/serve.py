@@ -50,7 +50,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE
 from .diagnostics import CODES, Diagnostic, Kind, Severity
 from .reporters import Reporter, SourceCache, redact_line
-from .workers import can_fork
+from .workers import can_fork, child_signals, signals_held
 
 if TYPE_CHECKING:
     from .load import Memo
@@ -617,7 +617,8 @@ class BuildProcess:
             args=(child, [self._conn, *inherited], reporter),
             name="zhilian-build",
         )
-        self.process.start()
+        with signals_held():
+            self.process.start()
         child.close()
 
     def build(self, args: argparse.Namespace) -> tuple[int | None, str, list[Diagnostic]]:
@@ -653,11 +654,9 @@ def _build_loop(conn: Connection, inherited: list[Closable], reporter: Reporter)
     for handle in inherited:
         handle.close()
 
-    # Ctrl-C reaches every process of the terminal; the parent stops us (SIGTERM: unwind).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     memo = Memo()
     try:
+        child_signals()  # Ctrl-C reaches every process of the terminal; the parent stops us
         while (args := conn.recv()) is not None:
             args.memo = memo
             reporter.diagnostics = []

@@ -42,11 +42,50 @@ def worker_count(jobs: int) -> int:
     return min(jobs or cpu_count(), 8) if can_fork() else 1
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 @contextmanager
-def fork_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM while forking: arriving then, one would run its handler in an
+    at-fork hook, where CPython drops the exception ("Exception ignored"), and the build
+    would go on.  Held, it arrives just after."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def child_signals(*, unwind: bool = True) -> None:
+    """In a forked child: Ctrl-C is the parent's to handle; it stops its children with
+    SIGTERM, which (``unwind``) raises KeyboardInterrupt, so that temporary folders are
+    removed — or simply ends a child that has nothing to clean up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.default_int_handler if unwind else signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+
+
+def _pool_worker_signals() -> None:
+    child_signals(unwind=False)  # a pool worker only returns values
+
+
+def parallel_map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
+    """``[fn(item) for item in items]`` in ``workers`` forked processes, in order."""
     gc.freeze()  # the collector in a worker must not touch (and so copy) our objects
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        yield pool
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_pool_worker_signals) as pool:
+        try:
+            with signals_held():  # the workers are forked as the work is handed out
+                futures = [pool.submit(fn, item) for item in items]
+            return [future.result() for future in futures]
+        except BaseException:  # interrupted: drop the work not started yet
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
 class Background:
@@ -66,7 +105,12 @@ class Background:
                 target=_run_and_store, args=(fn, self.path)
             )
             gc.freeze()  # the collector in the child must not touch (and so copy) our objects
-            self.process.start()
+            try:
+                with signals_held():
+                    self.process.start()
+            except BaseException:  # interrupted as it started: nobody else could stop it
+                self.stop()
+                raise
 
     def running(self) -> bool:
         """The child is still at work."""
@@ -118,9 +162,8 @@ class Background:
 
 
 def _run_and_store(fn: Callable[[], Any], path: Path) -> None:
-    # Stopped (:meth:`Background.stop`): unwind, so that temporary folders are removed.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
+        child_signals()  # stopped even before this: the interrupt is raised here
         with path.open("wb") as handle:
             marshal.dump(fn(), handle)  # no second copy of the result in memory
     except BaseException:  # the parent runs fn again and reports the error

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.conftest import REPO, SAMPLE_TODAY, copy_deployment, run_cli
+from tests.core.test_cache_parallel import tree
+from zhilian.demo import generate
 
 
 def test_sample_check_is_green_with_realistic_warnings(sample: Path) -> None:
@@ -103,6 +108,47 @@ def test_build_with_data_error_writes_nothing_and_keeps_last_site(sample: Path) 
     assert run.code == 1 and "Y003" in run.codes
     assert index.read_bytes() == before
     assert sorted(p.name for p in sample.iterdir() if p.name.startswith(".site")) == []
+
+
+@pytest.mark.parametrize(
+    ("sig", "everyone"),
+    [(signal.SIGINT, True), (signal.SIGTERM, False)],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_an_interrupted_build_keeps_the_last_site_and_leaves_no_half_written_one(
+    tmp_path: Path, sig: int, everyone: bool
+) -> None:
+    """Ctrl-C reaches every process of the terminal; a cancelled job's SIGTERM only ours:
+    either way the build's other processes stop, its new site goes, the last one stays."""
+    root = tmp_path / "d"
+    generate(root, cadres=150, seed=5)  # a build long enough to be interrupted
+    assert run_cli(root, "build", today=SAMPLE_TODAY).code == 0
+    before = tree(root / "site")
+    cadre = sorted((root / "data" / "cadres").glob("*.yml"))[0]
+    text = cadre.read_text("utf-8")
+    cadre.write_text(text.replace("\ntitle: ", "\ntitle: 新", 1), encoding="utf-8")
+
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root), "--today", SAMPLE_TODAY],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(root.glob(".site.new-*")):  # the new site is being written
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.01)
+        if everyone:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 130, output
+    assert b"Traceback" not in output
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".site")) == []
+    assert tree(root / "site") == before
 
 
 def test_all_problems_reported_in_one_run(sample: Path) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 from zhilian.diagnostics import Diagnostic
 from zhilian.read.front_matter import parse_note
 from zhilian.read.yaml_reader import parse_yaml, read_file, top_level_not_mapping
-from zhilian.workers import fork_pool, worker_count
+from zhilian.workers import parallel_map, worker_count
 
 #: Bump when a change to the reader could change a parsed value.
 READER_VERSION = "1"
@@ -130,8 +130,9 @@ def read_files(
 
     workers = worker_count(jobs)
     if len(todo) >= PARALLEL_MIN_FILES and workers > 1:
-        with fork_pool(workers) as pool:  # the workers need nothing but the texts sent
-            parsed = [r for chunk in pool.map(_parse_chunk, _chunks(todo, workers)) for r in chunk]
+        # The workers need nothing but the texts sent.
+        chunks = list(_chunks(todo, workers))
+        parsed = [r for chunk in parallel_map(_parse_chunk, chunks, workers) for r in chunk]
     else:
         parsed = _parse_chunk(todo)
     for result in parsed:

@@ -30,7 +30,7 @@ from ..views.internal import (
     cadre_detail,
     cluster_keys,
 )
-from ..workers import fork_pool, worker_count
+from ..workers import parallel_map, worker_count
 from .env import environment
 from .page_cache import PageCache
 
@@ -496,8 +496,8 @@ def _cadre_pages(
         if len(rest) >= POOL_MIN_PAGES and workers > 1:
             size = -(-len(rest) // (workers * 4))
             chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
-            with fork_pool(workers) as pool:
-                made += [page for chunk in pool.map(_render_cadres, chunks) for page in chunk]
+            made += [page for chunk in parallel_map(_render_cadres, chunks, workers)
+                     for page in chunk]
         else:
             made += _render_cadres(rest)
     finally:
