@@ -484,13 +484,14 @@ def report_digest(report: Report) -> str:
     )
 
 
+def report_file_names(year: int) -> list[str]:
+    """The report's files: ``report-<Y>.html``, ``.csv`` and ``.xlsx``."""
+    return [f"report-{year}.{kind}" for kind in ("html", "csv", "xlsx")]
+
+
 def report_files_of(report: Report, templates: Path) -> dict[str, bytes]:
-    year = report.year
-    return {
-        f"report-{year}.html": to_html(report, templates),
-        f"report-{year}.csv": to_csv(report),
-        f"report-{year}.xlsx": to_xlsx(report),
-    }
+    html, csv, xlsx = report_file_names(report.year)
+    return {html: to_html(report, templates), csv: to_csv(report), xlsx: to_xlsx(report)}
 
 
 def calendar_diagnostic(exc: CalendarUnknown) -> ConfigError:
@@ -540,5 +541,6 @@ def run_report(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 __all__ = [
-    "Report", "build_report", "report_digest", "report_files", "report_files_of", "run_report",
+    "Report", "build_report", "report_digest", "report_file_names", "report_files",
+    "report_files_of", "run_report",
 ]

@@ -61,10 +61,10 @@ def _public_site(
 
 def _annual_report(
     result: CheckResult, templates: Path, pages: PageCache
-) -> tuple[dict[str, bytes], str | None, set[str], int]:
+) -> tuple[dict[str, bytes], set[str], int]:
     from .render.internal import annual_report
 
-    return (*annual_report(result, templates, pages), pages.used, pages.hits)
+    return annual_report(result, templates, pages), pages.used, pages.hits
 
 
 def _handbook_ahead(root: Path, today: dt.date, *, enabled: bool) -> Background:
@@ -138,10 +138,10 @@ def _build(
             enabled=parallel,
         ) as report:
 
-            def report_files() -> tuple[dict[str, bytes], str | None]:
-                files, error, used, hits = report.result()
+            def report_files() -> dict[str, bytes]:
+                files, used, hits = report.result()
                 pages.merge(used, hits)
-                return files, error
+                return files
 
             # The public view is built here: holding public fields only, by construction,
             # it is small, and the process rendering the public site never touches the models.

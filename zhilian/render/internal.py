@@ -17,7 +17,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from ..calendar import CalendarUnknown
+from ..annual import report_file_names
+from ..calendar import CalendarUnknown, report_deadline
 from ..evaluation import KEY_PHRASE_CHARS, SIMILARITY_RATIO
 from ..load import Deployment
 from ..model.enums import ProblemCategory, ProblemStatus
@@ -254,7 +255,7 @@ def render_internal(
     pages: PageCache | None = None,
     jobs: int = 0,
     busy: Callable[[], bool] = lambda: False,
-    report: Callable[[], tuple[dict[str, bytes], str | None]] | None = None,
+    report: Callable[[], dict[str, bytes]] | None = None,
 ) -> dict[str, bytes]:
     """Every file under ``site/internal`` (keys relative to it).
 
@@ -265,14 +266,15 @@ def render_internal(
     here; worker processes take the rest only after: each process holds copies of the
     memory pages it touched, and the build's memory grows with every process running.
 
-    ``report``: the annual report's files and error when the caller had them made
-    meanwhile (:func:`annual_report`), otherwise they are made here."""
+    ``report``: the annual report's files, when the caller has them made meanwhile
+    (:func:`annual_report`); asked for last, as the pages need only the files' names.
+    Otherwise they are made here."""
     pages = pages or PageCache(None)
     # Clustering similar problems compares every pair: kept while the summaries are the same.
     view = build_internal_view(result, lambda keys: pages.memo("clusters", keys, cluster_keys))
     files: dict[str, bytes] = {}
-    report_files, report_error = report() if report else annual_report(result, templates, pages)
-    view.report_files = sorted(report_files)
+    report_error = _report_error(result)
+    view.report_files = [] if report_error else sorted(report_file_names(result.today.year))
 
     env = environment(templates)
     common = {
@@ -317,28 +319,37 @@ def render_internal(
 
     shared = _shared_inputs(result.dep, view, settings)
     files.update(_cadre_pages(result, view, templates, common, pages, shared, jobs, busy))
+    report_files = report() if report else annual_report(result, templates, pages)
+    assert sorted(report_files) == view.report_files  # the names the pages link to
     files.update({f"report/{k}": v for k, v in report_files.items()})
     return files
 
 
-def annual_report(
-    result: CheckResult, templates: Path, pages: PageCache
-) -> tuple[dict[str, bytes], str | None]:
+def _report_error(result: CheckResult) -> str | None:
+    """Why there is no annual report this year (its deadline cannot be computed), or None."""
+    try:
+        report_deadline(result.today.year, result.config)
+    except CalendarUnknown as exc:
+        return f"{exc}。{exc.hint}"
+    return None
+
+
+def annual_report(result: CheckResult, templates: Path, pages: PageCache) -> dict[str, bytes]:
     """The annual report of ``result.today``'s year: its files (HTML, CSV, XLSX), kept while
-    its figures are the same, or none and why (the report's deadline cannot be computed).
-    It needs the checked data only, so ``build`` has it made while the views are built."""
+    its figures are the same; none when its deadline cannot be computed (:func:`_report_error`
+    says why).  It needs the checked data only, so ``build`` has it made meanwhile."""
     from ..annual import build_report, report_digest, report_files_of
 
     try:
         report = build_report(result, result.today.year)
-    except CalendarUnknown as exc:
-        return {}, f"{exc}。{exc.hint}"
+    except CalendarUnknown:
+        return {}
     key = pages.key("report", report_digest(report))
     files = pages.get_files(key)
     if files is None:
         files = report_files_of(report, templates)
         pages.put_files(key, files)
-    return files, None
+    return files
 
 
 class CadrePageView:
