@@ -59,6 +59,7 @@ from .model.data import (
     SurveyResult,
 )
 from .model.enums import LabeledEnum, Level
+from .write import remove_abandoned
 
 MKDOCS_FILE = "mkdocs.yml"
 DOCS_DIR = "docs"
@@ -859,7 +860,10 @@ def build_handbook(root: Path, config: SiteConfig, today: dt.date, dest: Path | 
                 shutil.rmtree(dest, ignore_errors=True)
 
     # Built next to the cache when it can be, so that storing it is a rename, not a copy.
-    with tempfile.TemporaryDirectory(prefix=".build-", dir=_writable(cache_root)) as tmp_name:
+    where = _writable(cache_root)
+    if where is not None:
+        remove_abandoned(cache_root, ".build-")
+    with tempfile.TemporaryDirectory(prefix=f".build-{os.getpid()}-", dir=where) as tmp_name:
         tmp = Path(tmp_name)
         docs = tmp / "docs"
         shutil.copytree(root / DOCS_DIR, docs, ignore=_skip_symlinks)

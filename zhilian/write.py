@@ -17,6 +17,35 @@ from pathlib import Path
 Files = Mapping[str, bytes]  # path relative to the output directory (POSIX) → content
 
 
+def temporary_dir(parent: Path, prefix: str) -> Path:
+    """A fresh folder ``<prefix><pid>-<random>`` in ``parent``: the process id in its name
+    lets :func:`remove_abandoned` tell it from one still in use."""
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
+
+
+def remove_abandoned(parent: Path, prefix: str) -> None:
+    """Remove the folders :func:`temporary_dir` made in ``parent`` for processes that are
+    gone: a build killed outright (SIGKILL, out of memory) cannot remove its own."""
+    try:
+        entries = [e for e in os.scandir(parent) if e.name.startswith(prefix) and e.is_dir()]
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry.name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, under another user
+        return True
+    return True
+
+
 def write_files(dest: Path, files: Files, previous: Path | None = None) -> None:
     """Write ``files`` under ``dest``.  A file whose bytes equal the same path's under
     ``previous`` (the last build) is hard-linked instead: reading and comparing is much
@@ -53,7 +82,10 @@ class SiteWriter:
     def __init__(self, out: Path) -> None:
         self.out = out.resolve()
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.new-", dir=self.out.parent))
+        prefix = f".{self.out.name}.new-"
+        for left in (prefix, f".{self.out.name}.old-"):  # see commit
+            remove_abandoned(self.out.parent, left)
+        self.tmp = temporary_dir(self.out.parent, prefix)
         self.committed = False
 
     def write(self, files: Files, folder: str = "") -> None:

@@ -151,6 +151,27 @@ def test_an_interrupted_build_keeps_the_last_site_and_leaves_no_half_written_one
     assert tree(root / "site") == before
 
 
+def test_the_next_build_removes_what_killed_builds_left(sample: Path) -> None:
+    """SIGKILL leaves a build no chance to clean up: the next one removes its folders (the
+    process id in their names tells them from those of a build still running)."""
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead = int(ended.stdout)
+    left = [
+        sample / f".site.new-{dead}-k1ll3d",
+        sample / f".site.old-{dead}",
+        sample / ".zhilian-cache" / "handbook" / f".build-{dead}-k1ll3d",
+    ]
+    for folder in left:
+        (folder / "public").mkdir(parents=True)
+    running = sample / f".site.new-{os.getpid()}-running"
+    running.mkdir()
+    assert run_cli(sample, "build").code == 0
+    assert [folder for folder in left if folder.exists()] == []
+    assert running.is_dir()
+
+
 def test_all_problems_reported_in_one_run(sample: Path) -> None:
     cadres = sorted((sample / "data" / "cadres").iterdir())
     cadres[0].write_text(cadres[0].read_text(encoding="utf-8").replace("level:", "levell:", 1),
