@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -120,8 +121,7 @@ def _build(
     # process started here is stopped when this one fails or is interrupted (``with``).
     with _handbook_ahead(args.root, today, enabled=parallel) as handbook:
         code, result = run_check(args, reporter)
-        if result is None or result.data_errors:
-            handbook.discard()
+        if result is None or result.data_errors:  # (the handbook is dropped on leaving)
             if result is None:
                 return code
             reporter.info("存在数据错误，没有生成站点；site/ 保持上一次成功生成的内容。")
@@ -130,12 +130,12 @@ def _build(
         progress = Progress(reporter, started, enabled=not args.quiet)
         progress.say(f"已读取并检查 {len(result.dep.cadres)} 位团干部、"
                      f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
-        cache_dir, code_key = args.root / CACHE_DIR / "pages", code_digest(templates)
-        pages = PageCache(cache_dir, code_key)
+        # One PageCache per process; what the others used is merged into this one.
+        new_pages = partial(PageCache, args.root / CACHE_DIR / "pages", code_digest(templates))
+        pages = new_pages()
         # The annual report needs the checked data only: made meanwhile by another process.
         with Background(
-            lambda: _annual_report(result, templates, PageCache(cache_dir, code_key)),
-            enabled=parallel,
+            lambda: _annual_report(result, templates, new_pages()), enabled=parallel
         ) as report:
 
             def report_files() -> dict[str, bytes]:
@@ -149,7 +149,7 @@ def _build(
             # That process writes into the new site's folder: should this fail, it is
             # stopped before the folder is removed (``with`` leaves in reverse order).
             with SiteWriter(out) as site, Background(
-                lambda: _public_site(public_view, templates, PageCache(cache_dir, code_key), site),
+                lambda: _public_site(public_view, templates, new_pages(), site),
                 enabled=parallel,
             ) as public:
                 internal = render_internal(

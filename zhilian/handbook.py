@@ -59,7 +59,7 @@ from .model.data import (
     SurveyResult,
 )
 from .model.enums import LabeledEnum, Level
-from .write import remove_abandoned
+from .write import link_tree, remove_abandoned, temporary_dir
 
 MKDOCS_FILE = "mkdocs.yml"
 DOCS_DIR = "docs"
@@ -853,18 +853,20 @@ def build_handbook(root: Path, config: SiteConfig, today: dt.date, dest: Path | 
         try:
             os.utime(cached)  # keep recently used entries when pruning
             if dest is not None:
-                _link_tree(cached, dest)
+                link_tree(cached, dest)
             return
         except OSError:  # pruned or deleted meanwhile: build it afresh
             if dest is not None:
                 shutil.rmtree(dest, ignore_errors=True)
 
     # Built next to the cache when it can be, so that storing it is a rename, not a copy.
-    where = _writable(cache_root)
-    if where is not None:
+    writable = _writable(cache_root)
+    if writable:
         remove_abandoned(cache_root, ".build-")
-    with tempfile.TemporaryDirectory(prefix=f".build-{os.getpid()}-", dir=where) as tmp_name:
-        tmp = Path(tmp_name)
+        tmp = temporary_dir(cache_root, ".build-")
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="zhilian-handbook-"))
+    try:
         docs = tmp / "docs"
         shutil.copytree(root / DOCS_DIR, docs, ignore=_skip_symlinks)
         for rel, text in pages.items():
@@ -877,7 +879,10 @@ def build_handbook(root: Path, config: SiteConfig, today: dt.date, dest: Path | 
             sys.stderr.write(f"手册（MkDocs）{line}\n")
         if dest is not None:
             shutil.copytree(built, dest, dirs_exist_ok=True)
-        _store(cache_root, key, built)
+        if writable:
+            _store(cache_root, key, built)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def prepare_handbook(root: Path, config: SiteConfig, today: dt.date) -> None:
@@ -886,42 +891,20 @@ def prepare_handbook(root: Path, config: SiteConfig, today: dt.date) -> None:
     build_handbook(root, config, today, None)
 
 
-def _writable(cache_root: Path) -> str | None:
-    """``cache_root`` (created) when it can be written, else None: the system's temp dir."""
+def _writable(cache_root: Path) -> bool:
+    """``cache_root`` exists (created) and can be written."""
     try:
         cache_root.mkdir(parents=True, exist_ok=True)
-        return str(cache_root) if os.access(cache_root, os.W_OK) else None
+        return os.access(cache_root, os.W_OK)
     except OSError:
-        return None
-
-
-def _link(source: str, target: str) -> None:
-    """Cached files are never changed in place: the site can share them (hard links)."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
-
-
-def _link_tree(source: Path, dest: Path) -> None:
-    shutil.copytree(source, dest, dirs_exist_ok=True, copy_function=_link)
+        return False
 
 
 def _store(cache_root: Path, key: str, built: Path) -> None:
-    """Put a finished build into the cache atomically (moved when on the same file system);
-    a cache that cannot be written is simply not used."""
+    """Put a finished build into the cache atomically: a rename, ``built`` being in
+    ``cache_root``.  When another process stored the same build first, its copy stays."""
     try:
-        cache_root.mkdir(parents=True, exist_ok=True)
-        try:
-            os.replace(built, cache_root / key)
-        except OSError:  # another file system, or another process stored it first
-            staging = Path(tempfile.mkdtemp(prefix=".new-", dir=cache_root))
-            try:
-                shutil.copytree(built, staging, dirs_exist_ok=True)
-                os.replace(staging, cache_root / key)
-            except OSError:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
-        _prune(cache_root, key)
+        os.replace(built, cache_root / key)
     except OSError:
-        pass
+        return
+    _prune(cache_root, key)

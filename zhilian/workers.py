@@ -131,14 +131,10 @@ class Background:
 
     def stop(self) -> None:
         """Stop the child now (this process is being interrupted): it must not go on writing
-        into a folder that is about to be removed."""
-        if self.process is not None:
-            if self.process.is_alive():
-                self.process.terminate()
-            self.process.join()
-            self.path.unlink(missing_ok=True)
-            self.process = None
-        self.fn = lambda: None
+        into a folder that is about to be removed.  SIGTERM unwinds it (``child_signals``)."""
+        if self.process is not None and self.process.is_alive():
+            self.process.terminate()
+        self.discard()
 
     def __enter__(self) -> Background:
         return self
@@ -152,8 +148,7 @@ class Background:
             self.discard()
 
     def discard(self) -> None:
-        """The result is not wanted any more: let the child finish (stopping it could leave
-        its temporary files behind) and forget what it made."""
+        """The result is not wanted any more: wait for the child to end, forget what it made."""
         if self.process is not None:
             self.process.join()
             self.path.unlink(missing_ok=True)

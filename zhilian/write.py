@@ -46,6 +46,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def link_tree(source: Path, dest: Path) -> None:
+    """Put the files under ``source`` — a cache's, never changed in place — under ``dest``
+    as hard links (copies where the file system has none)."""
+    shutil.copytree(source, dest, dirs_exist_ok=True, copy_function=_link_or_copy)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 def write_files(dest: Path, files: Files, previous: Path | None = None) -> None:
     """Write ``files`` under ``dest``.  A file whose bytes equal the same path's under
     ``previous`` (the last build) is hard-linked instead: reading and comparing is much
