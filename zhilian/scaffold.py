@@ -9,10 +9,9 @@ import json
 import re
 from pathlib import Path
 
-from pypinyin import lazy_pinyin
-
 from .load import CADRE_ID_RE
 from .reporters import Reporter
+from .views.pinyin import spelling
 
 CADRE_TEMPLATE = """\
 # yaml-language-server: $schema=../../schemas/cadre.schema.json
@@ -72,7 +71,7 @@ problems: []          # 问题清单，例如：
 
 def slugify(title: str) -> str:
     """``五四青年节座谈会`` → ``wu-si-qing-nian-jie-zuo-tan-hui`` (ASCII, URL-safe)."""
-    words = lazy_pinyin(title)
+    words = spelling(title)
     slug = re.sub(r"[^a-z0-9]+", "-", "-".join(words).lower()).strip("-")
     return slug[:60].rstrip("-") or "note"
 
