@@ -91,7 +91,9 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
     templates = templates_dir(args.root)
     memo = f"build {out}"
     today = args.today or dt.date.today()
-    current = fingerprint(args.root, out, templates, today)
+    memo_in_memory = getattr(args, "memo", None)  # ``serve``'s build process keeps one
+    stamps = memo_in_memory.fingerprint_stamps if memo_in_memory is not None else None
+    current = fingerprint(args.root, out, templates, today, stamps)
     remembered = None if args.base else recall(args.root, memo, current)
     if remembered is not None and out.is_dir():
         reporter.report(remembered, SourceCache(args.root))

@@ -19,10 +19,12 @@ import datetime as dt
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity
 from .paths import CACHE_DIR
+from .read.stamps import Stamps, signature
 
 SKIP_DIRS = frozenset({
     ".git", CACHE_DIR, ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis",
@@ -31,9 +33,16 @@ SKIP_DIRS = frozenset({
 PACKAGE = Path(__file__).resolve().parent
 
 
-def _walk(digest: hashlib._Hash, folder: str, prefix: str, out: str) -> None:  # type: ignore[name-defined]
+def _walk(
+    digest: hashlib._Hash,  # type: ignore[name-defined]
+    folder: str,
+    prefix: str,
+    out: str,
+    stamps: Stamps[bytes] | None = None,
+) -> None:
     """Hash every file under ``folder`` in name order; ``prefix`` is its path relative to the
-    base (plain strings and ``scandir``: per-file ``Path`` work cost more than the reading)."""
+    base (plain strings and ``scandir``: per-file ``Path`` work cost more than the reading).
+    With ``stamps`` (``serve``), a file unchanged since it was last read is not read again."""
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
@@ -42,24 +51,46 @@ def _walk(digest: hashlib._Hash, folder: str, prefix: str, out: str) -> None:  #
         rel = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):  # like os.walk: links to folders not followed
             if entry.name not in SKIP_DIRS and entry.path != out:
-                _walk(digest, entry.path, rel + "/", out)
+                _walk(digest, entry.path, rel + "/", out, stamps)
             continue
+        content = _content_hash(entry, stamps)
+        if content is not None:
+            digest.update(f"{rel}\0".encode())
+            digest.update(content)
+
+
+def _content_hash(entry: os.DirEntry[str], stamps: Stamps[bytes] | None) -> bytes | None:
+    sig = None
+    if stamps is not None:
         try:
-            with open(entry.path, "rb") as handle:
-                content = handle.read()
+            sig = signature(entry.stat(follow_symlinks=False))
         except OSError:
-            continue
-        digest.update(f"{rel}\0{len(content)}\0".encode())
-        digest.update(content)
+            return None
+        known = stamps.get(entry.path, sig)
+        if known is not None:
+            return known
+        read_at = time.time_ns()
+    try:
+        with open(entry.path, "rb") as handle:
+            content = hashlib.blake2b(handle.read(), digest_size=16).digest()
+    except OSError:
+        return None
+    if stamps is not None and sig is not None:
+        stamps.put(entry.path, sig, content, read_at)
+    return content
 
 
-def fingerprint(root: Path, out: Path, templates: Path, today: dt.date) -> str:
+def fingerprint(
+    root: Path, out: Path, templates: Path, today: dt.date, stamps: Stamps[bytes] | None = None
+) -> str:
     digest = hashlib.blake2b(digest_size=20)
     out_path = os.path.realpath(out)
     digest.update(f"{today.isoformat()}\0{out_path}\n".encode())
     for base in dict.fromkeys((root.resolve(), templates.resolve(), PACKAGE)):
         digest.update(f"[{base}]\n".encode())
-        _walk(digest, str(base), "", out_path)
+        _walk(digest, str(base), "", out_path, stamps)
+    if stamps is not None:
+        stamps.finish()
     return digest.hexdigest()
 
 

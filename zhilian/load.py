@@ -35,6 +35,7 @@ from .model.validate import validate
 from .paths import CACHE_DIR
 from .read import read_yaml as read_mapping
 from .read.batch import FileRead, read_files
+from .read.stamps import Stamps
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -79,7 +80,9 @@ class Memo:
 
     Both maps are keyed by file content (``FileRead.digest``), never by path or time, so a
     memo cannot make a build stale; each load keeps only the entries it used.  Validated
-    models are shared between builds: no stage changes a model after validation.
+    models are shared between builds: no stage changes a model after validation.  The stamps
+    give a file's content key without reading it while its stat signature is unchanged
+    (``read.stamps`` says why that is safe).
     """
 
     parsed: dict[bytes, tuple[Any, str]] = field(default_factory=dict)
@@ -89,6 +92,10 @@ class Memo:
     used: dict[tuple[type[BaseModel], bytes], tuple[Any, list[Diagnostic]]] = field(
         default_factory=dict
     )
+    #: the content keys of the data files read, by stat signature (see ``read.stamps``)
+    read_stamps: Stamps[bytes] = field(default_factory=Stamps)
+    #: the same for every file the no-change fingerprint reads (``fingerprint``)
+    fingerprint_stamps: Stamps[bytes] = field(default_factory=Stamps)
 
     def validate(self, model: type[M], read: FileRead) -> tuple[M | None, list[Diagnostic]]:
         key = (model, read.digest)
@@ -326,6 +333,7 @@ def load(
         jobs=jobs,
         cache_dir=root / CACHE_DIR if cache else None,
         kept=memo.parsed if memo is not None else None,
+        stamps=memo.read_stamps if memo is not None else None,
     )
     dep.sources = {rel: read.digest for rel, read in reads.items()}
     for rel in cadre_files:

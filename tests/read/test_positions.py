@@ -85,3 +85,14 @@ def test_locate_in_note_uses_the_front_matter() -> None:
     assert locate_in_note(note, ("date",), at_key=True) == (3, 1)
     assert locate_in_note(note, ("kind",)) == (2, 1)
     assert locate_in_note("正文\n", ("date",)) == (1, 1)
+
+
+def test_a_position_found_before_is_kept_by_text_not_by_path() -> None:
+    """``serve`` asks for the same warnings build after build: positions are kept, keyed by
+    the text's hash, so an edited file gets the position in its new text."""
+    before = "name: 李青\ntitle: 书记\n"
+    after = "# 新增一行注释\nname: 李青\ntitle: 书记\n"
+    assert locate(before, ("title",)) == (2, 8)
+    assert locate(after, ("title",)) == (3, 8)
+    assert locate(before, ("title",)) == (2, 8)
+    assert locate(before, ("title",), at_key=True) == (2, 1)

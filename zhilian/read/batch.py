@@ -17,7 +17,9 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import stat
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,7 @@ from typing import Any
 
 from zhilian.diagnostics import Diagnostic
 from zhilian.read.front_matter import parse_note
+from zhilian.read.stamps import Signature, Stamps, signature
 from zhilian.read.yaml_reader import parse_yaml, read_file, top_level_not_mapping
 from zhilian.workers import parallel_map, worker_count
 
@@ -101,11 +104,14 @@ def read_files(
     jobs: int = 0,
     cache_dir: Path | None = None,
     kept: dict[bytes, tuple[Any, str]] | None = None,
+    stamps: Stamps[bytes] | None = None,
 ) -> dict[str, FileRead]:
     """Read ``files`` ((path relative to root, is a note) pairs) → results by path.
 
     ``kept``: the parsed values a long-running process (``serve``) holds in memory; used
     instead of reading the cache file when it has any, and updated to this run's entries.
+    ``stamps`` (``serve`` too): the content keys of files read before, by stat signature —
+    an unchanged file in ``kept`` is then not even read.
     """
     cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
     cache = kept if kept else _load_cache(cache_path)
@@ -115,11 +121,23 @@ def read_files(
     keys: dict[str, bytes] = {}
     base = f"{root}{os.sep}"
     for rel, is_note in files:
-        text, diags = read_file(base + rel, rel, max_bytes)  # a str: Path() per file is costly
+        path = base + rel  # a str: Path() per file is costly
+        if stamps is not None:
+            sig = _signature(path, max_bytes)
+            key = stamps.get(rel, sig) if sig is not None else None
+            hit = cache.get(key) if key is not None else None
+            if hit is not None:
+                results[rel] = FileRead(rel, hit[0], hit[1], [], key)
+                used[key] = hit
+                continue
+            read_at = time.time_ns()
+        text, diags = read_file(path, rel, max_bytes)
         if text is None:
             results[rel] = FileRead(rel, None, "", diags)
             continue
         key = _key(is_note, text)
+        if stamps is not None and sig is not None:
+            stamps.put(rel, sig, key, read_at)
         hit = cache.get(key)
         if hit is not None:
             results[rel] = FileRead(rel, hit[0], hit[1], [], key)
@@ -146,4 +164,18 @@ def read_files(
     if kept is not None:
         kept.clear()
         kept.update(used)
+    if stamps is not None:
+        stamps.finish()
     return results
+
+
+def _signature(path: str, max_bytes: int) -> Signature | None:
+    """The stat signature of a regular file within the size limit (what ``read_file``
+    would accept); None otherwise, and then the file is read and judged as usual."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes:
+        return None
+    return signature(st)

@@ -17,7 +17,7 @@ from functools import lru_cache
 os.environ.setdefault("PYPINYIN_NO_PHRASES", "1")
 os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "1")
 
-from pypinyin import Style, lazy_pinyin, pinyin  # noqa: E402
+from pypinyin import Style, lazy_pinyin, pinyin
 
 _NAMES = 1 << 16  # bounds the memory of a long-running ``serve``
 

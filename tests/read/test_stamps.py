@@ -1,0 +1,128 @@
+"""``serve`` finds unchanged files by their stat signature instead of reading them
+(``zhilian.read.stamps``): a file edited in any way must still be read again."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from zhilian.read import batch, stamps
+from zhilian.read.batch import read_files
+from zhilian.read.stamps import Stamps
+
+MAX = 1 << 20
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files ``read_files`` really opened, in order."""
+    opened: list[str] = []
+    read_file = batch.read_file
+
+    def spy(path: str, rel: str, max_bytes: int) -> object:
+        opened.append(rel)
+        return read_file(path, rel, max_bytes)
+
+    monkeypatch.setattr(batch, "read_file", spy)
+    return opened
+
+
+def _read(root: Path, names: list[str], kept: dict, known: Stamps[bytes]) -> dict[str, object]:
+    results = read_files(root, [(n, False) for n in names], MAX, jobs=1, kept=kept, stamps=known)
+    return {rel: r.value for rel, r in results.items()}
+
+
+def _rewrite_same_size_and_mtime(path: Path, text: str) -> None:
+    """Change the content but keep the size and the modification time (as ``touch -d`` or a
+    tool restoring times would): only the change time, which nothing can set, moves."""
+    before = path.stat()
+    time.sleep(0.05)  # past the file system's clock tick, as any real edit after a read is
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+
+
+def test_an_unchanged_file_is_not_read_again_and_any_edit_is_seen(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stamps, "RACY_NS", 0)  # trust files at once (they were just written)
+    (tmp_path / "a.yml").write_text("title: one\n", encoding="utf-8")
+    (tmp_path / "b.yml").write_text("title: two\n", encoding="utf-8")
+    kept: dict = {}
+    known: Stamps[bytes] = Stamps()
+    assert _read(tmp_path, ["a.yml", "b.yml"], kept, known) == {
+        "a.yml": {"title": "one"}, "b.yml": {"title": "two"}}
+    reads.clear()
+
+    assert _read(tmp_path, ["a.yml", "b.yml"], kept, known)["a.yml"] == {"title": "one"}
+    assert reads == []  # neither file opened
+
+    _rewrite_same_size_and_mtime(tmp_path / "a.yml", "title: ONE\n")
+    assert _read(tmp_path, ["a.yml", "b.yml"], kept, known)["a.yml"] == {"title": "ONE"}
+    assert reads == ["a.yml"]
+
+    # Replaced by another file (a new inode), the same content and times: read again.
+    reads.clear()
+    b = tmp_path / "b.yml"
+    times = b.stat()
+    (tmp_path / "b.new").write_text("title: two\n", encoding="utf-8")
+    os.replace(tmp_path / "b.new", b)
+    os.utime(b, ns=(times.st_atime_ns, times.st_mtime_ns))
+    assert _read(tmp_path, ["a.yml", "b.yml"], kept, known)["b.yml"] == {"title": "two"}
+    assert reads == ["b.yml"]
+
+
+def test_a_file_changed_just_before_it_was_read_is_read_again(
+    tmp_path: Path, reads: list[str]
+) -> None:
+    """Within RACY_NS of its last change a second edit might keep every stat field (the
+    clock tick is coarse): such a file is never trusted, whatever its signature says."""
+    path = tmp_path / "a.yml"
+    path.write_text("title: one\n", encoding="utf-8")
+    kept: dict = {}
+    known: Stamps[bytes] = Stamps()
+    _read(tmp_path, ["a.yml"], kept, known)
+    for round_ in range(3):
+        reads.clear()
+        assert _read(tmp_path, ["a.yml"], kept, known)["a.yml"] == {"title": "one"}
+        assert reads == ["a.yml"], round_
+
+
+def test_a_file_over_the_size_limit_is_judged_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The signature stands for content already accepted, not for the limits it was read under."""
+    monkeypatch.setattr(stamps, "RACY_NS", 0)
+    (tmp_path / "a.yml").write_text("title: one\n", encoding="utf-8")
+    kept: dict = {}
+    known: Stamps[bytes] = Stamps()
+    read_files(tmp_path, [("a.yml", False)], MAX, jobs=1, kept=kept, stamps=known)
+    small = read_files(tmp_path, [("a.yml", False)], 4, jobs=1, kept=kept, stamps=known)
+    assert small["a.yml"].value is None
+    assert [d.code for d in small["a.yml"].diags] == ["Y010"]
+
+
+def test_fingerprint_with_stamps_equals_the_one_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve``'s no-change memo is read by the next ``build.py``: both must agree."""
+    from zhilian.fingerprint import fingerprint
+
+    monkeypatch.setattr(stamps, "RACY_NS", 0)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.yml").write_text("title: one\n", encoding="utf-8")
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    today = __import__("datetime").date(2026, 11, 20)
+    known: Stamps[bytes] = Stamps()
+
+    def both() -> tuple[str, str]:
+        return (fingerprint(tmp_path, tmp_path / "site", templates, today, known),
+                fingerprint(tmp_path, tmp_path / "site", templates, today))
+
+    first = both()
+    assert first[0] == first[1] == both()[0]  # the second time from stamps
+    _rewrite_same_size_and_mtime(tmp_path / "data" / "a.yml", "title: ONE\n")
+    changed = both()
+    assert changed[0] == changed[1] != first[0]
