@@ -914,12 +914,10 @@ def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys)
         )
 
     limit = config.max_cadres_per_youth
+    over = [(sid, h) for sid, h in cadres_per_youth(result.statuses).items() if len(h) > limit]
     overlap = [
         OverlapRow(mask_student_id(sid), holders)
-        for sid, holders in sorted(
-            cadres_per_youth(result.statuses).items(), key=lambda kv: (-len(kv[1]), kv[0])
-        )
-        if len(holders) > limit
+        for sid, holders in sorted(over, key=lambda kv: (-len(kv[1]), kv[0]))
     ]
 
     problems = sorted((p for v in views for p in v.problems), key=_problem_order)
