@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from .paths import CACHE_DIR, POSITIONS_FILE
 from .reporters import REPORTERS, Reporter, SourceCache
 
 if TYPE_CHECKING:  # the stages are imported when a command needs them (see run_check)
@@ -114,7 +115,7 @@ def run_check(args: argparse.Namespace, reporter: Reporter) -> tuple[int, CheckR
         except ConfigError as exc:  # git could not answer (unknown --base, not a repository)
             return report_config_error(exc, args, reporter), None
         result.diagnostics = diags
-    reporter.report(diags, SourceCache(args.root))
+    reporter.report(diags, SourceCache(args.root, positions=args.root / CACHE_DIR / POSITIONS_FILE))
     return (EXIT_ERRORS if result.errors else EXIT_OK), result
 
 

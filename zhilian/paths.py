@@ -11,6 +11,8 @@ from pathlib import Path
 #: Caches of a deployment (parsed files, rendered pages, QR codes, the handbook, the memo):
 #: safe to delete, never committed.  They hold youth data, like ``data/``.
 CACHE_DIR = ".zhilian-cache"
+#: In ``CACHE_DIR``: the positions (line, column) of the last run's diagnostics.
+POSITIONS_FILE = "positions.marshal"
 
 #: The templates shipped with zhilian, used when a deployment has no ``templates/`` of its own.
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"

@@ -16,15 +16,18 @@ from typing import TextIO
 
 from .diagnostics import Diagnostic, Kind, mask_student_id
 from .read import locate, locate_in_note, read_file
+from .read.positions import kept_in
 
 SEVERITY_LABEL = {"error": "错误", "warning": "警告"}
 
 
 class SourceCache:
-    """File texts by relative path, read at most once per run."""
+    """File texts by relative path, read at most once per run.  ``positions``: where the
+    positions found are kept between runs (``read.positions.kept_in``), if anywhere."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, positions: Path | None = None) -> None:
         self.root = root
+        self.positions = positions
         self._texts: dict[str, str | None] = {}
 
     def text(self, rel: str) -> str | None:
@@ -42,6 +45,11 @@ class SourceCache:
 
 
 def resolve_positions(diags: Iterable[Diagnostic], sources: SourceCache) -> None:
+    with kept_in(sources.positions):
+        _resolve_positions(diags, sources)
+
+
+def _resolve_positions(diags: Iterable[Diagnostic], sources: SourceCache) -> None:
     for d in diags:
         if d.line:
             continue

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from zhilian.read import locate, locate_in_note
@@ -96,3 +99,39 @@ def test_a_position_found_before_is_kept_by_text_not_by_path() -> None:
     assert locate(after, ("title",)) == (3, 8)
     assert locate(before, ("title",)) == (2, 8)
     assert locate(before, ("title",), at_key=True) == (2, 1)
+
+
+def test_the_command_line_keeps_positions_and_an_edited_file_gets_new_ones(
+    sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``check`` stores the positions it found in ``.zhilian-cache/``: the next run (a new
+    process: nothing in memory) finds them there, except for a file that changed."""
+    from tests.conftest import run_cli
+    from zhilian.read import positions
+
+    def fresh_process() -> None:
+        positions._found.clear()
+        positions._compose.cache_clear()
+
+    fresh_process()
+    first = json.loads(run_cli(sample, "check", fmt="json").out)
+    assert (sample / ".zhilian-cache" / "positions.marshal").is_file()
+    warned = sorted({d["file"] for d in first if d["file"].startswith("data/cadres/")})
+    assert len(warned) >= 2
+    edited = sample / warned[0]
+    edited.write_text("# 一行新的注释\n" + edited.read_text(encoding="utf-8"), encoding="utf-8")
+
+    fresh_process()
+    located: list[str] = []
+    real = positions._locate
+
+    def spy(text: str, *args: object) -> tuple[int, int]:
+        located.append(text)
+        return real(text, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(positions, "_locate", spy)
+    second = json.loads(run_cli(sample, "check", fmt="json").out)
+    edited_text = edited.read_text(encoding="utf-8")
+    assert located and set(located) == {edited_text}  # the others came from the cache
+    expected = [d | {"line": d["line"] + 1} if d["file"] == warned[0] else d for d in first]
+    assert second == expected

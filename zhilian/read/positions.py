@@ -4,14 +4,21 @@ Stages after reading work on plain values and name problems by key path; resolvi
 to a line needs the composed nodes, which the fast path throws away.  Re-composing one small
 file on demand is cheaper than carrying marks for every file.  A position once found is
 kept by the text's hash: ``serve`` reports the same warnings build after build, and
-re-composing their files was a tenth of a large rebuild.
+re-composing their files was a tenth of a large rebuild.  The command line keeps them in
+``.zhilian-cache/`` (:func:`kept_in`): a check after an edit repeats most earlier warnings.
 """
 
 from __future__ import annotations
 
 import hashlib
+import marshal
+import os
+import tempfile
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -23,6 +30,45 @@ _Found = tuple[bytes, tuple[str | int, ...], bool, int]
 #: (text hash, path, at_key, line offset) → (line, col), the most recently used last.
 _found: OrderedDict[_Found, tuple[int, int]] = OrderedDict()
 _FOUND_MAX = 1 << 14  # bounds the memory of a long-running ``serve``
+#: The positions asked for inside :func:`kept_in` (what it stores).
+_asked: dict[_Found, tuple[int, int]] | None = None
+
+
+@contextmanager
+def kept_in(path: Path | None) -> Iterator[None]:
+    """Use the positions stored in ``path`` by an earlier run, then store those asked for
+    now (only they: the file follows the deployment).  Keyed by the text's hash, they can
+    never point into an older version of a file; a damaged or missing file is no cache."""
+    global _asked
+    if path is None or _asked is not None:
+        yield
+        return
+    try:
+        stored = marshal.loads(path.read_bytes())
+        if not isinstance(stored, dict):
+            stored = {}
+    except (OSError, EOFError, ValueError, TypeError):
+        stored = {}
+    for key, found in stored.items():
+        _found.setdefault(key, found)
+    _asked = {}
+    try:
+        yield
+        if _asked != stored:
+            _store(path, _asked)
+    finally:
+        _asked = None
+
+
+def _store(path: Path, positions: dict[_Found, tuple[int, int]]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".positions-", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            marshal.dump(positions, handle)
+        os.replace(tmp, path)
+    except (OSError, ValueError):  # a cache that cannot be written only costs speed
+        pass
 
 
 @lru_cache(maxsize=16)  # several diagnostics in one file share one composition
@@ -49,13 +95,15 @@ def locate(
         found = _found.get(key)
         if found is not None:
             _found.move_to_end(key)
-            return found
-        found = _locate(text, path, at_key, line_offset)
+        else:
+            found = _locate(text, path, at_key, line_offset)
+            _found[key] = found
+            if len(_found) > _FOUND_MAX:
+                _found.popitem(last=False)
     except Exception:  # a position is a courtesy: it must never fail a run
         return 1, 1
-    _found[key] = found
-    if len(_found) > _FOUND_MAX:
-        _found.popitem(last=False)
+    if _asked is not None:
+        _asked[key] = found
     return found
 
 
