@@ -93,9 +93,9 @@ class Memo:
         default_factory=dict
     )
     #: the content keys of the data files read, by stat signature (see ``read.stamps``)
-    read_stamps: Stamps[bytes] = field(default_factory=Stamps)
+    read_stamps: Stamps = field(default_factory=Stamps)
     #: the same for every file the no-change fingerprint reads (``fingerprint``)
-    fingerprint_stamps: Stamps[bytes] = field(default_factory=Stamps)
+    fingerprint_stamps: Stamps = field(default_factory=Stamps)
 
     def validate(self, model: type[M], read: FileRead) -> tuple[M | None, list[Diagnostic]]:
         key = (model, read.digest)

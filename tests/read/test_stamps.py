@@ -30,7 +30,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return opened
 
 
-def _read(root: Path, names: list[str], kept: dict, known: Stamps[bytes]) -> dict[str, object]:
+def _read(root: Path, names: list[str], kept: dict, known: Stamps) -> dict[str, object]:
     results = read_files(root, [(n, False) for n in names], MAX, jobs=1, kept=kept, stamps=known)
     return {rel: r.value for rel, r in results.items()}
 
@@ -52,7 +52,7 @@ def test_an_unchanged_file_is_not_read_again_and_any_edit_is_seen(
     (tmp_path / "a.yml").write_text("title: one\n", encoding="utf-8")
     (tmp_path / "b.yml").write_text("title: two\n", encoding="utf-8")
     kept: dict = {}
-    known: Stamps[bytes] = Stamps()
+    known: Stamps = Stamps()
     assert _read(tmp_path, ["a.yml", "b.yml"], kept, known) == {
         "a.yml": {"title": "one"}, "b.yml": {"title": "two"}}
     reads.clear()
@@ -83,7 +83,7 @@ def test_a_file_changed_just_before_it_was_read_is_read_again(
     path = tmp_path / "a.yml"
     path.write_text("title: one\n", encoding="utf-8")
     kept: dict = {}
-    known: Stamps[bytes] = Stamps()
+    known: Stamps = Stamps()
     _read(tmp_path, ["a.yml"], kept, known)
     for round_ in range(3):
         reads.clear()
@@ -96,7 +96,7 @@ def test_a_file_over_the_size_limit_is_judged_again(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(stamps, "RACY_NS", 0)
     (tmp_path / "a.yml").write_text("title: one\n", encoding="utf-8")
     kept: dict = {}
-    known: Stamps[bytes] = Stamps()
+    known: Stamps = Stamps()
     read_files(tmp_path, [("a.yml", False)], MAX, jobs=1, kept=kept, stamps=known)
     small = read_files(tmp_path, [("a.yml", False)], 4, jobs=1, kept=kept, stamps=known)
     assert small["a.yml"].value is None
@@ -115,7 +115,7 @@ def test_fingerprint_with_stamps_equals_the_one_without(
     templates = tmp_path / "templates"
     templates.mkdir()
     today = __import__("datetime").date(2026, 11, 20)
-    known: Stamps[bytes] = Stamps()
+    known: Stamps = Stamps()
 
     def both() -> tuple[str, str]:
         return (fingerprint(tmp_path, tmp_path / "site", templates, today, known),
@@ -126,3 +126,27 @@ def test_fingerprint_with_stamps_equals_the_one_without(
     _rewrite_same_size_and_mtime(tmp_path / "data" / "a.yml", "title: ONE\n")
     changed = both()
     assert changed[0] == changed[1] != first[0]
+
+
+@pytest.mark.parametrize("memo", ["kept", "deleted"])
+def test_the_command_line_sees_an_edit_that_keeps_size_and_mtime(
+    sample: Path, monkeypatch: pytest.MonkeyPatch, memo: str
+) -> None:
+    """The command line keeps stamps in ``.zhilian-cache/`` for the no-change memo
+    (``kept``: it must not answer) and for reading the data (``deleted``: the files are read
+    with the memo gone); neither may take an edited file for the one read before."""
+    from tests.conftest import run_cli
+
+    monkeypatch.setattr(stamps, "RACY_NS", 0)  # the sample was just copied: trust it at once
+    assert run_cli(sample, "check").code == 0
+    assert list((sample / ".zhilian-cache").glob("stamps-*.marshal"))
+    cadre = sorted((sample / "data" / "cadres").glob("*.yml"))[0]
+    text = cadre.read_text(encoding="utf-8")
+    broken = text.replace("\nunits:", "\nunitz:", 1)  # S001: an unknown field, same size
+    assert broken != text and len(broken) == len(text)
+    _rewrite_same_size_and_mtime(cadre, broken)
+    if memo == "deleted":
+        for path in (sample / ".zhilian-cache").glob("memo-*.json"):
+            path.unlink()
+    run = run_cli(sample, "check")
+    assert run.code == 1 and "unitz" in run.out

@@ -34,6 +34,7 @@ from zhilian.workers import parallel_map, worker_count
 #: Bump when a change to the reader could change a parsed value.
 READER_VERSION = "1"
 CACHE_FILE = "parsed.marshal"
+STAMPS_FILE = "stamps-data.marshal"
 #: Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 1500
 
@@ -104,16 +105,20 @@ def read_files(
     jobs: int = 0,
     cache_dir: Path | None = None,
     kept: dict[bytes, tuple[Any, str]] | None = None,
-    stamps: Stamps[bytes] | None = None,
+    stamps: Stamps | None = None,
 ) -> dict[str, FileRead]:
     """Read ``files`` ((path relative to root, is a note) pairs) → results by path.
 
     ``kept``: the parsed values a long-running process (``serve``) holds in memory; used
     instead of reading the cache file when it has any, and updated to this run's entries.
     ``stamps`` (``serve`` too): the content keys of files read before, by stat signature —
-    an unchanged file in ``kept`` is then not even read.
+    an unchanged file whose parsed value is at hand is then not even read; without, they
+    are kept in ``cache_dir`` (``read.stamps``).
     """
     cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
+    stamps_path = cache_dir / STAMPS_FILE if cache_dir is not None and stamps is None else None
+    if stamps_path is not None:
+        stamps = Stamps.load(stamps_path)
     cache = kept if kept else _load_cache(cache_path)
     results: dict[str, FileRead] = {}
     used: dict[bytes, tuple[Any, str]] = {}
@@ -166,6 +171,8 @@ def read_files(
         kept.update(used)
     if stamps is not None:
         stamps.finish()
+        if stamps_path is not None:
+            stamps.save(stamps_path)
     return results
 
 

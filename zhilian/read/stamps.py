@@ -1,55 +1,85 @@
-"""Files a long-running process (``serve``) has read, known again by their stat signature.
+"""Files read before, known again by their stat signature instead of being read again.
 
-Without it a ``serve`` rebuild reads and hashes every file of a province (23,000) to find
-the one that changed.  A file whose device, inode, size, modification and change time are
-as they were when it was read is not read again — provided those times were at least
-:data:`RACY_NS` older than that read: a file written again within the same clock tick would
-keep its times (git's "racy clean" problem, which git avoids the same way).  Tools can set
-the modification time (``touch -d``) but not the change time, so an edit always shows.
+Without it every run reads and hashes all 23,000 files of a province to find the one that
+changed.  A file whose device, inode, size, modification and change time are as they were
+when it was read is not read again — provided those times were at least :data:`RACY_NS`
+older than that read: a file written again within the same clock tick would keep its
+times (git's "racy clean" problem, which git's index avoids the same way).  Tools can set
+the modification time (``touch -d``, ``cp -p``) but not the change time, so an edit always
+shows; a file read too soon after its last change is simply read again next time.
 
-Only ``serve`` uses stamps, for the process's lifetime; the command line has no earlier
-read in memory, and every cache on disk stays keyed by content.
+``serve`` keeps its stamps in memory; the command line keeps them in ``.zhilian-cache/``
+(:meth:`Stamps.load`, :meth:`Stamps.save`).  What a stamp gives is only a content hash: the
+caches it leads to stay keyed by content, and a missing or damaged stamp file costs a read.
 """
 
 from __future__ import annotations
 
+import marshal
 import os
-from typing import Generic, TypeVar
+import tempfile
+from pathlib import Path
 
 #: A file changed less than this long before it was read is read again next time.
 RACY_NS = 2_000_000_000
+FORMAT = "zhilian-stamps-1"
 
 Signature = tuple[int, int, int, int, int]
-V = TypeVar("V")
 
 
 def signature(st: os.stat_result) -> Signature:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-class Stamps(Generic[V]):
-    """Path → (signature, what was learnt from the content: a hash) of the files read so far.
+class Stamps:
+    """Path → (signature, content hash) of the files read so far.
 
-    :meth:`finish` forgets the paths not seen since the previous call, so the memory follows
+    :meth:`finish` forgets the paths not seen since the previous call, so the stamps follow
     the deployment as files come and go."""
 
-    def __init__(self) -> None:
-        self._known: dict[str, tuple[Signature, V]] = {}
-        self._seen: dict[str, tuple[Signature, V]] = {}
+    def __init__(self, known: dict[str, tuple[Signature, bytes]] | None = None) -> None:
+        self._known = known or {}
+        self._seen: dict[str, tuple[Signature, bytes]] = {}
+        self._changed = False
 
-    def get(self, path: str, sig: Signature) -> V | None:
+    def get(self, path: str, sig: Signature) -> bytes | None:
         found = self._known.get(path)
         if found is None or found[0] != sig:
             return None
         self._seen[path] = found
         return found[1]
 
-    def put(self, path: str, sig: Signature, value: V, read_at_ns: int) -> None:
-        """``value`` was learnt from the content read at ``read_at_ns`` (taken before the
-        read), of a file whose signature was ``sig`` (taken before that)."""
+    def put(self, path: str, sig: Signature, content_hash: bytes, read_at_ns: int) -> None:
+        """``content_hash`` is of the content read at ``read_at_ns`` (taken before the read)
+        from a file whose signature was ``sig`` (taken before that)."""
         _dev, _ino, _size, mtime, ctime = sig
         if max(mtime, ctime) < read_at_ns - RACY_NS:
-            self._seen[path] = (sig, value)
+            self._seen[path] = (sig, content_hash)
+            self._changed = True
 
     def finish(self) -> None:
+        self._changed = self._changed or len(self._seen) != len(self._known)
         self._known, self._seen = self._seen, {}
+
+    @classmethod
+    def load(cls, path: Path) -> Stamps:
+        try:
+            stored = marshal.loads(path.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return cls()
+        ok = isinstance(stored, tuple) and len(stored) == 2 and stored[0] == FORMAT
+        return cls(stored[1] if ok and isinstance(stored[1], dict) else None)
+
+    def save(self, path: Path) -> None:
+        """Store what :meth:`finish` kept, when it differs from what was loaded."""
+        if not self._changed:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".stamps-", dir=path.parent)
+            with os.fdopen(fd, "wb") as handle:
+                marshal.dump((FORMAT, self._known), handle)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # stamps that cannot be written only cost reading the files again
+        self._changed = False
