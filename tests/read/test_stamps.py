@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import marshal
 import os
 import time
 from pathlib import Path
@@ -150,3 +152,24 @@ def test_the_command_line_sees_an_edit_that_keeps_size_and_mtime(
             path.unlink()
     run = run_cli(sample, "check")
     assert run.code == 1 and "unitz" in run.out
+
+
+@pytest.mark.parametrize("damage", [b"\x00garbage", marshal.dumps(("zhilian-stamps-1", {"x": 1})),
+                                    marshal.dumps({("k",): "not a position"})])
+def test_damaged_cache_files_cost_speed_never_the_result(
+    sample: Path, monkeypatch: pytest.MonkeyPatch, damage: bytes
+) -> None:
+    from tests.conftest import run_cli
+    from zhilian.read import positions
+
+    monkeypatch.setattr(stamps, "RACY_NS", 0)
+    first = run_cli(sample, "check", fmt="json")
+    cache = sample / ".zhilian-cache"
+    for name in ("stamps-all.marshal", "stamps-data.marshal", "positions.marshal",
+                 "parsed.marshal"):
+        (cache / name).write_bytes(damage)
+    for path in cache.glob("memo-*.json"):
+        path.unlink()
+    positions._found.clear()  # a new process
+    again = run_cli(sample, "check", fmt="json")
+    assert (again.code, json.loads(again.out)) == (first.code, json.loads(first.out))

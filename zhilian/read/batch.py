@@ -15,10 +15,8 @@ processes than to build.
 from __future__ import annotations
 
 import hashlib
-import marshal
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from zhilian.diagnostics import Diagnostic
+from zhilian.read.cache_file import load_value, store_value
 from zhilian.read.front_matter import parse_note
 from zhilian.read.stamps import Signature, Stamps, signature
 from zhilian.read.yaml_reader import parse_yaml, read_file, top_level_not_mapping
@@ -71,24 +70,8 @@ def _parse_chunk(chunk: list[tuple[str, bool, str]]) -> list[FileRead]:
 
 
 def _load_cache(path: Path | None) -> dict[bytes, tuple[Any, str]]:
-    if path is None or not path.is_file():
-        return {}
-    try:
-        cache = marshal.loads(path.read_bytes())  # one read: much faster than marshal.load
-        return cache if isinstance(cache, dict) else {}
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}  # a damaged cache is just a cold start
-
-
-def _save_cache(path: Path, cache: dict[bytes, tuple[Any, str]]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".parsed-", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            marshal.dump(cache, handle)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a cache that cannot be written only costs speed
+    cache = load_value(path) if path is not None else None
+    return cache if isinstance(cache, dict) else {}  # a damaged cache is just a cold start
 
 
 def _chunks(items: list[tuple[str, bool, str]], jobs: int) -> Iterable[list[tuple[str, bool, str]]]:
@@ -165,7 +148,7 @@ def read_files(
             used[keys[result.rel]] = (result.value, result.body)
 
     if cache_path is not None and (todo or len(used) != len(cache)):
-        _save_cache(cache_path, used)  # only the entries this deployment still uses
+        store_value(cache_path, used)  # only the entries this deployment still uses
     if kept is not None:
         kept.clear()
         kept.update(used)

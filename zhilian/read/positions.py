@@ -11,9 +11,6 @@ re-composing their files was a tenth of a large rebuild.  The command line keeps
 from __future__ import annotations
 
 import hashlib
-import marshal
-import os
-import tempfile
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +21,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from zhilian.read.cache_file import load_value, store_value
 from zhilian.read.yaml_reader import _Composer, _where
 
 _Found = tuple[bytes, tuple[str | int, ...], bool, int]
@@ -43,32 +41,19 @@ def kept_in(path: Path | None) -> Iterator[None]:
     if path is None or _asked is not None:
         yield
         return
-    try:
-        stored = marshal.loads(path.read_bytes())
-        if not isinstance(stored, dict):
-            stored = {}
-    except (OSError, EOFError, ValueError, TypeError):
+    stored = load_value(path)
+    if not isinstance(stored, dict):
         stored = {}
     for key, found in stored.items():
-        _found.setdefault(key, found)
+        if type(found) is tuple and len(found) == 2 and all(type(n) is int for n in found):
+            _found.setdefault(key, found)
     _asked = {}
     try:
         yield
         if _asked != stored:
-            _store(path, _asked)
+            store_value(path, _asked)
     finally:
         _asked = None
-
-
-def _store(path: Path, positions: dict[_Found, tuple[int, int]]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".positions-", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            marshal.dump(positions, handle)
-        os.replace(tmp, path)
-    except (OSError, ValueError):  # a cache that cannot be written only costs speed
-        pass
 
 
 @lru_cache(maxsize=16)  # several diagnostics in one file share one composition

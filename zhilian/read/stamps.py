@@ -15,10 +15,10 @@ caches it leads to stay keyed by content, and a missing or damaged stamp file co
 
 from __future__ import annotations
 
-import marshal
 import os
-import tempfile
 from pathlib import Path
+
+from zhilian.read.cache_file import load_value, store_value
 
 #: A file changed less than this long before it was read is read again next time.
 RACY_NS = 2_000_000_000
@@ -63,23 +63,18 @@ class Stamps:
 
     @classmethod
     def load(cls, path: Path) -> Stamps:
-        try:
-            stored = marshal.loads(path.read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
+        stored = load_value(path)
+        if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == FORMAT):
             return cls()
-        ok = isinstance(stored, tuple) and len(stored) == 2 and stored[0] == FORMAT
-        return cls(stored[1] if ok and isinstance(stored[1], dict) else None)
+        known = stored[1] if isinstance(stored[1], dict) else {}
+        return cls({
+            path: entry for path, entry in known.items()
+            if type(entry) is tuple and len(entry) == 2 and type(entry[1]) is bytes
+        })
 
     def save(self, path: Path) -> None:
         """Store what :meth:`finish` kept, when it differs from what was loaded."""
         if not self._changed:
             return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".stamps-", dir=path.parent)
-            with os.fdopen(fd, "wb") as handle:
-                marshal.dump((FORMAT, self._known), handle)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # stamps that cannot be written only cost reading the files again
+        store_value(path, (FORMAT, self._known))
         self._changed = False
