@@ -113,15 +113,17 @@ def _build(
     memo: tuple[str, str],
 ) -> int:
     from .handbook import HandbookError, build_handbook
-    from .render.internal import render_internal
-    from .render.page_cache import PageCache
-    from .views.public import build_public_view
-    from .write import SiteWriter
 
     parallel = worker_count(args.jobs) > 1
-    # The handbook (MkDocs) needs the configuration only: it is built meanwhile.  Each
-    # process started here is stopped when this one fails or is interrupted (``with``).
+    # The handbook (MkDocs) needs the configuration only: it is built meanwhile — started
+    # before the imports below, which this process does while it runs.  Each process
+    # started here is stopped when this one fails or is interrupted (``with``).
     with _handbook_ahead(args.root, today, enabled=parallel) as handbook:
+        from .render.internal import render_internal
+        from .render.page_cache import PageCache
+        from .views.public import build_public_view
+        from .write import SiteWriter
+
         code, result = run_check(args, reporter)
         if result is None or result.data_errors:  # (the handbook is dropped on leaving)
             if result is None:
