@@ -7,7 +7,9 @@ The stages, in order:
 3. render       Jinja2 templates → bytes in memory; a page whose inputs are unchanged
                 comes from the page cache instead (``render.page_cache``).  The public
                 site, the annual report and the handbook are made in forked processes
-                meanwhile (``workers.Background``)
+                meanwhile (``workers.Background``): the handbook from the start, the
+                other two as soon as the data is loaded, while the rules run — they are
+                dropped if the rules find a data error
 4. write        a fresh directory, swapped in place of ``site/`` once complete
                 (``write.SiteWriter``; the public part is written by its own process)
 """
@@ -18,6 +20,8 @@ import argparse
 import datetime as dt
 import sys
 import time
+from collections.abc import Callable
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,7 +35,6 @@ from .workers import Background, worker_count
 if TYPE_CHECKING:
     from .pipeline import CheckResult
     from .render.page_cache import PageCache
-    from .views.public import PublicSite
     from .write import SiteWriter
 
 
@@ -50,12 +53,14 @@ class Progress:
 
 
 def _public_site(
-    view: PublicSite, templates: Path, pages: PageCache, site: SiteWriter
+    result: CheckResult, templates: Path, pages: PageCache, site: SiteWriter
 ) -> tuple[int, set[str], int]:
-    """Render and write ``public/``: the files never travel between processes."""
+    """Render and write ``public/``: the files never travel between processes.  The
+    renderer gets the public view only, which holds public fields only, by construction."""
     from .render.public import render_public
+    from .views.public import build_public_view
 
-    files = render_public(view, templates, pages)
+    files = render_public(build_public_view(result), templates, pages)
     site.write(files, "public")
     return len(files), pages.used, pages.hits
 
@@ -81,6 +86,43 @@ def _handbook_ahead(root: Path, today: dt.date, *, enabled: bool) -> Background:
     if config is None:
         return Background(lambda: None, enabled=False)
     return Background(lambda: prepare_handbook(root, config, today))
+
+
+class _Ahead:
+    """The annual report and the public site need the data loaded and measured, nothing
+    the rules add: with worker processes they are started before the rules run, into a new
+    site folder, and stopped (the folder removed) if a data error turns up after all."""
+
+    def __init__(
+        self, stack: ExitStack, out: Path, templates: Path,
+        new_pages: Callable[[], PageCache], *, parallel: bool,
+    ) -> None:
+        self.stack, self.out, self.templates = stack, out, templates
+        self.new_pages, self.parallel = new_pages, parallel
+        self.report: Background | None = None
+        self.public: Background | None = None
+        self.site: SiteWriter | None = None
+
+    def start(self, result: CheckResult) -> None:
+        from .write import SiteWriter
+
+        if self.site is not None:
+            return
+        templates, new_pages, enter = self.templates, self.new_pages, self.stack.enter_context
+        self.report = enter(Background(
+            lambda: _annual_report(result, templates, new_pages()), enabled=self.parallel
+        ))
+        # That process writes into the new site's folder: should anything fail, it is
+        # stopped before the folder is removed (the stack leaves in reverse order).
+        site = self.site = enter(SiteWriter(self.out))
+        self.public = enter(Background(
+            lambda: _public_site(result, templates, new_pages(), site), enabled=self.parallel
+        ))
+
+    def drop(self) -> None:
+        for process in (self.public, self.report):
+            if process is not None:
+                process.stop()
 
 
 def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
@@ -121,59 +163,50 @@ def _build(
     with _handbook_ahead(args.root, today, enabled=parallel) as handbook:
         from .render.internal import render_internal
         from .render.page_cache import PageCache
-        from .views.public import build_public_view
-        from .write import SiteWriter
 
-        code, result = run_check(args, reporter)
-        if result is None or result.data_errors:  # (the handbook is dropped on leaving)
-            if result is None:
-                return code
-            reporter.info("存在数据错误，没有生成站点；site/ 保持上一次成功生成的内容。")
-            return EXIT_ERRORS
-
-        progress = Progress(reporter, started, enabled=not args.quiet)
-        progress.say(f"已读取并检查 {len(result.dep.cadres)} 位团干部、"
-                     f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
         # One PageCache per process; what the others used is merged into this one.
         new_pages = partial(PageCache, args.root / CACHE_DIR / "pages", code_digest(templates))
         pages = new_pages()
-        # The annual report needs the checked data only: made meanwhile by another process.
-        with Background(
-            lambda: _annual_report(result, templates, new_pages()), enabled=parallel
-        ) as report:
+        with ExitStack() as stack:
+            ahead = _Ahead(stack, out, templates, new_pages, parallel=parallel)
+            code, result = run_check(args, reporter, loaded=ahead.start if parallel else None)
+            if result is None or result.data_errors:  # (the handbook is dropped on leaving)
+                ahead.drop()
+                if result is None:
+                    return code
+                reporter.info("存在数据错误，没有生成站点；site/ 保持上一次成功生成的内容。")
+                return EXIT_ERRORS
+            ahead.start(result)  # without worker processes: made in turn, below
+            assert ahead.site and ahead.report and ahead.public
+            site, report, public = ahead.site, ahead.report, ahead.public
+
+            progress = Progress(reporter, started, enabled=not args.quiet)
+            progress.say(f"已读取并检查 {len(result.dep.cadres)} 位团干部、"
+                         f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
 
             def report_files() -> dict[str, bytes]:
                 files, used, hits = report.result()
                 pages.merge(used, hits)
                 return files
 
-            # The public view is built here: holding public fields only, by construction,
-            # it is small, and the process rendering the public site never touches the models.
-            public_view = build_public_view(result)
-            # That process writes into the new site's folder: should this fail, it is
-            # stopped before the folder is removed (``with`` leaves in reverse order).
-            with SiteWriter(out) as site, Background(
-                lambda: _public_site(public_view, templates, new_pages(), site),
-                enabled=parallel,
-            ) as public:
-                internal = render_internal(
-                    result, templates, pages=pages, jobs=args.jobs,
-                    busy=lambda: public.running() or report.running(), report=report_files,
-                )
-                site.write(internal, "internal")
-                progress.say(f"已生成内部站点 {len(internal)} 个文件")
-                written, used, hits = public.result()
-                pages.merge(used, hits)  # the other process's pages: kept by prune below
-                files = len(internal) + written
-                progress.say(f"已生成公开站点，共 {files} 个文件")
-                try:
-                    handbook.result()
-                    guide = site.tmp / "public" / "guide"
-                    build_handbook(result.root, result.config, result.today, guide)
-                except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error
-                    reporter.info(f"手册无法生成：{exc}\nsite/ 保持上一次成功生成的内容。")
-                    return EXIT_USAGE
-                site.commit()
+            internal = render_internal(
+                result, templates, pages=pages, jobs=args.jobs,
+                busy=lambda: public.running() or report.running(), report=report_files,
+            )
+            site.write(internal, "internal")
+            progress.say(f"已生成内部站点 {len(internal)} 个文件")
+            written, used, hits = public.result()
+            pages.merge(used, hits)  # the other process's pages: kept by prune below
+            files = len(internal) + written
+            progress.say(f"已生成公开站点，共 {files} 个文件")
+            try:
+                handbook.result()
+                guide = site.tmp / "public" / "guide"
+                build_handbook(result.root, result.config, result.today, guide)
+            except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error
+                reporter.info(f"手册无法生成：{exc}\nsite/ 保持上一次成功生成的内容。")
+                return EXIT_USAGE
+            site.commit()
     pages.prune()
     if not args.base:
         remember(args.root, *memo, result.diagnostics)

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -91,17 +91,24 @@ def report_config_error(exc: ConfigError, args: argparse.Namespace, reporter: Re
     return EXIT_USAGE
 
 
-def run_check(args: argparse.Namespace, reporter: Reporter) -> tuple[int, CheckResult | None]:
+def run_check(
+    args: argparse.Namespace,
+    reporter: Reporter,
+    loaded: Callable[[CheckResult], None] | None = None,
+) -> tuple[int, CheckResult | None]:
     """Shared by ``check`` and ``build``: all diagnostics, reported once.
 
     The reading, models and rules are imported here, not at the top: a run answered from
     the memo (``fingerprint``) does without them (half a second of imports).
-    ``serve`` passes the models it keeps between builds as ``args.memo``."""
+    ``serve`` passes the models it keeps between builds as ``args.memo``; ``loaded`` is
+    told when the data is loaded, before the rules (``pipeline.check``)."""
     from .pipeline import ConfigError, check
 
     today = args.today or dt.date.today()
     try:
-        result = check(args.root, today, jobs=args.jobs, memo=getattr(args, "memo", None))
+        result = check(
+            args.root, today, jobs=args.jobs, memo=getattr(args, "memo", None), loaded=loaded
+        )
     except ConfigError as exc:
         return report_config_error(exc, args, reporter), None
     diags = result.diagnostics

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,14 +54,29 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
-def check(root: Path, today: dt.date, *, jobs: int = 0, memo: Memo | None = None) -> CheckResult:
+def check(
+    root: Path,
+    today: dt.date,
+    *,
+    jobs: int = 0,
+    memo: Memo | None = None,
+    loaded: Callable[[CheckResult], None] | None = None,
+) -> CheckResult:
     """Read, validate and apply every rule; never raises on bad data.  ``memo``: what a
-    long-running process keeps between runs (see :class:`zhilian.load.Memo`)."""
+    long-running process keeps between runs (see :class:`zhilian.load.Memo`).
+
+    ``loaded(result)`` is called once the data is loaded and measured without a data error,
+    before the rules add theirs (``build`` starts work that needs no more meanwhile); rules
+    only add diagnostics, so what it is given is the final result but for them."""
     config = read_config(root)
     with _no_cycle_collection():
         dep, diags = load(root, config, jobs=jobs, memo=memo)
         statuses = all_statuses(dep, today)
-        diags += run_rules(RuleContext(dep, today, statuses))
-    return CheckResult(root, today, config, dep, statuses, diags)
+    result = CheckResult(root, today, config, dep, statuses, diags)
+    if loaded is not None and not result.data_errors:
+        loaded(result)  # outside the block above: forked processes collect their garbage
+    with _no_cycle_collection():
+        result.diagnostics += run_rules(RuleContext(dep, today, statuses))
+    return result
 
 __all__ = ["CheckResult", "ConfigError", "Memo", "check", "read_config"]

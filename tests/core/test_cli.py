@@ -110,6 +110,56 @@ def test_build_with_data_error_writes_nothing_and_keeps_last_site(sample: Path) 
     assert sorted(p.name for p in sample.iterdir() if p.name.startswith(".site")) == []
 
 
+# A fresh process (pytest's may hold threads, and then nothing forks): it reports whether
+# the build started the report and the public site before the rules had spoken.
+AHEAD_DRIVER = """
+import json, sys
+from zhilian import build
+from zhilian.cli import main
+
+forked = []
+start = build._Ahead.start
+
+def spy(self, result):
+    start(self, result)
+    forked.append(self.public.process is not None and self.report.process is not None)
+
+build._Ahead.start = spy
+code = main(["build", "--root", sys.argv[1], "--today", sys.argv[2], "-q"])
+print(json.dumps({"code": code, "forked": forked}))
+"""
+
+
+def test_a_data_error_found_by_the_rules_drops_the_work_started_before_them(
+    sample: Path,
+) -> None:
+    """The report and the public site are started while the rules run: a data error they
+    find (here an unknown 团支部, R002) must still leave the last site as it was, no new
+    site folder and no process behind."""
+    assert run_cli(sample, "build").code == 0
+    before = tree(sample / "site")
+    cadre = sorted((sample / "data" / "cadres").glob("*.yml"))[0]
+    text = cadre.read_text(encoding="utf-8")
+    broken = text.replace("  branches: [", "  branches: [no-such-branch, ", 1)
+    assert broken != text
+    cadre.write_text(broken, encoding="utf-8")
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", AHEAD_DRIVER, str(sample), SAMPLE_TODAY],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        start_new_session=True,
+    )
+    out, err = proc.communicate(timeout=120)
+    assert json.loads(out.strip().splitlines()[-1]) == {"code": 1, "forked": [True]}
+    assert "R002" in out + err
+    assert tree(sample / "site") == before
+    assert [p.name for p in sample.iterdir() if p.name.startswith(".site")] == []
+    if Path("/proc").is_dir():  # every process of its session has ended with it
+        from tests.serve.test_serve import _session_processes
+
+        assert _session_processes(proc.pid) == []
+
+
 @pytest.mark.parametrize(
     ("sig", "everyone"),
     [(signal.SIGINT, True), (signal.SIGTERM, False)],
