@@ -30,6 +30,8 @@ class CheckResult:
     dep: Deployment
     statuses: dict[str, CadreStatus]
     diagnostics: list[Diagnostic]
+    #: what the rules were given, with the indexes they built (the views reuse them)
+    context: RuleContext
 
     @property
     def data_errors(self) -> list[Diagnostic]:
@@ -72,11 +74,12 @@ def check(
     with _no_cycle_collection():
         dep, diags = load(root, config, jobs=jobs, memo=memo)
         statuses = all_statuses(dep, today)
-    result = CheckResult(root, today, config, dep, statuses, diags)
+    context = RuleContext(dep, today, statuses)
+    result = CheckResult(root, today, config, dep, statuses, diags, context)
     if loaded is not None and not result.data_errors:
         loaded(result)  # outside the block above: forked processes collect their garbage
     with _no_cycle_collection():
-        result.diagnostics += run_rules(RuleContext(dep, today, statuses))
+        result.diagnostics += run_rules(context)
     return result
 
 __all__ = ["CheckResult", "ConfigError", "Memo", "check", "read_config"]

@@ -21,6 +21,7 @@ from zhilian.load import Note
 from zhilian.model.data import Cadre, NoteFront
 from zhilian.model.enums import ProblemCategory, ProblemStatus
 from zhilian.pipeline import read_config
+from zhilian.rules.privacy import PersonalInfo
 from zhilian.views.internal import (
     ProblemItem,
     Redactor,
@@ -182,7 +183,7 @@ def test_redactor_masks_like_a_plain_longest_match_scan() -> None:
         "name": "赵书记", "level": "校级", "appointment": "专职", "title": "书记",
         "since": "2024-09-01", "youth": youth,
     })
-    redact = Redactor([cadre])
+    redact = Redactor(PersonalInfo([cadre]))
 
     def plain(text: str) -> str:
         out, i = [], 0
@@ -229,7 +230,7 @@ def test_redactor_masks_names_and_ids() -> None:
             ],
         }
     )
-    redact = Redactor([cadre])
+    redact = Redactor(PersonalInfo([cadre]))
     assert redact("李明和李明明，学号2023010203；x2023010203y") == (
         "李*和李*明，学号2023****03；x2023****03y"
     )

@@ -63,7 +63,7 @@ def public_text(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     No youth name or 学号 in a cadre's public fields or in a public note.
     """
-    info = PersonalInfo(ctx.dep.cadres.values())
+    info = ctx.personal
     if not info.ids:
         return
     dep = ctx.dep

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..diagnostics import Diagnostic, Severity
-from ..metrics import CadreStatus, Measure, cadres_per_youth
+from ..metrics import CadreStatus, Measure
 from .base import RuleContext, rule
 
 _PATHS = {
@@ -66,7 +66,7 @@ def overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
     No youth is in the current lists of more than ``max_cadres_per_youth`` cadres.
     """
     limit = ctx.dep.config.max_cadres_per_youth
-    for student_id, holders in cadres_per_youth(ctx.statuses).items():
+    for student_id, holders in ctx.holders.items():
         if len(holders) <= limit:
             continue
         for cid in holders:

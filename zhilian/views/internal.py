@@ -14,7 +14,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -33,7 +33,6 @@ from ..metrics import (
     QUOTAS,
     CadreStatus,
     cadre_status,
-    cadres_per_youth,
     major_and_grade,
 )
 from ..model.config import SiteConfig
@@ -82,8 +81,8 @@ def _mask_known(
 class Redactor:
     """Masks every listed youth's 学号 and name (2+ characters) in free text."""
 
-    def __init__(self, cadres: Iterable[Cadre]) -> None:
-        known = PersonalInfo(cadres)  # the same index the privacy rule scans public text with
+    def __init__(self, known: PersonalInfo) -> None:
+        """``known``: the same index the privacy rule scans public text with."""
         self.ids, self.names = known.ids, known.names
         cjk = [n for n in self.names if _CJK_RUN.fullmatch(n)]
         self.cjk_lengths = sorted({len(n) for n in cjk}, reverse=True)
@@ -848,7 +847,7 @@ def _completion(
 def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys) -> InternalView:
     """``cluster`` groups problem summaries (the incremental build passes a memoised one)."""
     dep, today, config = result.dep, result.today, result.config
-    redact = Redactor(dep.cadres.values())
+    redact = Redactor(result.context.personal)
     windows = current_windows(config, today)
     assessments = assess_all(result.statuses, dep, today)
     views = [
@@ -914,7 +913,7 @@ def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys)
         )
 
     limit = config.max_cadres_per_youth
-    over = [(sid, h) for sid, h in cadres_per_youth(result.statuses).items() if len(h) > limit]
+    over = [(sid, h) for sid, h in result.context.holders.items() if len(h) > limit]
     overlap = [
         OverlapRow(mask_student_id(sid), holders)
         for sid, holders in sorted(over, key=lambda kv: (-len(kv[1]), kv[0]))
