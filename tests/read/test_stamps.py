@@ -173,3 +173,20 @@ def test_damaged_cache_files_cost_speed_never_the_result(
     positions._found.clear()  # a new process
     again = run_cli(sample, "check", fmt="json")
     assert (again.code, json.loads(again.out)) == (first.code, json.loads(first.out))
+
+
+def test_stamps_never_lead_to_a_value_parsed_by_another_reader_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reads: list[str]
+) -> None:
+    """The parsed cache is keyed by the reader's version: a new version must read the file
+    again even though its stamp and the old version's parsed value are still on disk."""
+    from zhilian.read import batch as reader
+
+    monkeypatch.setattr(stamps, "RACY_NS", 0)
+    (tmp_path / "a.yml").write_text("title: one\n", encoding="utf-8")
+    cache = tmp_path / ".zhilian-cache"
+    read_files(tmp_path, [("a.yml", False)], MAX, jobs=1, cache_dir=cache)
+    reads.clear()
+    monkeypatch.setattr(reader, "READER_VERSION", "next")
+    read_files(tmp_path, [("a.yml", False)], MAX, jobs=1, cache_dir=cache)
+    assert reads == ["a.yml"]

@@ -33,7 +33,9 @@ from zhilian.workers import parallel_map, worker_count
 #: Bump when a change to the reader could change a parsed value.
 READER_VERSION = "1"
 CACHE_FILE = "parsed.marshal"
-STAMPS_FILE = "stamps-data.marshal"
+#: The stamps give content keys, which name the reader version: another version's stamps
+#: could lead to its own parsed values, still in the cache file the first time.
+STAMPS_FILE = "stamps-data-{version}.marshal"
 #: Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 1500
 
@@ -99,7 +101,9 @@ def read_files(
     are kept in ``cache_dir`` (``read.stamps``).
     """
     cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
-    stamps_path = cache_dir / STAMPS_FILE if cache_dir is not None and stamps is None else None
+    stamps_path = None
+    if cache_dir is not None and stamps is None:
+        stamps_path = cache_dir / STAMPS_FILE.format(version=READER_VERSION)
     if stamps_path is not None:
         stamps = Stamps.load(stamps_path)
     cache = kept if kept else _load_cache(cache_path)
