@@ -21,7 +21,6 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 
@@ -98,11 +97,11 @@ class Background:
         self.fn = fn
         self.process: Any = None
         if enabled and can_fork():
-            fd, name = tempfile.mkstemp(prefix="zhilian-", suffix=".marshal")
-            os.close(fd)
-            self.path = Path(name)
+            # A file without a name, shared with the child: nothing is left behind, even
+            # when both are killed outright (closed by result or discard).
+            self.file = tempfile.TemporaryFile(prefix="zhilian-")  # noqa: SIM115
             self.process = multiprocessing.get_context("fork").Process(
-                target=_run_and_store, args=(fn, self.path)
+                target=_run_and_store, args=(fn, self.file.fileno())
             )
             gc.freeze()  # the collector in the child must not touch (and so copy) our objects
             try:
@@ -122,11 +121,12 @@ class Background:
         self.process.join()
         try:
             if self.process.exitcode == 0:
-                return marshal.loads(self.path.read_bytes())
+                self.file.seek(0)  # the child wrote through the same open file
+                return marshal.loads(self.file.read())
         except (OSError, EOFError, ValueError, TypeError):
             pass
         finally:
-            self.path.unlink(missing_ok=True)
+            self.file.close()
         return self.fn()  # the child failed: do it here, where an error is reported
 
     def stop(self) -> None:
@@ -151,15 +151,15 @@ class Background:
         """The result is not wanted any more: wait for the child to end, forget what it made."""
         if self.process is not None:
             self.process.join()
-            self.path.unlink(missing_ok=True)
+            self.file.close()
             self.process = None
         self.fn = lambda: None
 
 
-def _run_and_store(fn: Callable[[], Any], path: Path) -> None:
+def _run_and_store(fn: Callable[[], Any], fd: int) -> None:
     try:
         child_signals()  # stopped even before this: the interrupt is raised here
-        with path.open("wb") as handle:
+        with os.fdopen(os.dup(fd), "wb") as handle:
             marshal.dump(fn(), handle)  # no second copy of the result in memory
     except BaseException:  # the parent runs fn again and reports the error
         os._exit(1)

@@ -222,6 +222,30 @@ def test_the_next_build_removes_what_killed_builds_left(sample: Path) -> None:
     assert running.is_dir()
 
 
+def test_a_build_killed_outright_leaves_nothing_in_the_temporary_folder(tmp_path: Path) -> None:
+    """The processes that make the report and the public site hand their results back
+    through a file with no name: killed with SIGKILL, nothing of them stays in TMPDIR."""
+    root = tmp_path / "d"
+    generate(root, cadres=150, seed=5)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root), "--today", SAMPLE_TODAY],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, "TMPDIR": str(temp)},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(root.glob(".site.new-*")):  # the report and public site are at work
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    time.sleep(0.2)  # the children's deaths
+    assert [p.name for p in temp.iterdir() if p.name.startswith("zhilian-")] == []
+
+
 def test_all_problems_reported_in_one_run(sample: Path) -> None:
     cadres = sorted((sample / "data" / "cadres").iterdir())
     cadres[0].write_text(cadres[0].read_text(encoding="utf-8").replace("level:", "levell:", 1),

@@ -165,8 +165,10 @@ def test_damaged_cache_files_cost_speed_never_the_result(
     monkeypatch.setattr(stamps, "RACY_NS", 0)
     first = run_cli(sample, "check", fmt="json")
     cache = sample / ".zhilian-cache"
-    for name in ("stamps-all.marshal", "stamps-data.marshal", "positions.marshal",
-                 "parsed.marshal"):
+    stored = sorted(path.name for path in cache.glob("*.marshal"))
+    assert stored == ["parsed.marshal", "positions.marshal", "stamps-all.marshal",
+                      "stamps-data-1.marshal"]
+    for name in stored:
         (cache / name).write_bytes(damage)
     for path in cache.glob("memo-*.json"):
         path.unlink()
