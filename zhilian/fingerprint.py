@@ -87,8 +87,9 @@ def fingerprint(
     root: Path, out: Path, templates: Path, today: dt.date, stamps: Stamps | None = None
 ) -> str:
     """``stamps``: what ``serve`` keeps in memory; without, they are kept in the cache."""
-    stamps_path = root / CACHE_DIR / STAMPS_FILE if stamps is None else None
-    if stamps_path is not None:
+    stamps_path = None
+    if stamps is None:
+        stamps_path = root / CACHE_DIR / STAMPS_FILE
         stamps = Stamps.load(stamps_path)
     digest = hashlib.blake2b(digest_size=20)
     out_path = os.path.realpath(out)
@@ -96,10 +97,9 @@ def fingerprint(
     for base in dict.fromkeys((root.resolve(), templates.resolve(), PACKAGE)):
         digest.update(f"[{base}]\n".encode())
         _walk(digest, str(base), "", out_path, stamps)
-    if stamps is not None:
-        stamps.finish()
-        if stamps_path is not None:
-            stamps.save(stamps_path)
+    stamps.finish()
+    if stamps_path is not None:
+        stamps.save(stamps_path)
     return digest.hexdigest()
 
 

@@ -104,7 +104,6 @@ def read_files(
     stamps_path = None
     if cache_dir is not None and stamps is None:
         stamps_path = cache_dir / STAMPS_FILE.format(version=READER_VERSION)
-    if stamps_path is not None:
         stamps = Stamps.load(stamps_path)
     cache = kept if kept else _load_cache(cache_path)
     results: dict[str, FileRead] = {}
