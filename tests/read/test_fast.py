@@ -69,6 +69,8 @@ TRICKY = [
     "a: 'multi\n  line'\nb: plain\n  continued\n",
     "k: v # 注释：全角冒号\n",
     'a: "é"\nb: 😀\n',
+    "'0': '\x85  '\n",  # NEL: a line break to libyaml (found by test_dumped_values_agree)
+    "a: x\u2028y\nb: \x9f\n",
 ]
 
 

@@ -35,7 +35,10 @@ MISS: Any = object()
 
 # Characters after which a closer look is needed.  A pure character class lets ``re`` scan in
 # C; the few lines it hits (mostly Chinese comments) are then judged one by one.
-_RARE = re.compile("[&*!~|>\\\\\t\x00-\x08\x0b-\x1f\x7f]")
+# Escapes, tabs and control characters always take the careful path, as do NEL, LS and PS
+# (line breaks to libyaml, text to rapidyaml) and what libyaml rejects as unprintable (C1
+# controls, U+FFFE, U+FFFF).
+_RARE = re.compile("[&*!~|>\\\\\t\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 _NULL = re.compile(r"\bnull\b")
 _BLOCK_HEADER_REST = re.compile(r"[+-]? *(?:#.*)?")
 # Characters that cannot start a plain scalar in YAML 1.1 (rapidyaml is lenient about them).
@@ -67,7 +70,7 @@ def _needs_care(text: str) -> bool:
             end = text.find("\n", pos)
             if not _BLOCK_HEADER_REST.fullmatch(text, pos + 1, end):
                 return True
-        else:  # backslash escapes, tabs, control characters
+        else:  # backslash escapes, tabs, control characters, NEL/LS/PS
             return True
     return False
 
