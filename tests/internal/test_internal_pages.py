@@ -99,3 +99,35 @@ def test_committee_page_shows_units_nobody_serves(sample: Path) -> None:
     )
     # the same input renders the same bytes
     assert render_internal(check(sample, SAMPLE_DATE), sample / "templates") == files
+
+
+def test_youth_rows_escape_every_cell_as_the_template_would() -> None:
+    """The youth table's rows are made in Python for speed: they must be what Jinja2's
+    autoescaping made of the same cells, NUL (the joiner of the fast path) included."""
+    import datetime as dt
+
+    from jinja2 import Environment
+
+    from zhilian.render.internal import youth_rows
+    from zhilian.views.internal import MaskedYouth
+
+    def youth(text: str, *, current: bool) -> MaskedYouth:
+        return MaskedYouth(
+            sid="2024****16", name=text, major=f"<b>{text}</b>", grade="2024",
+            political_status="共青团员", family="农村", branch='A&B "支部"', dorm_group="南2-'101'",
+            since=dt.date(2026, 4, 1), until=None if current else dt.date(2026, 6, 30),
+            current=current,
+        )
+
+    rows = [youth("贺**", current=True), youth("<script>x</script>", current=False),
+            youth("a\0b", current=True)]
+    template = Environment(autoescape=True).from_string(
+        "{% for y in rows %}      <tr{% if not y.current %} class=\"ended\"{% endif %}>"
+        "{% for c in [y.sid, y.name, y.major, y.grade, y.political_status, y.family, y.branch,"
+        " y.dorm_group, y.since.isoformat(), y.until.isoformat() if y.until else ''] %}"
+        "<td>{{ c }}</td>{% endfor %}</tr>\n{% endfor %}"
+    )
+    made = str(youth_rows(rows))
+    assert made == template.render(rows=rows)
+    assert "&lt;script&gt;" in made and "<script>" not in made
+    assert made.count("<tr") == 3 and made.count("<td>") == 30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
@@ -76,15 +77,19 @@ class Campaign(Strict):
 
     def window(self, year: int) -> tuple[dt.date, dt.date]:
         """The campaign's dates in ``year`` (a window may run over New Year)."""
+        return _window(self.start, self.end, year)
 
-        def on(md: str, y: int) -> dt.date:
-            m, d = (int(x) for x in md.split("-"))
-            return dt.date(y, m, min(d, 28) if (m, d) == (2, 29) else d)
 
-        start, end = on(self.start, year), on(self.end, year)
-        if end < start:
-            end = on(self.end, year + 1)
-        return start, end
+@cache  # asked for every note of a province (20,000+), of a handful of campaigns and years
+def _window(start_md: str, end_md: str, year: int) -> tuple[dt.date, dt.date]:
+    def on(md: str, y: int) -> dt.date:
+        m, d = (int(x) for x in md.split("-"))
+        return dt.date(y, m, min(d, 28) if (m, d) == (2, 29) else d)
+
+    start, end = on(start_md, year), on(end_md, year)
+    if end < start:
+        end = on(end_md, year + 1)
+    return start, end
 
 
 class HolidayOverride(Strict):

@@ -27,6 +27,7 @@ from ..views.internal import (
     CadreView,
     GroupView,
     InternalView,
+    MaskedYouth,
     build_internal_view,
     cadre_detail,
     cluster_keys,
@@ -225,6 +226,29 @@ def step_chart(points: list[tuple[dt.date, int]], required: int, today: dt.date)
     return _svg(width, height, label, body)
 
 
+def youth_rows(rows: Iterable[MaskedYouth]) -> Markup:
+    """The rows of a cadre's youth table (``templates/internal/cadre.html``).
+
+    Made here, not in the template: a province lists 100,000 youth, and Jinja2 spent 1.3 s
+    on their ten cells each (an escape call and an attribute lookup per cell); here a row's
+    cells are escaped in one call, joined by NUL, which escaping leaves alone and which only a
+    row whose text already holds one (then escaped cell by cell) could confuse."""
+    out = []
+    for y in rows:
+        cells = (
+            y.sid, y.name, y.major, y.grade, y.political_status, y.family, y.branch,
+            y.dorm_group, y.since.isoformat(), y.until.isoformat() if y.until else "",
+        )
+        joined = "\0".join(cells)
+        if joined.count("\0") == len(cells) - 1:
+            text = str(escape(joined)).replace("\0", "</td><td>")
+        else:
+            text = "</td><td>".join(map(escape, cells))
+        ended = "" if y.current else ' class="ended"'
+        out.append(f"      <tr{ended}><td>{text}</td></tr>\n")
+    return Markup("".join(out))
+
+
 def kind_swatch(colour: str) -> Markup:
     return Markup(
         f'<svg class="swatch" viewBox="0 0 12 12" width="12" height="12" aria-hidden="true" '
@@ -285,6 +309,7 @@ def render_internal(
         "ratio_svg": ratio_svg,
         "kind_colours": dict(zip([k for k, _ in view.kinds], KIND_COLOURS, strict=True)),
         "kind_swatch": kind_swatch,
+        "youth_rows": youth_rows,
         "report_error": report_error,
         "categories": list(ProblemCategory),
         "similarity": SIMILARITY_RATIO,

@@ -106,6 +106,8 @@ class Redactor:
         token = match.group()
         if token in self.ids:
             return mask_student_id(token)
+        if not self.id_lengths or len(token) < self.id_lengths[-1]:
+            return token  # too short to hold one (most tokens: tag names, numbers)
         # A 学号 glued to other letters or digits ("学号2023010203号" is split at the CJK
         # characters already; "id2023010203" is not): mask any listed 学号 of 6+ characters
         # inside the token (checking each substring of a 学号 length: no scan over all ids).
