@@ -131,3 +131,17 @@ def test_xlsx_keeps_formula_like_text_as_text(sample: Path) -> None:
     }
     assert cells[row.title] == "s"
     assert cells["#N/A"] == "s"
+
+
+def test_xlsx_sheet_names_differing_only_in_case_stay_apart(sample: Path) -> None:
+    """Excel compares sheet names without case: "Math" and "math" need two names."""
+    import datetime as dt
+
+    from zhilian.annual import build_report, to_xlsx
+    from zhilian.pipeline import check
+
+    report = build_report(check(sample, dt.date(2026, 11, 20)), 2026)
+    assert len(report.groups) >= 2
+    report.groups[0].name, report.groups[1].name = "Math Committee", "MATH committee"
+    book = load_workbook(io.BytesIO(to_xlsx(report)))
+    assert book.sheetnames[1:3] == ["Math Committee", "MATH committee(2)"]
