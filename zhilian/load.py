@@ -34,7 +34,7 @@ from .model.data import (
 from .model.validate import validate
 from .paths import CACHE_DIR
 from .read import read_yaml as read_mapping
-from .read.batch import FileRead, read_files
+from .read.batch import FileRead, stream_files
 from .read.stamps import Stamps
 
 M = TypeVar("M", bound=BaseModel)
@@ -44,6 +44,7 @@ CADRE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 NOTE_NAME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
 SURVEY_NAME_RE = re.compile(r"^(\d{4})\.yml$")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
+NOTES_FOLDER = "data/notes/"
 
 
 @dataclass
@@ -326,7 +327,7 @@ def load(
     cadre_files = _cadre_files(dep, diags)
     # Notes of a cadre whose file fails validation still belong to a known cadre.
     note_files = _note_files(dep, diags, {Path(rel).stem for rel in cadre_files})
-    reads = read_files(
+    reads = stream_files(
         root,
         [(rel, False) for rel in cadre_files] + [(rel, True) for rel in note_files],
         config.limits.max_file_bytes,
@@ -335,11 +336,12 @@ def load(
         kept=memo.parsed if memo is not None else None,
         stamps=memo.read_stamps if memo is not None else None,
     )
-    dep.sources = {rel: read.digest for rel, read in reads.items()}
-    for rel in cadre_files:
-        _add_cadre(dep, reads[rel], diags, memo)
-    for rel in note_files:
-        _add_note(dep, reads[rel], diags, memo)
+    for read in reads:  # validated as they come, while the last files are being parsed
+        dep.sources[read.rel] = read.digest
+        if read.rel.startswith(NOTES_FOLDER):
+            _add_note(dep, read, diags, memo)
+        else:
+            _add_cadre(dep, read, diags, memo)
     if memo is not None:
         memo.finish()
     for notes in dep.notes.values():

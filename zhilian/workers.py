@@ -19,7 +19,7 @@ import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -73,18 +73,31 @@ def _pool_worker_signals() -> None:
     child_signals(unwind=False)  # a pool worker only returns values
 
 
-def parallel_map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
-    """``[fn(item) for item in items]`` in ``workers`` forked processes, in order."""
+@contextmanager
+def worker_pool(workers: int) -> Iterator[Callable[..., Future[Any]]]:
+    """``workers`` forked processes for work handed out as it comes: yields ``submit(fn,
+    item)``, which returns a future.  Leaving on an exception (an interrupt) drops the work
+    not started yet; leaving otherwise waits for the rest."""
     gc.freeze()  # the collector in a worker must not touch (and so copy) our objects
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_pool_worker_signals) as pool:
+
+        def submit(fn: Callable[[Any], Any], item: Any) -> Future[Any]:
+            with signals_held():  # the workers are forked when the first work is handed out
+                return pool.submit(fn, item)
+
         try:
-            with signals_held():  # the workers are forked as the work is handed out
-                futures = [pool.submit(fn, item) for item in items]
-            return [future.result() for future in futures]
-        except BaseException:  # interrupted: drop the work not started yet
+            yield submit
+        except BaseException:
             pool.shutdown(cancel_futures=True)
             raise
+
+
+def parallel_map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
+    """``[fn(item) for item in items]`` in ``workers`` forked processes, in order."""
+    with worker_pool(workers) as submit:
+        futures = [submit(fn, item) for item in items]
+        return [future.result() for future in futures]
 
 
 class Background:

@@ -128,3 +128,52 @@ def test_unchanged_check_answers_from_the_memo_exactly(tmp_path: Path) -> None:
     changed = run_cli(root, "check", fmt="json", today=TODAY)
     assert changed.code == 1 and "S001" in changed.codes
     assert run_cli(root, "check", fmt="json", today=TODAY).out == changed.out
+
+
+_parse_chunk = batch._parse_chunk
+
+
+def _logged_parse(chunk: list[batch.ToParse]) -> list[batch.FileRead]:
+    """``_parse_chunk``, noting which process ran it (a worker finds it by name)."""
+    import os
+
+    with open(os.environ["PARSE_LOG"], "a") as log:
+        log.write(f"{os.getpid()}\n")
+    return _parse_chunk(chunk)
+
+
+def test_streamed_parsing_in_workers_gives_the_serial_results_in_order(
+    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks go to worker processes as they fill, while the reading goes on; the results
+    come back in the files' order, the same as parsed here — broken and missing files too."""
+    import os
+
+    broken = deployment / "data" / "cadres" / "zz-broken.yml"
+    broken.write_text("name: [unclosed\n", encoding="utf-8")
+    try:
+        files = [
+            (p.relative_to(deployment).as_posix(), p.suffix == ".md")
+            for p in sorted((deployment / "data").rglob("*"))
+            if p.suffix in (".yml", ".md") and "/org/" not in p.as_posix()
+            and "/surveys/" not in p.as_posix()
+        ] + [("data/cadres/missing.yml", False)]
+        serial = list(batch.stream_files(deployment, files, 1 << 20, jobs=1))
+
+        pids = tmp_path / "pids"
+        monkeypatch.setenv("PARSE_LOG", str(pids))
+        monkeypatch.setattr(batch, "_parse_chunk", _logged_parse)  # (forked: inherited)
+        monkeypatch.setattr(batch, "PARALLEL_MIN_FILES", 1)
+        monkeypatch.setattr(batch, "CHUNK_CHARS", 3000)  # many chunks
+        parallel = list(batch.stream_files(deployment, files, 1 << 20, jobs=2))
+    finally:
+        broken.unlink()
+
+    workers = set(pids.read_text().split()) - {str(os.getpid())}
+    assert workers and len(pids.read_text().split()) > 5  # chunks were parsed elsewhere
+    assert [r.rel for r in parallel] == [r.rel for r in serial] == [rel for rel, _ in files]
+    for mine, theirs in zip(parallel, serial, strict=True):
+        assert (mine.value, mine.body, mine.digest) == (theirs.value, theirs.body, theirs.digest)
+        assert [d.code for d in mine.diags] == [d.code for d in theirs.diags]
+    assert serial[-1].diags and serial[-1].value is None  # the missing file
+    assert any(r.rel.endswith("zz-broken.yml") and r.diags for r in parallel)

@@ -5,11 +5,12 @@
    plain values (dicts, lists, strings) of files that parsed without a diagnostic, keyed by
    the hash of the reader version, the file kind and the text; so it can never be a source
    of stale output, and deleting ``.zhilian-cache/`` is always safe.
-3. The others are parsed — in worker processes when there are many (results come back in
-   order, so the outcome is the same as a serial run), here otherwise.
+3. The others are parsed — in worker processes when there are many, a chunk at a time
+   while this process reads on (results come back in order, so the outcome is the same as
+   a serial run), here otherwise.
 
-Validation stays in the calling process: pydantic models cost more to send between
-processes than to build.
+Validation stays in the calling process, which takes the results as they come: pydantic
+models cost more to send between processes than to build.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,7 @@ from zhilian.read.cache_file import load_value, store_value
 from zhilian.read.front_matter import parse_note
 from zhilian.read.stamps import Signature, Stamps, signature
 from zhilian.read.yaml_reader import parse_yaml, read_file, top_level_not_mapping
-from zhilian.workers import parallel_map, worker_count
+from zhilian.workers import worker_count, worker_pool
 
 #: Bump when a change to the reader could change a parsed value.
 READER_VERSION = "1"
@@ -36,8 +39,13 @@ CACHE_FILE = "parsed.marshal"
 #: The stamps give content keys, which name the reader version: another version's stamps
 #: could lead to its own parsed values, still in the cache file the first time.
 STAMPS_FILE = "stamps-data-{version}.marshal"
-#: Below this many files to parse, starting worker processes costs more than it saves.
+#: Below this many files, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 1500
+#: The text handed to a worker at once, in characters: chunks of about the same work (by
+#: count, a chunk of cadre files, 100 youth each, took 20 times one of notes, and the
+#: results are taken in order).  The first full chunk starts the workers: a warm run with a
+#: few files to parse parses them here.
+CHUNK_CHARS = 250_000
 
 
 @dataclass(slots=True)
@@ -67,19 +75,22 @@ def parse_text(rel: str, is_note: bool, text: str) -> FileRead:
     return FileRead(rel, value, "", diags)
 
 
-def _parse_chunk(chunk: list[tuple[str, bool, str]]) -> list[FileRead]:
-    return [parse_text(rel, is_note, text) for rel, is_note, text in chunk]
+#: A file to parse: its path, whether it is a note, its text and its content key.
+ToParse = tuple[str, bool, str, bytes]
+
+
+def _parse_chunk(chunk: list[ToParse]) -> list[FileRead]:
+    reads = []
+    for rel, is_note, text, key in chunk:
+        read = parse_text(rel, is_note, text)
+        read.digest = key
+        reads.append(read)
+    return reads
 
 
 def _load_cache(path: Path | None) -> dict[bytes, tuple[Any, str]]:
     cache = load_value(path) if path is not None else None
     return cache if isinstance(cache, dict) else {}  # a damaged cache is just a cold start
-
-
-def _chunks(items: list[tuple[str, bool, str]], jobs: int) -> Iterable[list[tuple[str, bool, str]]]:
-    size = max(50, len(items) // (jobs * 8))
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def read_files(
@@ -92,13 +103,38 @@ def read_files(
     kept: dict[bytes, tuple[Any, str]] | None = None,
     stamps: Stamps | None = None,
 ) -> dict[str, FileRead]:
-    """Read ``files`` ((path relative to root, is a note) pairs) → results by path.
+    """:func:`stream_files`, collected: results by path."""
+    return {
+        read.rel: read
+        for read in stream_files(
+            root, files, max_bytes, jobs=jobs, cache_dir=cache_dir, kept=kept, stamps=stamps
+        )
+    }
+
+
+def stream_files(
+    root: Path,
+    files: list[tuple[str, bool]],
+    max_bytes: int,
+    *,
+    jobs: int = 0,
+    cache_dir: Path | None = None,
+    kept: dict[bytes, tuple[Any, str]] | None = None,
+    stamps: Stamps | None = None,
+) -> Iterator[FileRead]:
+    """Read ``files`` ((path relative to root, is a note) pairs): their results, in order.
+
+    The files to parse go to worker processes a chunk at a time while this process reads
+    on, and the results come back as they are ready: the caller validates the first files
+    while the workers parse the last (reading, parsing and validating all at once kept
+    both cores busy; one stage after the other left one idle for a third of a cold check).
 
     ``kept``: the parsed values a long-running process (``serve``) holds in memory; used
     instead of reading the cache file when it has any, and updated to this run's entries.
     ``stamps`` (``serve`` too): the content keys of files read before, by stat signature —
     an unchanged file whose parsed value is at hand is then not even read; without, they
-    are kept in ``cache_dir`` (``read.stamps``).
+    are kept in ``cache_dir`` (``read.stamps``).  The caches are written once the last
+    result has been taken.
     """
     cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
     stamps_path = None
@@ -106,51 +142,47 @@ def read_files(
         stamps_path = cache_dir / STAMPS_FILE.format(version=READER_VERSION)
         stamps = Stamps.load(stamps_path)
     cache = kept if kept else _load_cache(cache_path)
-    results: dict[str, FileRead] = {}
     used: dict[bytes, tuple[Any, str]] = {}
-    todo: list[tuple[str, bool, str]] = []
-    keys: dict[str, bytes] = {}
-    base = f"{root}{os.sep}"
-    for rel, is_note in files:
-        path = base + rel  # a str: Path() per file is costly
-        if stamps is not None:
-            sig = _signature(path, max_bytes)
-            key = stamps.get(rel, sig) if sig is not None else None
-            hit = cache.get(key) if key is not None else None
-            if hit is not None:
-                results[rel] = FileRead(rel, hit[0], hit[1], [], key)
-                used[key] = hit
+    workers = worker_count(jobs) if len(files) >= PARALLEL_MIN_FILES else 1
+    # What each file gives, in order: its result, or where in the parsed chunks it will be.
+    slots: list[FileRead | tuple[int, int]] = []
+    chunks: list[Future[list[FileRead]] | list[FileRead]] = []
+    todo: list[ToParse] = []  # the chunk being gathered
+    todo_chars = 0
+    parsed = 0  # files handed to the parser
+    with ExitStack() as stack:
+        submit: Callable[..., Future[list[FileRead]]] | None = None
+        base = f"{root}{os.sep}"
+        for rel, is_note in files:
+            read = _read_one(base + rel, rel, is_note, max_bytes, stamps, cache)
+            if isinstance(read, FileRead):
+                slots.append(read)
                 continue
-            read_at = time.time_ns()
-        text, diags = read_file(path, rel, max_bytes)
-        if text is None:
-            results[rel] = FileRead(rel, None, "", diags)
-            continue
-        key = _key(is_note, text)
-        if stamps is not None and sig is not None:
-            stamps.put(rel, sig, key, read_at)
-        hit = cache.get(key)
-        if hit is not None:
-            results[rel] = FileRead(rel, hit[0], hit[1], [], key)
-            used[key] = hit
-        else:
-            keys[rel] = key
-            todo.append((rel, is_note, text))
+            slots.append((len(chunks), len(todo)))
+            todo.append(read)
+            todo_chars += len(read[2])
+            parsed += 1
+            if todo_chars >= CHUNK_CHARS and workers > 1:
+                if submit is None:  # the first full chunk: there is enough to parse
+                    submit = stack.enter_context(worker_pool(workers))
+                chunks.append(submit(_parse_chunk, todo))
+                todo, todo_chars = [], 0
+        if todo:
+            chunks.append(submit(_parse_chunk, todo) if submit else _parse_chunk(todo))
+        for slot in slots:
+            if isinstance(slot, FileRead):
+                read = slot
+            else:
+                index, offset = slot
+                chunk = chunks[index]
+                if isinstance(chunk, Future):
+                    chunk = chunks[index] = chunk.result()
+                read = chunk[offset]
+            if read.value is not None and not read.diags and read.digest:
+                used[read.digest] = (read.value, read.body)
+            yield read
 
-    workers = worker_count(jobs)
-    if len(todo) >= PARALLEL_MIN_FILES and workers > 1:
-        # The workers need nothing but the texts sent.
-        chunks = list(_chunks(todo, workers))
-        parsed = [r for chunk in parallel_map(_parse_chunk, chunks, workers) for r in chunk]
-    else:
-        parsed = _parse_chunk(todo)
-    for result in parsed:
-        result.digest = keys[result.rel]
-        results[result.rel] = result
-        if not result.diags and result.value is not None:
-            used[keys[result.rel]] = (result.value, result.body)
-
-    if cache_path is not None and (todo or len(used) != len(cache)):
+    if cache_path is not None and (parsed or len(used) != len(cache)):
         store_value(cache_path, used)  # only the entries this deployment still uses
     if kept is not None:
         kept.clear()
@@ -159,7 +191,36 @@ def read_files(
         stamps.finish()
         if stamps_path is not None:
             stamps.save(stamps_path)
-    return results
+
+
+def _read_one(
+    path: str,
+    rel: str,
+    is_note: bool,
+    max_bytes: int,
+    stamps: Stamps | None,
+    cache: dict[bytes, tuple[Any, str]],
+) -> FileRead | ToParse:
+    """The result of one file when it is at hand (cached, or unreadable); otherwise what
+    :func:`_parse_chunk` needs to parse it."""
+    sig = None
+    if stamps is not None:
+        sig = _signature(path, max_bytes)
+        key = stamps.get(rel, sig) if sig is not None else None
+        hit = cache.get(key) if key is not None else None
+        if hit is not None:
+            return FileRead(rel, hit[0], hit[1], [], key)
+        read_at = time.time_ns()
+    text, diags = read_file(path, rel, max_bytes)
+    if text is None:
+        return FileRead(rel, None, "", diags)
+    key = _key(is_note, text)
+    if stamps is not None and sig is not None:
+        stamps.put(rel, sig, key, read_at)
+    hit = cache.get(key)
+    if hit is not None:
+        return FileRead(rel, hit[0], hit[1], [], key)
+    return (rel, is_note, text, key)
 
 
 def _signature(path: str, max_bytes: int) -> Signature | None:
