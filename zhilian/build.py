@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
-from .fingerprint import code_digest, fingerprint, recall, remember
+from .fingerprint import code_digest, fingerprinted, remember
 from .paths import CACHE_DIR, templates_dir
 from .reporters import Reporter, SourceCache
 from .workers import Background, worker_count
@@ -131,18 +131,23 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
     started = time.perf_counter()
     out = (args.out or args.root / "site").resolve()
     templates = templates_dir(args.root)
-    memo = f"build {out}"
     today = args.today or dt.date.today()
+    if args.base:  # pull-request builds depend on git too: no memo
+        return _build(args, reporter, started, out, templates, today, None)
+    memo = f"build {out}"
     memo_in_memory = getattr(args, "memo", None)  # ``serve``'s build process keeps one
     stamps = memo_in_memory.fingerprint_stamps if memo_in_memory is not None else None
-    current = fingerprint(args.root, out, templates, today, stamps)
-    remembered = None if args.base else recall(args.root, memo, current)
-    if remembered is not None and out.is_dir():
-        reporter.report(remembered, SourceCache(args.root))
-        if not args.quiet:
-            reporter.info(f"输入没有变化，{out} 已是最新（{time.perf_counter() - started:.2f} 秒）。")
-        return EXIT_OK
-    return _build(args, reporter, started, out, templates, today, (memo, current))
+    parallel = worker_count(args.jobs) > 1
+    with fingerprinted(
+        args.root, memo, out, templates, today, stamps, parallel=parallel
+    ) as (remembered, current):
+        if remembered is not None and out.is_dir():
+            reporter.report(remembered, SourceCache(args.root))
+            if not args.quiet:
+                elapsed = time.perf_counter() - started
+                reporter.info(f"输入没有变化，{out} 已是最新（{elapsed:.2f} 秒）。")
+            return EXIT_OK
+        return _build(args, reporter, started, out, templates, today, (memo, current))
 
 
 def _build(
@@ -152,7 +157,7 @@ def _build(
     out: Path,
     templates: Path,
     today: dt.date,
-    memo: tuple[str, str],
+    memo: tuple[str, Callable[[], str]] | None,
 ) -> int:
     from .handbook import HandbookError, build_handbook
 
@@ -164,6 +169,8 @@ def _build(
         from .render.internal import render_internal
         from .render.page_cache import PageCache
 
+        if memo is not None:
+            memo[1]()  # taken before the data is read (``fingerprint.fingerprinted``)
         # One PageCache per process; what the others used is merged into this one.
         new_pages = partial(PageCache, args.root / CACHE_DIR / "pages", code_digest(templates))
         pages = new_pages()
@@ -208,8 +215,9 @@ def _build(
                 return EXIT_USAGE
             site.commit()
     pages.prune()
-    if not args.base:
-        remember(args.root, *memo, result.diagnostics)
+    if memo is not None:
+        name, current = memo
+        remember(args.root, name, current(), result.diagnostics)
 
     elapsed = time.perf_counter() - started
     if not args.quiet:

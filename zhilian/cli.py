@@ -127,21 +127,28 @@ def run_check(
 
 
 def cmd_check(args: argparse.Namespace, reporter: Reporter) -> int:
-    from .fingerprint import fingerprint, recall, remember
+    from .fingerprint import fingerprinted, remember
     from .paths import templates_dir
+    from .workers import worker_count
 
     if args.base:  # pull-request rules depend on git, not only on the working tree
         return run_check(args, reporter)[0]
     root = args.root
-    current = fingerprint(root, root / "site", templates_dir(root), args.today or dt.date.today())
-    remembered = recall(root, "check", current)
-    if remembered is not None:
-        reporter.report(remembered, SourceCache(root))
-        return EXIT_ERRORS if any(d.is_error for d in remembered) else EXIT_OK
-    code, result = run_check(args, reporter)
-    if result is not None:
-        remember(root, "check", current, result.diagnostics)
-    return code
+    today = args.today or dt.date.today()
+    parallel = worker_count(args.jobs) > 1
+    with fingerprinted(
+        root, "check", root / "site", templates_dir(root), today, parallel=parallel
+    ) as (remembered, current):
+        if remembered is not None:
+            reporter.report(remembered, SourceCache(root))
+            return EXIT_ERRORS if any(d.is_error for d in remembered) else EXIT_OK
+        from . import pipeline  # noqa: F401  (what run_check needs, imported meanwhile)
+
+        current()  # taken before the data is read (``fingerprint.fingerprinted``)
+        code, result = run_check(args, reporter)
+        if result is not None:
+            remember(root, "check", current(), result.diagnostics)
+        return code
 
 
 def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
+from zhilian import fingerprint as fingerprint_module
+from zhilian import load as load_module
 from zhilian.demo import generate
 from zhilian.read import batch
 
@@ -177,3 +179,50 @@ def test_streamed_parsing_in_workers_gives_the_serial_results_in_order(
         assert [d.code for d in mine.diags] == [d.code for d in theirs.diags]
     assert serial[-1].diags and serial[-1].value is None  # the missing file
     assert any(r.rel.endswith("zz-broken.yml") and r.diags for r in parallel)
+
+
+def _log(event: str) -> None:
+    import os
+
+    with open(os.environ["EVENT_LOG"], "a") as log:
+        log.write(f"{event}\n")
+
+
+_fingerprint = fingerprint_module.fingerprint
+_stream_files = load_module.stream_files
+
+
+def _logged_fingerprint(*args: object, **kwargs: object) -> str:
+    value = _fingerprint(*args, **kwargs)  # type: ignore[arg-type]
+    _log("fingerprint taken")
+    return value
+
+
+def _logged_stream_files(*args: object, **kwargs: object) -> object:
+    _log("data read")
+    return _stream_files(*args, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_a_first_run_takes_its_fingerprint_before_it_reads_the_data(
+    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, jobs: str
+) -> None:
+    """Without a memo the fingerprint is taken meanwhile (in another process with workers),
+    but before the data is read: taken after, it could hold an edit the output lacks and
+    mark stale output as current.  The memo it writes then answers the next run."""
+    import shutil
+
+    shutil.rmtree(deployment / ".zhilian-cache", ignore_errors=True)
+    events = tmp_path / "events"
+    monkeypatch.setenv("EVENT_LOG", str(events))
+    monkeypatch.setattr(fingerprint_module, "fingerprint", _logged_fingerprint)
+    monkeypatch.setattr(load_module, "stream_files", _logged_stream_files)
+    extra = ("--out", str(tmp_path / "site")) if command == "build" else ()
+    first = run_cli(deployment, command, "--jobs", jobs, "--quiet", *extra, today=TODAY)
+    assert first.code in (0, 1), first.out
+    assert events.read_text().split("\n")[:2] == ["fingerprint taken", "data read"]
+
+    again = run_cli(deployment, command, "--jobs", jobs, *extra, today=TODAY)
+    assert again.code == first.code
+    assert events.read_text().count("data read") == 1  # answered from the memo
