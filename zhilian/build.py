@@ -196,11 +196,15 @@ def _build(
                 pages.merge(used, hits)
                 return files
 
+            def write_internal(files: dict[str, bytes]) -> None:
+                site.write(files, "internal")
+
             internal = render_internal(
                 result, templates, pages=pages, jobs=args.jobs,
                 busy=lambda: public.running() or report.running(), report=report_files,
+                write=write_internal,  # cadre pages, by whichever process rendered them
             )
-            site.write(internal, "internal")
+            write_internal({path: data for path, data in internal.items() if data is not None})
             progress.say(f"已生成内部站点 {len(internal)} 个文件")
             written, used, hits = public.result()
             pages.merge(used, hits)  # the other process's pages: kept by prune below

@@ -132,24 +132,37 @@ def test_unchanged_check_answers_from_the_memo_exactly(tmp_path: Path) -> None:
     assert run_cli(root, "check", fmt="json", today=TODAY).out == changed.out
 
 
-_parse_chunk = batch._parse_chunk
+#: Run in a fresh interpreter: a process with threads running (those of the browser tests
+#: before this one) does not fork, and parses everything itself.
+_STREAM_IN_WORKERS = """
+import json, os, sys
+from pathlib import Path
+from zhilian.read import batch
 
+root, log, files = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+parse = batch._parse_chunk
 
-def _logged_parse(chunk: list[batch.ToParse]) -> list[batch.FileRead]:
-    """``_parse_chunk``, noting which process ran it (a worker finds it by name)."""
-    import os
+def logged(chunk):  # found by name in the forked workers
+    with open(log, "a") as handle:
+        handle.write(f"{os.getpid()}\\n")
+    return parse(chunk)
 
-    with open(os.environ["PARSE_LOG"], "a") as log:
-        log.write(f"{os.getpid()}\n")
-    return _parse_chunk(chunk)
+batch._parse_chunk = logged
+batch.PARALLEL_MIN_FILES, batch.CHUNK_CHARS = 1, 3000  # many chunks
+reads = batch.stream_files(root, [tuple(f) for f in files], 1 << 20, jobs=2)
+out = [[r.rel, r.value, r.body, r.digest.hex(), [d.code for d in r.diags]] for r in reads]
+print(json.dumps({"pid": os.getpid(), "reads": out}, ensure_ascii=False, default=str))
+"""
 
 
 def test_streamed_parsing_in_workers_gives_the_serial_results_in_order(
-    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    deployment: Path, tmp_path: Path
 ) -> None:
     """Chunks go to worker processes as they fill, while the reading goes on; the results
     come back in the files' order, the same as parsed here — broken and missing files too."""
-    import os
+    import json
+    import subprocess
+    import sys
 
     broken = deployment / "data" / "cadres" / "zz-broken.yml"
     broken.write_text("name: [unclosed\n", encoding="utf-8")
@@ -160,25 +173,25 @@ def test_streamed_parsing_in_workers_gives_the_serial_results_in_order(
             if p.suffix in (".yml", ".md") and "/org/" not in p.as_posix()
             and "/surveys/" not in p.as_posix()
         ] + [("data/cadres/missing.yml", False)]
-        serial = list(batch.stream_files(deployment, files, 1 << 20, jobs=1))
-
+        serial = [
+            [r.rel, r.value, r.body, r.digest.hex(), [d.code for d in r.diags]]
+            for r in batch.stream_files(deployment, files, 1 << 20, jobs=1)
+        ]
         pids = tmp_path / "pids"
-        monkeypatch.setenv("PARSE_LOG", str(pids))
-        monkeypatch.setattr(batch, "_parse_chunk", _logged_parse)  # (forked: inherited)
-        monkeypatch.setattr(batch, "PARALLEL_MIN_FILES", 1)
-        monkeypatch.setattr(batch, "CHUNK_CHARS", 3000)  # many chunks
-        parallel = list(batch.stream_files(deployment, files, 1 << 20, jobs=2))
+        run = subprocess.run(
+            [sys.executable, "-c", _STREAM_IN_WORKERS, str(deployment), str(pids),
+             json.dumps(files)],
+            capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2],
+        )
     finally:
         broken.unlink()
-
-    workers = set(pids.read_text().split()) - {str(os.getpid())}
+    parallel = json.loads(run.stdout)
+    workers = set(pids.read_text().split()) - {str(parallel["pid"])}
     assert workers and len(pids.read_text().split()) > 5  # chunks were parsed elsewhere
-    assert [r.rel for r in parallel] == [r.rel for r in serial] == [rel for rel, _ in files]
-    for mine, theirs in zip(parallel, serial, strict=True):
-        assert (mine.value, mine.body, mine.digest) == (theirs.value, theirs.body, theirs.digest)
-        assert [d.code for d in mine.diags] == [d.code for d in theirs.diags]
-    assert serial[-1].diags and serial[-1].value is None  # the missing file
-    assert any(r.rel.endswith("zz-broken.yml") and r.diags for r in parallel)
+    assert [r[0] for r in parallel["reads"]] == [rel for rel, _ in files]
+    assert parallel["reads"] == json.loads(json.dumps(serial, ensure_ascii=False, default=str))
+    assert serial[-1][4] and serial[-1][1] is None  # the missing file
+    assert any(r[0].endswith("zz-broken.yml") and r[4] for r in serial)
 
 
 def _log(event: str) -> None:

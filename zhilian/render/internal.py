@@ -280,8 +280,12 @@ def render_internal(
     jobs: int = 0,
     busy: Callable[[], bool] = lambda: False,
     report: Callable[[], dict[str, bytes]] | None = None,
-) -> dict[str, bytes]:
-    """Every file under ``site/internal`` (keys relative to it).
+    write: Callable[[dict[str, bytes]], None] | None = None,
+) -> dict[str, bytes | None]:
+    """Every file under ``site/internal`` (keys relative to it).  With ``write``, the cadre
+    pages rendered anew are written with it by the process that rendered them, and are
+    None here (120 kB a page: sending them back to this one, to be written here, was most
+    of a cold build's last second, when every other process had finished).
 
     The cadre pages — most of the work — and the annual report come from ``pages`` when
     nothing they show changed; the other cadre pages are rendered, in worker processes when
@@ -296,7 +300,7 @@ def render_internal(
     pages = pages or PageCache(None)
     # Clustering similar problems compares every pair: kept while the summaries are the same.
     view = build_internal_view(result, lambda keys: pages.memo("clusters", keys, cluster_keys))
-    files: dict[str, bytes] = {}
+    files: dict[str, bytes | None] = {}
     report_error = _report_error(result)
     view.report_files = [] if report_error else sorted(report_file_names(result.today.year))
 
@@ -343,7 +347,7 @@ def render_internal(
         files[f"assets/{name}"] = (templates / "internal" / "assets" / name).read_bytes()
 
     shared = _shared_inputs(result.dep, view, settings)
-    files.update(_cadre_pages(result, view, templates, common, pages, shared, jobs, busy))
+    files.update(_cadre_pages(result, view, templates, common, pages, shared, jobs, busy, write))
     report_files = report() if report else annual_report(result, templates, pages)
     assert sorted(report_files) == view.report_files  # the names the pages link to
     files.update({f"report/{k}": v for k, v in report_files.items()})
@@ -480,25 +484,35 @@ def _own_sources(dep: Deployment, cadre_id: str) -> bytes:
 _JOB: dict[str, Any] = {}
 
 
-def _render_cadres(ids: list[str]) -> list[bytes]:
+def _render_cadres(ids: list[str]) -> dict[str, bytes | None]:
+    """The pages of the cadres ``ids``, each kept in the page cache; with a ``write`` they
+    are written at once, and only their names come back (with None)."""
     result, view, env, common = _JOB["result"], _JOB["view"], _JOB["env"], _JOB["common"]
+    keys, pages, write = _JOB["keys"], _JOB["pages"], _JOB["write"]
     page_view = CadrePageView(view)
-    pages = []
+    made = {}
     for cid in ids:
         cadre = view.cadres[cid]
         detail = cadre_detail(cadre, result.dep, view.today, view.redact)
-        pages.append(
-            _page(
-                env,
-                "cadre.html",
-                "../",
-                cadre=cadre,
-                detail=detail,
-                history_chart=step_chart(detail.history, cadre.required_youth, view.today),
-                **{**common, "view": page_view},
-            )
+        page = _page(
+            env,
+            "cadre.html",
+            "../",
+            cadre=cadre,
+            detail=detail,
+            history_chart=step_chart(detail.history, cadre.required_youth, view.today),
+            **{**common, "view": page_view},
         )
-    return pages
+        pages.put(keys[cid], page)
+        made[_cadre_path(cid)] = page
+    if write is None:
+        return dict(made)
+    write(made)
+    return dict.fromkeys(made)
+
+
+def _cadre_path(cadre_id: str) -> str:
+    return f"cadres/{cadre_id}.html"
 
 
 def _cadre_pages(
@@ -510,38 +524,39 @@ def _cadre_pages(
     shared: bytes,
     jobs: int,
     busy: Callable[[], bool],
-) -> dict[str, bytes]:
-    """The cadre pages; ``shared`` is what their keys hold besides each cadre's own."""
+    write: Callable[[dict[str, bytes]], None] | None,
+) -> dict[str, bytes | None]:
+    """The cadre pages; ``shared`` is what their keys hold besides each cadre's own.  With
+    ``write``, the pages rendered anew are written with it (None here)."""
     keys: dict[str, str] = {}
-    out: dict[str, bytes] = {}
+    out: dict[str, bytes | None] = {}
     for cadre in view.cadres.values():
         keys[cadre.id] = pages.key(
             "internal/cadre.html", shared, _own_sources(result.dep, cadre.id), _summary(cadre)
         )
         page = pages.get(keys[cadre.id])
         if page is not None:
-            out[cadre.id] = page
-    todo = [cid for cid in view.cadres if cid not in out]
-    _JOB.update(result=result, view=view, env=environment(templates), common=common)
+            out[_cadre_path(cadre.id)] = page
+    todo = [cid for cid in view.cadres if _cadre_path(cid) not in out]
+    _JOB.update(result=result, view=view, env=environment(templates), common=common,
+                keys=keys, pages=pages, write=write)
+    made: dict[str, bytes | None] = {}
     try:
-        made: list[bytes] = []
         while len(made) < len(todo) and busy():  # the cores are taken: render here meanwhile
-            made += _render_cadres([todo[len(made)]])
+            made.update(_render_cadres([todo[len(made)]]))
         rest = todo[len(made) :]
         workers = worker_count(jobs)
         if len(rest) >= POOL_MIN_PAGES and workers > 1:
             size = -(-len(rest) // (workers * 4))
             chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
-            made += [page for chunk in parallel_map(_render_cadres, chunks, workers)
-                     for page in chunk]
+            for chunk in parallel_map(_render_cadres, chunks, workers):
+                made.update(chunk)
         else:
-            made += _render_cadres(rest)
+            made.update(_render_cadres(rest))
     finally:
         _JOB.clear()
-    for cid, page in zip(todo, made, strict=True):
-        pages.put(keys[cid], page)
-        out[cid] = page
-    return {f"cadres/{cid}.html": out[cid] for cid in view.cadres}
+    out.update(made)
+    return {_cadre_path(cid): out[_cadre_path(cid)] for cid in view.cadres}
 
 
 def _summary(cadre: CadreView) -> str:
