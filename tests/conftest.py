@@ -9,10 +9,12 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from zhilian.cli import main
+from zhilian.read.batch import FileRead, stream_files
 from zhilian.reporters import REPORTERS, Reporter
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,6 +63,13 @@ def run_cli(root: Path, *args: str, fmt: str = "text", today: str | None = SAMPL
         argv += ["--today", today]
     code = main(argv, reporter=reporter)
     return CliRun(code, stream.getvalue(), reporter)
+
+
+def read_files(
+    root: Path, files: list[tuple[str, bool]], max_bytes: int, **options: Any
+) -> dict[str, FileRead]:
+    """:func:`zhilian.read.batch.stream_files`, collected by path."""
+    return {read.rel: read for read in stream_files(root, files, max_bytes, **options)}
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import read_files, run_cli
 from zhilian import fingerprint as fingerprint_module
 from zhilian import load as load_module
 from zhilian.demo import generate
@@ -80,9 +80,9 @@ def test_cached_values_match_a_fresh_parse(deployment: Path) -> None:
         and "/surveys/" not in p.as_posix()
     ]
     cache_dir = deployment / ".zhilian-cache-test"
-    first = batch.read_files(deployment, files, 1 << 20, jobs=1, cache_dir=cache_dir)
-    second = batch.read_files(deployment, files, 1 << 20, jobs=1, cache_dir=cache_dir)
-    fresh = batch.read_files(deployment, files, 1 << 20, jobs=1, cache_dir=None)
+    first = read_files(deployment, files, 1 << 20, jobs=1, cache_dir=cache_dir)
+    second = read_files(deployment, files, 1 << 20, jobs=1, cache_dir=cache_dir)
+    fresh = read_files(deployment, files, 1 << 20, jobs=1, cache_dir=None)
     for rel, _ in files:
         assert first[rel].value == second[rel].value == fresh[rel].value
         assert first[rel].body == second[rel].body == fresh[rel].body

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import read_files
 from zhilian.read import batch, stamps
-from zhilian.read.batch import read_files
 from zhilian.read.stamps import Stamps
 
 MAX = 1 << 20

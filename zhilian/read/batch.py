@@ -93,25 +93,6 @@ def _load_cache(path: Path | None) -> dict[bytes, tuple[Any, str]]:
     return cache if isinstance(cache, dict) else {}  # a damaged cache is just a cold start
 
 
-def read_files(
-    root: Path,
-    files: list[tuple[str, bool]],
-    max_bytes: int,
-    *,
-    jobs: int = 0,
-    cache_dir: Path | None = None,
-    kept: dict[bytes, tuple[Any, str]] | None = None,
-    stamps: Stamps | None = None,
-) -> dict[str, FileRead]:
-    """:func:`stream_files`, collected: results by path."""
-    return {
-        read.rel: read
-        for read in stream_files(
-            root, files, max_bytes, jobs=jobs, cache_dir=cache_dir, kept=kept, stamps=stamps
-        )
-    }
-
-
 def stream_files(
     root: Path,
     files: list[tuple[str, bool]],
