@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 import os
 import re
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -336,12 +337,13 @@ def load(
         kept=memo.parsed if memo is not None else None,
         stamps=memo.read_stamps if memo is not None else None,
     )
-    for read in reads:  # validated as they come, while the last files are being parsed
-        dep.sources[read.rel] = read.digest
-        if read.rel.startswith(NOTES_FOLDER):
-            _add_note(dep, read, diags, memo)
-        else:
-            _add_cadre(dep, read, diags, memo)
+    with closing(reads):  # on an error here, the workers stop at once
+        for read in reads:  # validated as they come, while the last files are being parsed
+            dep.sources[read.rel] = read.digest
+            if read.rel.startswith(NOTES_FOLDER):
+                _add_note(dep, read, diags, memo)
+            else:
+                _add_cadre(dep, read, diags, memo)
     if memo is not None:
         memo.finish()
     for notes in dep.notes.values():
