@@ -13,6 +13,7 @@ from zhilian import fingerprint as fingerprint_module
 from zhilian import load as load_module
 from zhilian.demo import generate
 from zhilian.read import batch
+from zhilian.workers import can_fork
 
 TODAY = "2026-11-20"
 
@@ -47,7 +48,9 @@ def test_cold_warm_parallel_and_damaged_cache_agree(
     assert build(deployment, tmp_path / "warm", "--jobs", "1") == cold
 
     (cache / batch.CACHE_FILE).unlink()
+    assert can_fork(), "worker processes cannot be started here: the test would prove nothing"
     monkeypatch.setattr(batch, "PARALLEL_MIN_FILES", 1)  # force worker processes
+    monkeypatch.setattr(batch, "CHUNK_CHARS", 3000)  # and hand them several chunks
     assert build(deployment, tmp_path / "parallel", "--jobs", "2") == cold
 
     (cache / batch.CACHE_FILE).write_bytes(b"\x00garbage")

@@ -352,6 +352,10 @@ def test_serve_validates_only_changed_files_and_equals_cold_builds(
 def test_parallel_rendering_equals_serial(
     deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from zhilian.workers import can_fork
+
+    # (A process with threads — the browser tests leave one — renders everything itself.)
+    assert can_fork(), "worker processes cannot be started here: the test would prove nothing"
     serial, _ = _build(deployment, tmp_path / "serial", "--jobs", "1")
     shutil.rmtree(deployment / ".zhilian-cache")
     monkeypatch.setattr(internal, "POOL_MIN_PAGES", 1)  # force worker processes
