@@ -242,3 +242,39 @@ def test_a_first_run_takes_its_fingerprint_before_it_reads_the_data(
     again = run_cli(deployment, command, "--jobs", jobs, *extra, today=TODAY)
     assert again.code == first.code
     assert events.read_text().count("data read") == 1  # answered from the memo
+
+
+def test_a_few_edits_do_not_rewrite_the_parsed_cache_and_are_still_read(
+    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parsed-value cache is rewritten for many new files, not for an edit or two (the
+    edited files are parsed again next time): the edit is read all the same."""
+    import shutil
+
+    root = tmp_path / "d"
+    shutil.copytree(deployment / "data", root / "data")
+    files = [
+        (p.relative_to(root).as_posix(), p.suffix == ".md")
+        for p in sorted((root / "data").rglob("*"))
+        if p.suffix in (".yml", ".md") and "/org/" not in p.as_posix()
+        and "/surveys/" not in p.as_posix()
+    ]
+    cache_dir = root / ".zhilian-cache"
+    cache_file = cache_dir / batch.CACHE_FILE
+    read_files(root, files, 1 << 20, jobs=1, cache_dir=cache_dir)
+    stored = cache_file.read_bytes()
+
+    cadre = next(root / rel for rel, is_note in files if not is_note)
+    rel = cadre.relative_to(root).as_posix()
+    for title in ("缓存测试一", "缓存测试二"):
+        text = cadre.read_text(encoding="utf-8")
+        old = next(line for line in text.splitlines() if line.startswith("title:"))
+        cadre.write_text(text.replace(old, f"title: {title}"), encoding="utf-8")
+        assert read_files(root, files, 1 << 20, jobs=1, cache_dir=cache_dir)[rel].value[
+            "title"] == title
+        assert cache_file.read_bytes() == stored  # not rewritten for one file
+
+    monkeypatch.setattr(batch, "REWRITE_MIN_FILES", 1)
+    assert read_files(root, files, 1 << 20, jobs=1, cache_dir=cache_dir)[rel].value[
+        "title"] == "缓存测试二"
+    assert cache_file.read_bytes() != stored

@@ -41,6 +41,8 @@ CACHE_FILE = "parsed.marshal"
 STAMPS_FILE = "stamps-data-{version}.marshal"
 #: Below this many files, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 1500
+#: Fewer newly parsed files than this do not rewrite the parsed cache (``_worth_storing``).
+REWRITE_MIN_FILES = 20
 #: The text handed to a worker at once, in characters: chunks of about the same work (by
 #: count, a chunk of cadre files, 100 youth each, took 20 times one of notes, and the
 #: results are taken in order).  The first full chunk starts the workers: a warm run with a
@@ -163,7 +165,7 @@ def stream_files(
                 used[read.digest] = (read.value, read.body)
             yield read
 
-    if cache_path is not None and (parsed or len(used) != len(cache)):
+    if cache_path is not None and _worth_storing(parsed, len(used), len(cache)):
         store_value(cache_path, used)  # only the entries this deployment still uses
     if kept is not None:
         kept.clear()
@@ -172,6 +174,15 @@ def stream_files(
         stamps.finish()
         if stamps_path is not None:
             stamps.save(stamps_path)
+
+
+def _worth_storing(parsed: int, used: int, cached: int) -> bool:
+    """Whether to rewrite the parsed-value cache: not after a few edits (26 MB at 1,000
+    cadres, written in 0.2 s, for files parsed in a millisecond each: they are parsed again
+    until enough have changed) while the entries no file uses any more (old versions of
+    edited files) are a tenth of it or less."""
+    stale = cached - (used - parsed)
+    return cached == 0 or parsed >= REWRITE_MIN_FILES or stale > cached // 10
 
 
 def _read_one(
