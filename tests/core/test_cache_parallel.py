@@ -33,6 +33,15 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def cadre_and_note_files(root: Path) -> list[tuple[str, bool]]:
+    """What ``load`` hands the reader: (path, is a note) of every cadre file and note."""
+    return [
+        (p.relative_to(root).as_posix(), p.suffix == ".md")
+        for p in sorted((root / "data").rglob("*"))
+        if p.suffix in (".yml", ".md") and p.parent.name not in ("org", "surveys")
+    ]
+
+
 def build(root: Path, out: Path, *extra: str) -> dict[str, str]:
     run = run_cli(root, "build", "--out", str(out), "--quiet", *extra, today=TODAY)
     assert run.code == 0, run.out
@@ -76,12 +85,7 @@ def test_cache_is_never_stale(deployment: Path, tmp_path: Path) -> None:
 
 
 def test_cached_values_match_a_fresh_parse(deployment: Path) -> None:
-    files = [
-        (p.relative_to(deployment).as_posix(), p.suffix == ".md")
-        for p in sorted((deployment / "data").rglob("*"))
-        if p.suffix in (".yml", ".md") and "/org/" not in p.as_posix()
-        and "/surveys/" not in p.as_posix()
-    ]
+    files = cadre_and_note_files(deployment)
     cache_dir = deployment / ".zhilian-cache-test"
     first = read_files(deployment, files, 1 << 20, jobs=1, cache_dir=cache_dir)
     second = read_files(deployment, files, 1 << 20, jobs=1, cache_dir=cache_dir)
@@ -170,12 +174,7 @@ def test_streamed_parsing_in_workers_gives_the_serial_results_in_order(
     broken = deployment / "data" / "cadres" / "zz-broken.yml"
     broken.write_text("name: [unclosed\n", encoding="utf-8")
     try:
-        files = [
-            (p.relative_to(deployment).as_posix(), p.suffix == ".md")
-            for p in sorted((deployment / "data").rglob("*"))
-            if p.suffix in (".yml", ".md") and "/org/" not in p.as_posix()
-            and "/surveys/" not in p.as_posix()
-        ] + [("data/cadres/missing.yml", False)]
+        files = [*cadre_and_note_files(deployment), ("data/cadres/missing.yml", False)]
         serial = [
             [r.rel, r.value, r.body, r.digest.hex(), [d.code for d in r.diags]]
             for r in batch.stream_files(deployment, files, 1 << 20, jobs=1)
@@ -253,12 +252,7 @@ def test_a_few_edits_do_not_rewrite_the_parsed_cache_and_are_still_read(
 
     root = tmp_path / "d"
     shutil.copytree(deployment / "data", root / "data")
-    files = [
-        (p.relative_to(root).as_posix(), p.suffix == ".md")
-        for p in sorted((root / "data").rglob("*"))
-        if p.suffix in (".yml", ".md") and "/org/" not in p.as_posix()
-        and "/surveys/" not in p.as_posix()
-    ]
+    files = cadre_and_note_files(root)
     cache_dir = root / ".zhilian-cache"
     cache_file = cache_dir / batch.CACHE_FILE
     read_files(root, files, 1 << 20, jobs=1, cache_dir=cache_dir)
