@@ -11,7 +11,11 @@ The stages, in order:
                 other two as soon as the data is loaded, while the rules run — they are
                 dropped if the rules find a data error
 4. write        a fresh directory, swapped in place of ``site/`` once complete
-                (``write.SiteWriter``; the public part is written by its own process)
+                (``write.SiteWriter``; the public part is written by its own process,
+                and each internal cadre page by the process that rendered it)
+
+Before all this, the inputs' fingerprint answers a run whose inputs are unchanged from
+the memo (``fingerprint``); a first run takes it in another process meanwhile.
 """
 
 from __future__ import annotations
