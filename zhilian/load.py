@@ -45,7 +45,6 @@ CADRE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 NOTE_NAME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
 SURVEY_NAME_RE = re.compile(r"^(\d{4})\.yml$")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
-NOTES_FOLDER = "data/notes/"
 
 
 @dataclass
@@ -328,9 +327,10 @@ def load(
     cadre_files = _cadre_files(dep, diags)
     # Notes of a cadre whose file fails validation still belong to a known cadre.
     note_files = _note_files(dep, diags, {Path(rel).stem for rel in cadre_files})
+    files = [(rel, False) for rel in cadre_files] + [(rel, True) for rel in note_files]
     reads = stream_files(
         root,
-        [(rel, False) for rel in cadre_files] + [(rel, True) for rel in note_files],
+        files,
         config.limits.max_file_bytes,
         jobs=jobs,
         cache_dir=root / CACHE_DIR if cache else None,
@@ -338,9 +338,10 @@ def load(
         stamps=memo.read_stamps if memo is not None else None,
     )
     with closing(reads):  # on an error here, the workers stop at once
-        for read in reads:  # validated as they come, while the last files are being parsed
+        # validated as they come, while the last files are being parsed
+        for (_, is_note), read in zip(files, reads, strict=True):
             dep.sources[read.rel] = read.digest
-            if read.rel.startswith(NOTES_FOLDER):
+            if is_note:
                 _add_note(dep, read, diags, memo)
             else:
                 _add_cadre(dep, read, diags, memo)
