@@ -58,23 +58,27 @@ class Progress:
 
 def _public_site(
     result: CheckResult, templates: Path, pages: PageCache, site: SiteWriter
-) -> tuple[int, set[str], int]:
+) -> tuple[int, set[str], int, bytes]:
     """Render and write ``public/``: the files never travel between processes.  The
-    renderer gets the public view only, which holds public fields only, by construction."""
+    renderer gets the public view only, which holds public fields only, by construction.
+    Also returned: the page-cache entries used, and the per-cadre records made."""
     from .render.public import render_public
     from .views.public import build_public_view
 
-    files = render_public(build_public_view(result), templates, pages)
+    result.records.forked()
+    files = render_public(build_public_view(result), templates, pages, result.records)
     site.write(files, "public")
-    return len(files), pages.used, pages.hits
+    return len(files), pages.used, pages.hits, result.records.added()
 
 
 def _annual_report(
     result: CheckResult, templates: Path, pages: PageCache
-) -> tuple[dict[str, bytes], set[str], int]:
+) -> tuple[dict[str, bytes], set[str], int, bytes]:
     from .render.internal import annual_report
 
-    return annual_report(result, templates, pages), pages.used, pages.hits
+    result.records.forked()
+    files = annual_report(result, templates, pages)
+    return files, pages.used, pages.hits, result.records.added()
 
 
 def _handbook_ahead(root: Path, today: dt.date, *, enabled: bool) -> Background:
@@ -196,8 +200,9 @@ def _build(
                          f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
 
             def report_files() -> dict[str, bytes]:
-                files, used, hits = report.result()
+                files, used, hits, records = report.result()
                 pages.merge(used, hits)
+                result.records.merge(records)  # (made in another process, with workers)
                 return files
 
             def write_internal(files: dict[str, bytes]) -> None:
@@ -210,8 +215,9 @@ def _build(
             )
             write_internal({path: data for path, data in internal.items() if data is not None})
             progress.say(f"已生成内部站点 {len(internal)} 个文件")
-            written, used, hits = public.result()
+            written, used, hits, records = public.result()
             pages.merge(used, hits)  # the other process's pages: kept by prune below
+            result.records.merge(records)
             files = len(internal) + written
             progress.say(f"已生成公开站点，共 {files} 个文件")
             try:

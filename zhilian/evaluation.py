@@ -131,15 +131,6 @@ def assess(
     )
 
 
-def assess_all(
-    statuses: dict[str, CadreStatus],
-    dep: Deployment,
-    today: dt.date,
-    survey_year: int | None = None,
-) -> dict[str, Assessment]:
-    return {cid: assess(s, dep, today, survey_year) for cid, s in statuses.items()}
-
-
 def _num(value: float) -> str:
     return f"{value:g}"
 

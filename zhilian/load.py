@@ -37,6 +37,7 @@ from .paths import CACHE_DIR
 from .read import read_yaml as read_mapping
 from .read.batch import FileRead, stream_files
 from .read.stamps import Stamps
+from .records import CadreRecords
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -97,6 +98,8 @@ class Memo:
     read_stamps: Stamps = field(default_factory=Stamps)
     #: the same for every file the no-change fingerprint reads (``fingerprint``)
     fingerprint_stamps: Stamps = field(default_factory=Stamps)
+    #: each stage's per-cadre results (``records``)
+    records: CadreRecords = field(default_factory=CadreRecords)
 
     def validate(self, model: type[M], read: FileRead) -> tuple[M | None, list[Diagnostic]]:
         key = (model, read.digest)

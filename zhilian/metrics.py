@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 
 from .load import Deployment
 from .model.data import Cadre, Youth
 from .model.enums import Level
+from .records import CadreRecords
 
 #: (quota key, Chinese label, diagnostic code)
 QUOTAS: tuple[tuple[str, str, str], ...] = (
@@ -118,8 +120,15 @@ def cadre_status(cadre_id: str, cadre: Cadre, dep: Deployment, today: dt.date) -
     )
 
 
-def all_statuses(dep: Deployment, today: dt.date) -> dict[str, CadreStatus]:
-    return {cid: cadre_status(cid, c, dep, today) for cid, c in dep.cadres.items()}
+def all_statuses(
+    dep: Deployment, today: dt.date, records: CadreRecords | None = None
+) -> dict[str, CadreStatus]:
+    if records is None:
+        return {cid: cadre_status(cid, c, dep, today) for cid, c in dep.cadres.items()}
+    return {
+        cid: records.get("status", cid, partial(cadre_status, cid, c, dep, today))
+        for cid, c in dep.cadres.items()
+    }
 
 
 def cadres_per_youth(statuses: dict[str, CadreStatus]) -> dict[str, list[str]]:

@@ -19,6 +19,7 @@ from .diagnostics import Diagnostic, Kind
 from .load import ConfigError, Deployment, Memo, load, read_config
 from .metrics import CadreStatus, all_statuses
 from .model.config import SiteConfig
+from .records import CadreRecords
 from .rules import RuleContext, run_rules
 
 
@@ -32,6 +33,8 @@ class CheckResult:
     diagnostics: list[Diagnostic]
     #: what the rules were given, with the indexes they built (the views reuse them)
     context: RuleContext
+    #: per-cadre results kept between builds (``serve``); empty otherwise
+    records: CadreRecords
 
     @property
     def data_errors(self) -> list[Diagnostic]:
@@ -71,11 +74,13 @@ def check(
     before the rules add theirs (``build`` starts work that needs no more meanwhile); rules
     only add diagnostics, so what it is given is the final result but for them."""
     config = read_config(root)
+    records = memo.records if memo is not None else CadreRecords()
     with _no_cycle_collection():
         dep, diags = load(root, config, jobs=jobs, memo=memo)
-        statuses = all_statuses(dep, today)
-    context = RuleContext(dep, today, statuses)
-    result = CheckResult(root, today, config, dep, statuses, diags, context)
+        records.start(dep, today)
+        statuses = all_statuses(dep, today, records)
+    context = RuleContext(dep, today, statuses, records)
+    result = CheckResult(root, today, config, dep, statuses, diags, context, records)
     if loaded is not None and not result.data_errors:
         loaded(result)  # outside the block above: forked processes collect their garbage
     with _no_cycle_collection():

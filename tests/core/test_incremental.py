@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ from zhilian import load
 from zhilian.cli import make_parser
 from zhilian.demo import generate
 from zhilian.render import internal
+from zhilian.build import build_site
+from zhilian.records import CadreRecords
 from zhilian.reporters import TextReporter
 from zhilian.serve import DevServer
 
@@ -260,6 +263,8 @@ import os, sys
 from pathlib import Path
 from zhilian import load
 from zhilian.cli import make_parser
+from zhilian.build import build_site
+from zhilian.records import CadreRecords
 from zhilian.reporters import TextReporter
 from zhilian.serve import DevServer
 
@@ -331,14 +336,15 @@ def test_serve_validates_only_changed_files_and_equals_cold_builds(
         notes = {p.relative_to(deployment).as_posix() for p in deployment.rglob("data/*/*/*.md")}
         assert notes <= set(validated())
 
-        for name, edit in [("note body", _edit_note), ("youth name", _rename_youth),
-                           ("new note", _add_note), ("deleted note", _delete_note),
-                           ("unit name", _rename_unit)]:
+        # Every kind of edit: serve also keeps each cadre's results of every stage
+        # (``records``), which must never outlive what they were made from.
+        for name, edit in EDITS:
             validated()  # forget the cold builds' (they run in this process)
             edit(deployment)
             assert rebuild(), name
             data = [rel for rel in validated() if rel.startswith(("data/notes", "data/cadres"))]
-            assert len(data) == (0 if name in ("deleted note", "unit name") else 1), (name, data)
+            if name in ("note body", "youth name", "new note", "deleted note", "unit name"):
+                assert len(data) == (0 if name in ("deleted note", "unit name") else 1), name
             assert tree(deployment / "site") == _cold(deployment, tmp_path, f"serve-{name}"), name
     finally:
         if build_process:
@@ -347,6 +353,43 @@ def test_serve_validates_only_changed_files_and_equals_cold_builds(
             assert driver.wait(timeout=60) == 0
         else:
             server.close()
+
+
+def test_serve_computes_again_only_what_an_edited_cadre_gives(
+    deployment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After one cadre's title changed, every per-cadre result of every stage (status, rule
+    findings, view entries, cards…) of the other cadres is taken from the records."""
+    computed: list[tuple[str, str]] = []
+    get = CadreRecords.get
+
+    def spy(self: CadreRecords, stage: str, cadre_id: str, compute: Any, extra: Any = None) -> Any:
+        def counted() -> Any:
+            computed.append((stage, cadre_id))
+            return compute()
+
+        return get(self, stage, cadre_id, counted, extra)
+
+    monkeypatch.setattr(CadreRecords, "get", spy)
+    args = make_parser().parse_args(
+        ["build", "--root", str(deployment), "--today", TODAY, "-q", "--jobs", "1"]
+    )
+    args.memo = load.Memo()
+    assert build_site(args, TextReporter(io.StringIO())) == 0
+    cadres = sorted(p.stem for p in (deployment / "data" / "cadres").glob("*.yml"))
+    stages = {stage for stage, _ in computed}
+    assert {cid for _, cid in computed} == set(cadres)
+    assert {"status", "rule references.unit_ids", "internal view", "public cadre",
+            "listed youth", "youth attributes"} <= stages
+
+    computed.clear()
+    _retitle(deployment)
+    assert build_site(args, TextReporter(io.StringIO())) == 0
+    assert {cid for _, cid in computed} == {cadres[0]}
+    again = [stage for stage, _ in computed]
+    assert len(again) == len(set(again))  # each stage once (cards: on the pages made again)
+    assert {"status", "rule references.unit_ids", "internal view", "public cadre"} <= set(again)
+    assert set(again) <= stages
 
 
 def test_parallel_rendering_equals_serial(

@@ -24,12 +24,14 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from markupsafe import Markup
 
+from ..records import CadreRecords
 from ..views.public import (
     PublicCadre,
     PublicFooter,
@@ -128,7 +130,12 @@ class _Pages:
     """Renders templates into ``files`` and remembers the pages for the sitemap."""
 
     def __init__(
-        self, view: PublicSite, templates: Path, assets: dict[str, bytes], pages: PageCache
+        self,
+        view: PublicSite,
+        templates: Path,
+        assets: dict[str, bytes],
+        pages: PageCache,
+        records: CadreRecords,
     ) -> None:
         self.view = view
         self.env = environment(templates)
@@ -152,8 +159,10 @@ class _Pages:
             "avatar_svg": avatar_svg,
         }
         self._macros: dict[str, Any] = {}
-        self._shown: dict[str, str] = {}
-        self._cards: dict[tuple[str, str, int, bool], Markup] = {}
+        # Cards and page-key hashes are kept per cadre (``records``) with what else they
+        # depend on: the templates and zhilian's code (``pages.code``), the site's basics.
+        self.records = records if pages.code else CadreRecords(one_build=True)
+        self._rendered_with = (pages.code, self._site_key)
 
     def asset(self, root: str, name: str) -> str:
         path = f"assets/{name}"
@@ -163,25 +172,22 @@ class _Pages:
     def card(self, root: str, cadre: PublicCadre, h: int = 3, units: bool = True) -> Markup:
         """A cadre's card, rendered once per page depth and reused (a 校级 cadre's card
         appears on every find page of the 分团委 it serves)."""
-        key = (cadre.id, root, h, units)
-        html = self._cards.get(key)
-        if html is None:
-            macros = self._macros.get(root)
-            if macros is None:
-                template = self.env.get_template("public/_macros.html")
-                macros = template.make_module({**self.globals, "root": root})
-                self._macros[root] = macros
-            html = self._cards[key] = Markup(macros.card(cadre, h, units))
-        return html
+        return self.records.get(
+            f"public card {root} {h} {units}", cadre.id,
+            partial(self._card, root, cadre, h, units), self._rendered_with,
+        )
+
+    def _card(self, root: str, cadre: PublicCadre, h: int, units: bool) -> Markup:
+        macros = self._macros.get(root)
+        if macros is None:
+            template = self.env.get_template("public/_macros.html")
+            macros = self._macros[root] = template.make_module({**self.globals, "root": root})
+        return Markup(macros.card(cadre, h, units))
 
     def shown(self, cadre: PublicCadre) -> str:
-        """A cadre as page keys see it: the hash of its ``repr``, made once per build (a
-        card is on many find pages, whose keys took 0.3 s with the whole text in each)."""
-        text = self._shown.get(cadre.id)
-        if text is None:
-            digest = hashlib.blake2b(repr(cadre).encode("utf-8", "surrogatepass"), digest_size=20)
-            text = self._shown[cadre.id] = digest.hexdigest()
-        return text
+        """A cadre as page keys see it: the hash of its ``repr``, made once (a card is on
+        many find pages, whose keys took 0.3 s with the whole text in each)."""
+        return self.records.get("public shown", cadre.id, partial(_shown, cadre))
 
     def reuse(self, path: str, template: str, inputs: Any) -> str | None:
         """Take ``path`` from the page cache if it was rendered from the same ``inputs``
@@ -238,12 +244,23 @@ class _Pages:
             self.pages.put(keep, self.files[path])
 
 
+def _shown(cadre: PublicCadre) -> str:
+    return hashlib.blake2b(repr(cadre).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+
+
 def render_public(
-    view: PublicSite, templates: Path, pages: PageCache | None = None
+    view: PublicSite,
+    templates: Path,
+    pages: PageCache | None = None,
+    records: CadreRecords | None = None,
 ) -> dict[str, bytes]:
     """Every file of ``site/public``; a cadre's page and a unit's find page come from
-    ``pages`` when what they show is unchanged.  The overview pages are made afresh."""
-    pages = _Pages(view, templates, _asset_files(templates), pages or PageCache(None))
+    ``pages`` when what they show is unchanged, cards and page keys from ``records`` (what
+    ``serve`` keeps between builds).  The overview pages are made afresh."""
+    pages = _Pages(
+        view, templates, _asset_files(templates), pages or PageCache(None),
+        records or CadreRecords(one_build=True),
+    )
 
     pages.render("index.html", "index.html", nav="index", site=view)
     notes_by_cadre: dict[str, list[PublicNote]] = {}
@@ -251,7 +268,9 @@ def render_public(
         notes_by_cadre.setdefault(note.cadre_id, []).append(note)
     todo = []
     for cadre in view.cadres:
-        vcard = vcard_text(cadre, view.organization)
+        vcard = pages.records.get(
+            "vcard", cadre.id, partial(vcard_text, cadre, view.organization), view.organization
+        )
         pages.files[f"cadres/{cadre.id}.vcf"] = vcard.encode("utf-8")
         notes = notes_by_cadre.get(cadre.id, [])
         key = pages.reuse(cadre_url(cadre.id), "cadre.html", (pages.shown(cadre), vcard, notes))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from functools import cached_property
+import functools
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 from ..diagnostics import Diagnostic
 from ..load import Deployment
 from ..metrics import CadreStatus, cadres_per_youth
+from ..records import CadreRecords
 
 if TYPE_CHECKING:
     from .privacy import PersonalInfo
@@ -24,6 +27,7 @@ class RuleContext:
     dep: Deployment
     today: dt.date
     statuses: dict[str, CadreStatus]
+    records: CadreRecords = field(default_factory=CadreRecords)
 
     @cached_property
     def holders(self) -> dict[str, list[str]]:
@@ -33,12 +37,17 @@ class RuleContext:
     @cached_property
     def personal(self) -> PersonalInfo:
         """Every listed youth's 学号 and name: what public text must not contain."""
-        from .privacy import PersonalInfo  # (that module's rules register through this one)
+        from .privacy import PersonalInfo, listed_youth  # (its rules register through here)
 
-        return PersonalInfo(self.dep.cadres.values())
+        cadres = self.dep.cadres
+        return PersonalInfo(cadres.values(), [
+            self.records.get("listed youth", cid, partial(listed_youth, cadre))
+            for cid, cadre in cadres.items()
+        ])
 
 
 Rule = Callable[[RuleContext], Iterable[Diagnostic]]
+CadreCheck = Callable[[RuleContext, str], Iterable[Diagnostic]]
 
 #: name → rule, in the order they run (the order only affects nothing but readability).
 RULES: dict[str, Rule] = {}
@@ -48,3 +57,38 @@ def rule(func: Rule) -> Rule:
     """Register ``func`` under its own name (``references.unit_ids`` style names in docs)."""
     RULES[f"{func.__module__.rsplit('.', 1)[-1]}.{func.__name__}"] = func
     return func
+
+
+def cadre_rule(
+    *, orphan_notes: bool = False, extra: Callable[[RuleContext], Hashable] | None = None
+) -> Callable[[CadreCheck], Rule]:
+    """Register a rule that looks at one cadre's files at a time, ``func(ctx, cadre_id)``.
+
+    Its findings for a cadre are kept between builds (``records``) and found again while
+    that cadre's files and the shared inputs are unchanged — plus ``extra(ctx)``, whatever
+    else the findings depend on.  ``orphan_notes``: also run for the notes of a cadre whose
+    file failed validation (``func`` then finds no ``dep.cadres[cadre_id]``).
+    """
+
+    def register(check: CadreCheck) -> Rule:
+        @functools.wraps(check)
+        def run(ctx: RuleContext) -> Iterator[Diagnostic]:
+            depends = extra(ctx) if extra is not None else None
+            ids = dict.fromkeys(ctx.dep.cadres)
+            if orphan_notes:
+                ids.update(dict.fromkeys(ctx.dep.notes))
+            for cadre_id in ids:
+                found = ctx.records.get(
+                    f"rule {name}", cadre_id, partial(_listed, check, ctx, cadre_id), depends
+                )
+                yield from map(copy.copy, found)  # later stages set positions on them
+
+        name = f"{check.__module__.rsplit('.', 1)[-1]}.{check.__name__}"
+        RULES[name] = run
+        return run
+
+    return register
+
+
+def _listed(check: CadreCheck, ctx: RuleContext, cadre_id: str) -> list[Diagnostic]:
+    return list(check(ctx, cadre_id))

@@ -3,16 +3,31 @@ and contact channels are published only with the cadre's consent."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Iterator
 
 from ..diagnostics import Diagnostic, error, warning
 from ..model.data import Cadre
 from ..read import read_file
-from .base import RuleContext, rule
+from .base import RuleContext, cadre_rule
 
 _TOKENS = re.compile(r"[0-9A-Za-z]{4,20}")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+
+
+#: one cadre's listed 学号, youth names (≥ 2 characters), and a digest of both
+Listed = tuple[frozenset[str], frozenset[str], bytes]
+
+
+def listed_youth(cadre: Cadre) -> Listed:
+    ids = frozenset(y.id for y in cadre.youth)
+    names = frozenset(y.name for y in cadre.youth if y.name and len(y.name) >= 2)
+    digest = hashlib.blake2b(digest_size=16)
+    for values in (ids, names):
+        digest.update("\0".join(sorted(values)).encode("utf-8", "surrogatepass"))
+        digest.update(b"\1")
+    return ids, names, digest.digest()
 
 
 class PersonalInfo:
@@ -21,17 +36,21 @@ class PersonalInfo:
     Matching walks the short public text (tokens and CJK runs) against sets, so the cost
     does not grow with the number of youth the way one huge regex would."""
 
-    def __init__(self, cadres: Iterable[Cadre]) -> None:
+    def __init__(self, cadres: Iterable[Cadre], listed: Iterable[Listed] | None = None) -> None:
+        """``listed``: each cadre's :func:`listed_youth`, when kept from an earlier build."""
         cadres = list(cadres)
-        self.ids: set[str] = set()
-        self.names: set[str] = set()
+        each = list(listed) if listed is not None else [listed_youth(c) for c in cadres]
         cadre_names = {c.name for c in cadres}  # a cadre's own name is public
-        for cadre in cadres:
-            for youth in cadre.youth:
-                self.ids.add(youth.id)
-                if youth.name and len(youth.name) >= 2 and youth.name not in cadre_names:
-                    self.names.add(youth.name)
+        self.ids: set[str] = set().union(*(ids for ids, _, _ in each))
+        self.names: set[str] = set().union(*(names for _, names, _ in each)) - cadre_names
         self.name_lengths = sorted({len(n) for n in self.names})
+        digest = hashlib.blake2b(digest_size=16)
+        for *_, part in each:
+            digest.update(part)
+        digest.update("\0".join(sorted(cadre_names)).encode("utf-8", "surrogatepass"))
+        #: changes whenever the listed 学号 and names do (and when a youth moves to another
+        #: cadre's list: then for nothing, but that is rare and costs only time)
+        self.digest = digest.digest()
 
     def find(self, text: str) -> str | None:
         """The first personal value in ``text`` (returned for locating only; never printed)."""
@@ -57,8 +76,8 @@ def _position(text: str, needle: str, after: int = 0) -> tuple[int, int]:
 PUBLIC_CADRE_FIELDS = ("name", "title", "intro")
 
 
-@rule
-def public_text(ctx: RuleContext) -> Iterator[Diagnostic]:
+@cadre_rule(orphan_notes=True, extra=lambda ctx: ctx.personal.digest)
+def public_text(ctx: RuleContext, cid: str) -> Iterator[Diagnostic]:
     """公开字段和公开的活动记录中不出现青年的姓名或学号。
 
     No youth name or 学号 in a cadre's public fields or in a public note.
@@ -67,7 +86,8 @@ def public_text(ctx: RuleContext) -> Iterator[Diagnostic]:
     if not info.ids:
         return
     dep = ctx.dep
-    for cid, cadre in dep.cadres.items():
+    cadre = dep.cadres.get(cid)
+    if cadre is not None:
         fields = {f: getattr(cadre, f) for f in PUBLIC_CADRE_FIELDS}
         fields["contact.office"] = cadre.contact.office or ""
         for name, value in fields.items():
@@ -75,10 +95,8 @@ def public_text(ctx: RuleContext) -> Iterator[Diagnostic]:
                 yield error("P001", dep.cadre_file(cid),
                             f"公开字段 {name} 中出现了某位青年的姓名或学号",
                             path=tuple(name.split(".")), cadre=cid)
-    for cid, notes in dep.notes.items():
-        for note in notes:
-            if not note.front.public:
-                continue
+    for note in dep.notes.get(cid, []):
+        if note.front.public:
             if info.find(note.slug):
                 yield error("P001", note.rel, "公开活动记录的文件名中出现了某位青年的学号",
                             line=1, col=1, cadre=cid,
@@ -96,16 +114,16 @@ def public_text(ctx: RuleContext) -> Iterator[Diagnostic]:
                             hint="删去正文中青年的姓名和学号，或把 public 改为 false。")
 
 
-@rule
-def contact_channels(ctx: RuleContext) -> Iterator[Diagnostic]:
+@cadre_rule()
+def contact_channels(ctx: RuleContext, cid: str) -> Iterator[Diagnostic]:
     """至少有一种公开联系方式；取得本人同意（`consent_on`）后才公开。
 
     At least one public channel; channels are published only with consent.
     """
-    for cid, cadre in ctx.dep.cadres.items():
-        file = ctx.dep.cadre_file(cid)
-        if not cadre.contact.channels():
-            yield error("P003", file, "没有填写任何公开联系方式", path=("contact",), cadre=cid)
-        elif cadre.contact.consent_on is None:
-            yield warning("P002", file, "填写了联系方式但没有 consent_on：目录中只显示姓名和职务",
-                          path=("contact",), at_key=True, cadre=cid)
+    contact = ctx.dep.cadres[cid].contact
+    file = ctx.dep.cadre_file(cid)
+    if not contact.channels():
+        yield error("P003", file, "没有填写任何公开联系方式", path=("contact",), cadre=cid)
+    elif contact.consent_on is None:
+        yield warning("P002", file, "填写了联系方式但没有 consent_on：目录中只显示姓名和职务",
+                      path=("contact",), at_key=True, cadre=cid)

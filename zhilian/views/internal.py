@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import partial
 
 from ..calendar import CalendarUnknown, Deadline, next_deadline, report_deadline
 from ..diagnostics import mask_name, mask_student_id
@@ -24,7 +23,7 @@ from ..evaluation import (
     KEY_PHRASE_CHARS,
     SIMILARITY_RATIO,
     Assessment,
-    assess_all,
+    assess,
     metric_definitions_markdown,
 )
 from ..load import Deployment, Note
@@ -39,6 +38,7 @@ from ..model.config import SiteConfig
 from ..model.data import Cadre, Problem
 from ..model.enums import NoteKind, ProblemCategory, ProblemStatus
 from ..pipeline import CheckResult
+from ..records import CadreRecords
 from ..render.markdown import render_markdown
 from ..rules.privacy import PersonalInfo
 from .pinyin import spelling
@@ -84,6 +84,7 @@ class Redactor:
     def __init__(self, known: PersonalInfo) -> None:
         """``known``: the same index the privacy rule scans public text with."""
         self.ids, self.names = known.ids, known.names
+        self.known = known
         cjk = [n for n in self.names if _CJK_RUN.fullmatch(n)]
         self.cjk_lengths = sorted({len(n) for n in cjk}, reverse=True)
         first_chars = "".join(sorted({n[0] for n in cjk}))
@@ -93,14 +94,10 @@ class Redactor:
         )
         self.id_lengths = sorted({len(i) for i in self.ids if len(i) >= 6}, reverse=True)
 
-    @cached_property
+    @property
     def digest(self) -> bytes:
         """Changes exactly when what gets masked does (the listed 学号 and names)."""
-        h = hashlib.blake2b(digest_size=16)
-        for values in (self.ids, self.names):
-            h.update("\0".join(sorted(values)).encode("utf-8", "surrogatepass"))
-            h.update(b"\1")
-        return h.digest()
+        return self.known.digest
 
     def _ids(self, match: re.Match[str]) -> str:
         token = match.group()
@@ -567,6 +564,7 @@ def common_issues(
     found: list[CommonIssue] = []
     by_category: dict[ProblemCategory, list[ProblemItem]] = defaultdict(list)
     for item in items:
+        item.cluster = None  # (an item kept from the previous build may have had one)
         by_category[item.category].append(item)
     for category in ProblemCategory:
         members = by_category.get(category, [])
@@ -817,6 +815,7 @@ def _completion(
     statuses: dict[str, CadreStatus],
     deadline: Deadline | None,
     today: dt.date,
+    records: CadreRecords,
 ) -> None:
     """A 分团委 is complete when each of its cadres meets every quota today and — with the
     youth dates known now — still on the next report deadline."""
@@ -832,7 +831,11 @@ def _completion(
                 + "、".join(f"{m.label}差 {m.shortfall}" for m in status.quotas if not m.met)
             )
         if deadline is not None and deadline.deadline > today:
-            later = cadre_status(view.id, status.cadre, dep, deadline.deadline)
+            later = records.get(
+                "status on", view.id,
+                partial(cadre_status, view.id, status.cadre, dep, deadline.deadline),
+                deadline.deadline,
+            )
             if status.quotas_met and not later.quotas_met:
                 reasons.append(
                     "截止日将不达标："
@@ -848,14 +851,18 @@ def _completion(
 
 def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys) -> InternalView:
     """``cluster`` groups problem summaries (the incremental build passes a memoised one)."""
-    dep, today, config = result.dep, result.today, result.config
-    redact = Redactor(result.context.personal)
+    dep, today, config, records = result.dep, result.today, result.config, result.records
+    known = result.context.personal
+    redact = records.whole("redactor", known.digest, partial(Redactor, known))
     windows = current_windows(config, today)
-    assessments = assess_all(result.statuses, dep, today)
-    views = [
-        _cadre_view(cid, result.statuses[cid], assessments[cid], dep, today, windows, redact)
-        for cid in dep.cadres
-    ]
+
+    def cadre_view(cid: str) -> CadreView:
+        status = result.statuses[cid]
+        return _cadre_view(cid, status, assess(status, dep, today), dep, today, windows, redact)
+
+    # Free text is masked with every listed youth's names: the views depend on them all.
+    views = [records.get("internal view", cid, partial(cadre_view, cid), redact.digest)
+             for cid in dep.cadres]
     views.sort(key=lambda v: v.sort_key)
     cadres = {v.id: v for v in views}
 
@@ -898,7 +905,7 @@ def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys)
         group.current_youth = len(
             {y.id for v in members for y in result.statuses[v.id].current_youth}
         )
-        _completion(group, dep, result.statuses, deadline, today)
+        _completion(group, dep, result.statuses, deadline, today, records)
         groups.append(group)
 
     levels = []

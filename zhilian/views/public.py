@@ -23,8 +23,9 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
-from ..load import Deployment
+from ..load import Deployment, Note
 from ..model.data import Committee
 from ..model.enums import Level, label_of
 from ..pipeline import CheckResult
@@ -230,34 +231,34 @@ def build_public_view(result: CheckResult) -> PublicSite:
             )
         return photos[name]
 
-    cadres: list[PublicCadre] = []
-    for cid, cadre in dep.cadres.items():
+    def public_cadre(cid: str) -> PublicCadre:
+        cadre = dep.cadres[cid]
         contact = None
         if cadre.contact.consent_on is not None:
             c = cadre.contact
             weibo = c.weibo if c.weibo and c.weibo.startswith("https://") else None
             contact = PublicContact(c.phone, c.email, c.wechat, c.qq, weibo, c.office)
-        cadres.append(
-            PublicCadre(
-                id=cid,
-                name=cadre.name,
-                pinyin=spelling(cadre.name),
-                pinyin_variants=other_readings(cadre.name),
-                level=cadre.level.value,
-                level_label=_label(cadre.level),
-                appointment_label=_label(cadre.appointment),
-                title=cadre.title,
-                committee=unit("committee", cadre.committee) if cadre.committee else None,
-                contact=contact,
-                intro_html=render_markdown(cadre.intro),
-                photo=photo(cadre.photo),
-                avatar_colour=avatar_colour(cid),
-                committees=units("committee", cadre.units.committees),
-                branches=units("branch", cadre.units.branches),
-                dorm_groups=units("dorm_group", cadre.units.dorm_groups),
-            )
+        return PublicCadre(
+            id=cid,
+            name=cadre.name,
+            pinyin=spelling(cadre.name),
+            pinyin_variants=other_readings(cadre.name),
+            level=cadre.level.value,
+            level_label=_label(cadre.level),
+            appointment_label=_label(cadre.appointment),
+            title=cadre.title,
+            committee=unit("committee", cadre.committee) if cadre.committee else None,
+            contact=contact,
+            intro_html=render_markdown(cadre.intro),
+            photo=photo(cadre.photo),
+            avatar_colour=avatar_colour(cid),
+            committees=units("committee", cadre.units.committees),
+            branches=units("branch", cadre.units.branches),
+            dorm_groups=units("dorm_group", cadre.units.dorm_groups),
         )
 
+    records = result.records
+    cadres = [records.get("public cadre", cid, partial(public_cadre, cid)) for cid in dep.cadres]
     groups = _groups(cadres, dep.committees)
     ordered = tuple(c for g in groups for c in g.cadres)
     return PublicSite(
@@ -341,25 +342,29 @@ def _committees(
     return tuple(result)
 
 
+def _public_notes(cadre: PublicCadre, notes: list[Note]) -> list[PublicNote]:
+    """A cadre's public notes (``public: true``); the others never reach the view."""
+    return [
+        PublicNote(
+            anchor=f"n-{cadre.id}-{note.slug}",
+            cadre_id=cadre.id,
+            cadre_name=cadre.name,
+            title=note.front.title,
+            date=note.front.date,
+            kind_label=_label(note.front.kind),
+            body_html=render_markdown(note.body),
+        )
+        for note in notes
+        if note.front.public is True
+    ]
+
+
 def _notes(result: CheckResult, cadres: dict[str, PublicCadre]) -> tuple[PublicNote, ...]:
     notes = []
     for cid, cadre_notes in result.dep.notes.items():
-        if cid not in cadres:
-            continue
-        for note in cadre_notes:
-            front = note.front
-            if front.public is not True:
-                continue
-            notes.append(
-                PublicNote(
-                    anchor=f"n-{cid}-{note.slug}",
-                    cadre_id=cid,
-                    cadre_name=cadres[cid].name,
-                    title=front.title,
-                    date=front.date,
-                    kind_label=_label(front.kind),
-                    body_html=render_markdown(note.body),
-                )
+        if cid in cadres:
+            notes += result.records.get(
+                "public notes", cid, partial(_public_notes, cadres[cid], cadre_notes)
             )
     notes.sort(key=lambda n: (-n.date.toordinal(), n.cadre_id, n.anchor))
     return tuple(notes)

@@ -1,0 +1,96 @@
+"""``records``: per-cadre results are found again only for the very inputs they came from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+from tests.core.test_incremental import REPO, _retitle, _survey
+from zhilian.demo import generate
+from zhilian.load import Memo
+from zhilian.pipeline import check
+from zhilian.records import CadreRecords
+
+TODAY = dt.date(2026, 11, 20)
+
+
+def _counting(records: CadreRecords, stage: str, cadre_id: str, calls: list[str]) -> object:
+    def compute() -> object:
+        calls.append(cadre_id)
+        return object()
+
+    return records.get(stage, cadre_id, compute)
+
+
+def test_results_are_kept_by_inputs_and_never_outlive_them(tmp_path: Path) -> None:
+    root = tmp_path / "d"
+    generate(root, cadres=4, seed=3)
+    shutil.copytree(REPO / "templates", root / "templates")
+    memo = Memo()
+    records = memo.records
+    cadres = sorted(p.stem for p in (root / "data" / "cadres").glob("*.yml"))
+    calls: list[str] = []
+
+    def run(today: dt.date = TODAY) -> dict[str, object]:
+        check(root, today, jobs=1, memo=memo)  # starts the records with this build's inputs
+        return {cid: _counting(records, "test", cid, calls) for cid in cadres}
+
+    first = run()
+    assert calls == cadres
+    calls.clear()
+    assert run() == first and calls == []  # unchanged: every result found again
+
+    _retitle(root)  # the first cadre's file
+    again = run()
+    assert calls == [cadres[0]]
+    assert {cid for cid in cadres if again[cid] is not first[cid]} == {cadres[0]}
+
+    calls.clear()
+    _survey(root)  # a shared input: every cadre's results may depend on it
+    run()
+    assert calls == cadres
+    calls.clear()
+    run(TODAY + dt.timedelta(days=1))  # so is the date
+    assert calls == cadres
+
+    # ``extra``: a result depends on it too.
+    calls.clear()
+    records.get("x", cadres[1], lambda: calls.append("a"), extra=1)
+    records.get("x", cadres[1], lambda: calls.append("b"), extra=1)
+    records.get("x", cadres[1], lambda: calls.append("c"), extra=2)
+    assert calls == ["a", "c"]
+
+
+def test_what_a_forked_process_sends_back_is_kept_only_for_the_same_inputs(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "d"
+    generate(root, cadres=3, seed=4)
+    shutil.copytree(REPO / "templates", root / "templates")
+    cadres = sorted(p.stem for p in (root / "data" / "cadres").glob("*.yml"))
+    parent = check(root, TODAY, jobs=1).records
+    child = check(root, TODAY, jobs=1).records  # as a forked copy would be
+    child.forked()
+    child.get("view", cadres[0], lambda: "made in the child")
+    sent = child.added()
+
+    parent.merge(sent)
+    assert parent.get("view", cadres[0], lambda: "made again") == "made in the child"
+
+    _retitle(root)
+    later = check(root, TODAY, jobs=1).records
+    later.merge(sent)  # from a build of other inputs: not taken
+    assert later.get("view", cadres[0], lambda: "made again") == "made again"
+
+
+def test_one_build_records_need_no_inputs() -> None:
+    records = CadreRecords(one_build=True)
+    calls: list[str] = []
+    for _ in range(2):
+        records.get("card", "someone", lambda: calls.append("x"), extra="page")
+    assert calls == ["x"]
+    unstarted = CadreRecords()
+    for _ in range(2):
+        unstarted.get("card", "someone", lambda: calls.append("y"))
+    assert calls == ["x", "y", "y"]  # without inputs nothing is kept
