@@ -74,7 +74,7 @@ def check(
     before the rules add theirs (``build`` starts work that needs no more meanwhile); rules
     only add diagnostics, so what it is given is the final result but for them."""
     config = read_config(root)
-    records = memo.records if memo is not None else CadreRecords()
+    records = memo.records if memo is not None else CadreRecords(one_build=True)
     with _no_cycle_collection():
         dep, diags = load(root, config, jobs=jobs, memo=memo)
         records.start(dep, today)

@@ -68,8 +68,9 @@ class CadreRecords:
     """Each stage's result for each cadre, with the inputs it was computed from."""
 
     def __init__(self, *, one_build: bool = False) -> None:
-        """``one_build``: records that live for one build only, so they need no inputs:
-        a result is kept by stage, cadre and ``extra`` alone."""
+        """``one_build``: records that live for one build only (``python build.py``), so
+        they need no inputs: a result is kept by stage, cadre and ``extra`` alone, and
+        nothing is sent back from forked processes."""
         self.one_build = one_build
         self._entries: Entries = {}
         self._added: Entries = {}
@@ -78,6 +79,8 @@ class CadreRecords:
 
     def start(self, dep: Deployment, today: dt.date) -> None:
         """Take this build's inputs; entries of cadres no longer present are dropped."""
+        if self.one_build:
+            return
         shared = shared_inputs(dep, today)
         sources = dep.sources
         self._inputs = {}
@@ -118,6 +121,8 @@ class CadreRecords:
     def added(self) -> bytes:
         """What this process computed since :meth:`start` or :meth:`forked`, for the
         process that forked it (pickled: it only travels from a child to its parent)."""
+        if self.one_build:
+            return pickle.dumps({})
         return pickle.dumps(self._added, protocol=pickle.HIGHEST_PROTOCOL)
 
     def merge(self, added: bytes) -> None:

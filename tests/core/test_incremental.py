@@ -14,19 +14,19 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import run_cli
 from tests.core.test_cache_parallel import tree
 from zhilian import load
+from zhilian.build import build_site
 from zhilian.cli import make_parser
 from zhilian.demo import generate
-from zhilian.render import internal
-from zhilian.build import build_site
 from zhilian.records import CadreRecords
+from zhilian.render import internal
 from zhilian.reporters import TextReporter
 from zhilian.serve import DevServer
 

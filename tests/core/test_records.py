@@ -69,8 +69,8 @@ def test_what_a_forked_process_sends_back_is_kept_only_for_the_same_inputs(
     generate(root, cadres=3, seed=4)
     shutil.copytree(REPO / "templates", root / "templates")
     cadres = sorted(p.stem for p in (root / "data" / "cadres").glob("*.yml"))
-    parent = check(root, TODAY, jobs=1).records
-    child = check(root, TODAY, jobs=1).records  # as a forked copy would be
+    parent = check(root, TODAY, jobs=1, memo=Memo()).records
+    child = check(root, TODAY, jobs=1, memo=Memo()).records  # as a forked copy would be
     child.forked()
     child.get("view", cadres[0], lambda: "made in the child")
     sent = child.added()
@@ -79,7 +79,7 @@ def test_what_a_forked_process_sends_back_is_kept_only_for_the_same_inputs(
     assert parent.get("view", cadres[0], lambda: "made again") == "made in the child"
 
     _retitle(root)
-    later = check(root, TODAY, jobs=1).records
+    later = check(root, TODAY, jobs=1, memo=Memo()).records
     later.merge(sent)  # from a build of other inputs: not taken
     assert later.get("view", cadres[0], lambda: "made again") == "made again"
 

@@ -40,10 +40,13 @@ class RuleContext:
         from .privacy import PersonalInfo, listed_youth  # (its rules register through here)
 
         cadres = self.dep.cadres
-        return PersonalInfo(cadres.values(), [
-            self.records.get("listed youth", cid, partial(listed_youth, cadre))
-            for cid, cadre in cadres.items()
-        ])
+        listed = [self.records.get("listed youth", cid, partial(listed_youth, cadre))
+                  for cid, cadre in cadres.items()]
+        # The same index as the previous build's while every cadre lists the same people.
+        key = (tuple(digest for *_, digest in listed), tuple(c.name for c in cadres.values()))
+        return self.records.whole(
+            "personal info", key, partial(PersonalInfo, cadres.values(), listed)
+        )
 
 
 Rule = Callable[[RuleContext], Iterable[Diagnostic]]
