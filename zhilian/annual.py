@@ -18,19 +18,35 @@ import datetime as dt
 import hashlib
 import io
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from .calendar import CalendarUnknown, Deadline, academic_year, default_report_year, report_deadline
 from .diagnostics import error
 from .evaluation import Assessment, activity, composite, satisfaction
 from .load import Deployment
-from .metrics import DIVERSITY, QUOTAS, CadreStatus, cadre_status
+from .metrics import DIVERSITY, QUOTAS, Measure, cadre_status
+from .model.data import Cadre
 from .model.enums import NoteKind, ProblemStatus
 from .paths import templates_dir
 from .pipeline import CheckResult, ConfigError
 from .reporters import Reporter
 
 SUMMARY_SHEET = "汇总"
+
+
+@dataclass(frozen=True)
+class DeadlineStatus:
+    """What the report shows of a cadre's status on the deadline: figures only, no youth (a
+    row is kept between ``serve``'s builds and sent back from the process that made it)."""
+
+    quotas: tuple[Measure, ...]
+    diversity: tuple[Measure, ...]
+    grace_end: dt.date
+
+    @property
+    def quotas_met(self) -> bool:
+        return all(m.met for m in self.quotas)
 
 
 @dataclass
@@ -42,7 +58,7 @@ class ReportRow:
     level: str
     appointment: str
     title: str
-    status: CadreStatus  # on the deadline
+    status: DeadlineStatus
     notes: int
     online: int
     campaigns: dict[str, int]  # campaign key → notes in its window within the academic year
@@ -149,55 +165,16 @@ def build_report(result: CheckResult, year: int) -> Report:
 
     dep, today = result.dep, result.today
     deadline = report_deadline(year, result.config)
-    on = deadline.deadline
     ay_start, ay_end = academic_year(year)
     period = (ay_start, min(ay_end, today))
     campaigns = _campaign_windows(dep, ay_start, ay_end)
-
+    # A row depends on its cadre's files, the config, org and surveys (the record's
+    # inputs) and the year: the deadline, period and campaign windows follow from these.
+    make_row = partial(_report_row, dep, today, deadline.deadline, year, period, campaigns)
     rows: dict[str, list[ReportRow]] = {}
     for cid, cadre in dep.cadres.items():
-        status = cadre_status(cid, cadre, dep, on)
-        notes = dep.notes.get(cid, [])
-        in_period = [n for n in notes if period[0] <= n.front.date <= period[1]]
-        problems = [p for n in in_period for p in n.front.problems]
-        act = activity(cadre.since, [n for n in notes if n.front.date <= today], on, dep.config)
-        sat = satisfaction(dep, cid, year)
-        assessment = Assessment(
-            cid,
-            status.fulfilment,
-            act,
-            sat,
-            composite(dep.config, status.fulfilment, act.score, sat and sat.score),
-        )
-        group = cadre.committee if cadre.committee in dep.committees else SCHOOL_GROUP
-        rows.setdefault(group, []).append(
-            ReportRow(
-                group_key=group,
-                group_name=dep.committees[group].name if group else SCHOOL_GROUP_NAME,
-                cadre_id=cid,
-                name=cadre.name,
-                level=cadre.level.label,
-                appointment=cadre.appointment.label,
-                title=cadre.title,
-                status=status,
-                notes=len(in_period),
-                online=sum(1 for n in in_period if n.front.kind is NoteKind.ONLINE),
-                campaigns={
-                    key: sum(
-                        1
-                        for n in notes
-                        if n.front.date <= today and any(s <= n.front.date <= e for s, e in windows)
-                    )
-                    for key, _, windows in campaigns
-                },
-                raised=len(problems),
-                forwarded=sum(
-                    1 for p in problems if p.status is ProblemStatus.FORWARDED or p.forwarded_to
-                ),
-                resolved=sum(1 for p in problems if p.status is ProblemStatus.RESOLVED),
-                assessment=assessment,
-            )
-        )
+        row = result.records.get("report row", cid, partial(make_row, cid, cadre), year)
+        rows.setdefault(row.group_key, []).append(row)
     order = ([SCHOOL_GROUP] if SCHOOL_GROUP in rows else []) + list(dep.committees)
     groups = [
         ReportGroup(
@@ -218,6 +195,58 @@ def build_report(result: CheckResult, year: int) -> Report:
         result.config.site.title,
     )
 
+
+
+def _report_row(
+    dep: Deployment,
+    today: dt.date,
+    on: dt.date,
+    year: int,
+    period: tuple[dt.date, dt.date],
+    campaigns: list[tuple[str, str, list[tuple[dt.date, dt.date]]]],
+    cid: str,
+    cadre: Cadre,
+) -> ReportRow:
+    from .views.internal import SCHOOL_GROUP, SCHOOL_GROUP_NAME
+
+    status = cadre_status(cid, cadre, dep, on)
+    notes = dep.notes.get(cid, [])
+    in_period = [n for n in notes if period[0] <= n.front.date <= period[1]]
+    problems = [p for n in in_period for p in n.front.problems]
+    act = activity(cadre.since, [n for n in notes if n.front.date <= today], on, dep.config)
+    sat = satisfaction(dep, cid, year)
+    assessment = Assessment(
+        cid,
+        status.fulfilment,
+        act,
+        sat,
+        composite(dep.config, status.fulfilment, act.score, sat and sat.score),
+    )
+    group = cadre.committee if cadre.committee in dep.committees else SCHOOL_GROUP
+    return ReportRow(
+        group_key=group,
+        group_name=dep.committees[group].name if group else SCHOOL_GROUP_NAME,
+        cadre_id=cid,
+        name=cadre.name,
+        level=cadre.level.label,
+        appointment=cadre.appointment.label,
+        title=cadre.title,
+        status=DeadlineStatus(tuple(status.quotas), tuple(status.diversity), status.grace_end),
+        notes=len(in_period),
+        online=sum(1 for n in in_period if n.front.kind is NoteKind.ONLINE),
+        campaigns={
+            key: sum(
+                1
+                for n in notes
+                if n.front.date <= today and any(s <= n.front.date <= e for s, e in windows)
+            )
+            for key, _, windows in campaigns
+        },
+        raised=len(problems),
+        forwarded=sum(1 for p in problems if p.status is ProblemStatus.FORWARDED or p.forwarded_to),
+        resolved=sum(1 for p in problems if p.status is ProblemStatus.RESOLVED),
+        assessment=assessment,
+    )
 
 # --- table (shared by CSV, XLSX and the HTML) -------------------------------------------------
 

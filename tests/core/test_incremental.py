@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from zhilian.records import CadreRecords
 from zhilian.render import internal
 from zhilian.reporters import TextReporter
 from zhilian.serve import DevServer
+from zhilian.views.internal import cluster_keys, normalise_summary
 
 TODAY = "2026-11-20"
 REPO = Path(__file__).resolve().parents[2]
@@ -113,6 +115,45 @@ def _problem(root: Path) -> None:
     _replace(note, found.group(0), f"summary: {found.group(1)}（补充说明）")
 
 
+PROBLEM = re.compile(r"- category: (\S+)\n +summary: (.+)")
+
+
+def _lone_issue(root: Path) -> tuple[Path, str, str]:
+    """A problem one cadre raises like no other (no common issue) as its YAML, that cadre,
+    and the note of another cadre with a problem."""
+    raised: dict[tuple[str, str], set[str]] = {}
+    for note in sorted((root / "data" / "notes").rglob("*.md")):
+        for category, summary in PROBLEM.findall(note.read_text("utf-8")):
+            raised.setdefault((category, summary), set()).add(note.parent.name)
+    clusters: dict[tuple[str, str], tuple[str, int]] = {}  # common issues are per category
+    for category in {c for c, _ in raised}:
+        keys = sorted({normalise_summary(s) for c, s in raised if c == category})
+        roots = dict(zip(keys, cluster_keys(keys), strict=True))
+        for c, s in raised:
+            if c == category:
+                clusters[c, s] = (c, roots[normalise_summary(s)])
+    sizes = Counter(clusters.values())
+    (category, summary), by = next(
+        (problem, by) for problem, by in sorted(raised.items())
+        if len(by) == 1 and sizes[clusters[problem]] == 1
+    )
+    (other,) = by
+    note = next(
+        n for n in sorted((root / "data" / "notes").rglob("*.md"))
+        if n.parent.name != other and PROBLEM.search(n.read_text("utf-8"))
+    )
+    return note, f"- category: {category}\n    summary: {summary}", other
+
+
+def _join_common_issue(root: Path) -> None:
+    """Another cadre raises the same problem: a common issue, which the page of the cadre
+    who raised it first shows though its files did not change."""
+    note, problem, _ = _lone_issue(root)
+    found = PROBLEM.search(note.read_text("utf-8"))
+    assert found
+    _replace(note, found.group(0), problem)
+
+
 def _rename_unit(root: Path) -> None:
     branches = root / "data" / "org" / "branches.yml"
     name = re.search(r"name: (\S+)", branches.read_text("utf-8"))
@@ -187,6 +228,7 @@ EDITS: list[tuple[str, Callable[[Path], None]]] = [
     ("new note", _add_note),
     ("deleted note", _delete_note),
     ("problem summary", _problem),
+    ("problem summary that makes a common issue", _join_common_issue),
     ("unit name", _rename_unit),
     ("youth's dorm group", _move_youth),
     ("name of a unit only a youth list shows", _rename_dorm_group),
@@ -256,6 +298,21 @@ def test_editing_one_cadre_renders_only_that_cadres_page_again(
     assert renamed == _cold(deployment, tmp_path, "renamed")
 
 
+def test_a_new_common_issue_changes_the_other_cadres_page(
+    deployment: Path, tmp_path: Path
+) -> None:
+    """Common issues are found across cadres: the unedited cadre's page gains a mark."""
+    out = deployment / "out"
+    _build(deployment, out)
+    _, _, other = _lone_issue(deployment)
+    page = out / "internal" / "cadres" / f"{other}.html"
+    marks = page.read_text("utf-8").count("共性问题")
+    _join_common_issue(deployment)
+    after, _ = _build(deployment, out)
+    assert page.read_text("utf-8").count("共性问题") == marks + 1
+    assert after == _cold(deployment, tmp_path, "common")
+
+
 # serve's build process forks, which a process with threads (pytest's, once a browser test
 # ran) must not: that variant runs serve in a fresh process, driven through stdin/stdout.
 SERVE_DRIVER = """
@@ -267,6 +324,7 @@ from zhilian.build import build_site
 from zhilian.records import CadreRecords
 from zhilian.reporters import TextReporter
 from zhilian.serve import DevServer
+from zhilian.views.internal import cluster_keys, normalise_summary
 
 root, log, today = sys.argv[1:]
 validate = load.validate
