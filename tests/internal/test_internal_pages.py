@@ -131,3 +131,49 @@ def test_youth_rows_escape_every_cell_as_the_template_would() -> None:
     assert made == template.render(rows=rows)
     assert "&lt;script&gt;" in made and "<script>" not in made
     assert made.count("<tr") == 3 and made.count("<td>") == 30
+
+
+def test_problem_rows_are_what_the_template_made_of_them() -> None:
+    """The problem tables' rows are made in Python for speed: each must be what the
+    template's loop made (autoescaped, with its common-issue tag and its ages)."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from jinja2 import Environment
+
+    from zhilian.model.enums import ProblemCategory, ProblemStatus
+    from zhilian.render.internal import problem_rows
+    from zhilian.views.internal import ProblemItem
+
+    def item(text: str, cluster: int | None, age: int | None) -> ProblemItem:
+        return ProblemItem(
+            cadre_id="he-li", cadre_name=f"贺{text}", note_date=dt.date(2026, 9, 1),
+            note_anchor="note-3", note_title=f'<i>{text}</i> "座谈"',
+            category=ProblemCategory.DIFFICULTY, summary=f"{text} & 热水",
+            status=ProblemStatus.FORWARDED if age is not None else ProblemStatus.RESOLVED,
+            forwarded_to="后勤处 <A&B>", resolved_on=None if age else dt.date(2026, 10, 1),
+            age=age, cluster=cluster,
+        )
+
+    items = [item("<script>x</script>", 0, 80), item("一", None, 0), item("二", 4, None)]
+    cadres = {"he-li": SimpleNamespace(sort_key=("he li <'x'>",))}
+    # the loop of templates/internal/problems.html before the rows were made in Python
+    template = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True).from_string(
+        """{% for p in items %}
+      <tr data-category="{{ p.category.value }}">
+        <td data-sort="{{ p.note_date.isoformat() }}">{{ p.note_date.isoformat() }}</td>
+        <td>{{ p.category.label }}</td>
+        <td>{{ p.summary }}{% if p.cluster is not none %} <a class="tag" href="#common-{{ p.cluster + 1 }}">共性问题</a>{% endif %}</td>
+        <td data-sort="{{ cadres[p.cadre_id].sort_key[0] }}"><a href="cadres/{{ p.cadre_id }}.html">{{ p.cadre_name }}</a></td>
+        <td><a href="cadres/{{ p.cadre_id }}.html#{{ p.note_anchor }}">{{ p.note_title }}</a></td>
+        <td>{{ p.forwarded_to }}</td>
+        <td>{{ p.resolved_on.isoformat() if p.resolved_on else "" }}</td>
+        <td class="num" data-sort="{{ p.age if p.age is not none else -1 }}">{{ p.age if p.age is not none else "" }}</td>
+      </tr>
+{% endfor %}
+"""
+    )
+    made = str(problem_rows(items, cadres))  # type: ignore[arg-type]
+    assert made == template.render(items=items, cadres=cadres)
+    assert "&lt;script&gt;" in made and "<script>" not in made
+    assert made.count('class="tag"') == 2 and 'data-sort="0">0<' in made

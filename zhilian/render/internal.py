@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import fields
 from functools import partial
@@ -31,6 +32,7 @@ from ..views.internal import (
     GroupView,
     InternalView,
     MaskedYouth,
+    ProblemItem,
     build_internal_view,
     cadre_detail,
     cluster_keys,
@@ -252,6 +254,34 @@ def youth_rows(rows: Iterable[MaskedYouth]) -> Markup:
     return Markup("".join(out))
 
 
+def problem_rows(items: Iterable[ProblemItem], cadres: dict[str, CadreView]) -> Markup:
+    """The rows of a problem table (``templates/internal/problems.html``), made here for
+    the reason of :func:`youth_rows`: 17,000 problems at 1,000 cadres."""
+    out = []
+    for p in items:
+        cid, anchor = escape(p.cadre_id), escape(p.note_anchor)
+        date = p.note_date.isoformat()
+        tag = (
+            f' <a class="tag" href="#common-{p.cluster + 1}">共性问题</a>'
+            if p.cluster is not None else ""
+        )
+        age = "" if p.age is None else str(p.age)
+        out.append(
+            f'      <tr data-category="{escape(p.category.value)}">\n'
+            f'        <td data-sort="{date}">{date}</td>\n'
+            f"        <td>{escape(p.category.label)}</td>\n"
+            f"        <td>{escape(p.summary)}{tag}</td>\n"
+            f'        <td data-sort="{escape(cadres[p.cadre_id].sort_key[0])}">'
+            f'<a href="cadres/{cid}.html">{escape(p.cadre_name)}</a></td>\n'
+            f'        <td><a href="cadres/{cid}.html#{anchor}">{escape(p.note_title)}</a></td>\n'
+            f"        <td>{escape(p.forwarded_to)}</td>\n"
+            f"        <td>{p.resolved_on.isoformat() if p.resolved_on else ''}</td>\n"
+            f'        <td class="num" data-sort="{age or -1}">{age}</td>\n'
+            "      </tr>\n"
+        )
+    return Markup("".join(out))
+
+
 def kind_swatch(colour: str) -> Markup:
     return Markup(
         f'<svg class="swatch" viewBox="0 0 12 12" width="12" height="12" aria-hidden="true" '
@@ -317,6 +347,7 @@ def render_internal(
         "kind_colours": dict(zip([k for k, _ in view.kinds], KIND_COLOURS, strict=True)),
         "kind_swatch": kind_swatch,
         "youth_rows": youth_rows,
+        "problem_rows": problem_rows,
         "report_error": report_error,
         "categories": list(ProblemCategory),
         "similarity": SIMILARITY_RATIO,
@@ -431,6 +462,16 @@ class ProblemsPageView(NamesPageView):
         self.problems, self.common = view.problems, view.common
         self.config = view.config
         self._shown = [problems[cid] for cid in self.cadres]
+        # Each status's problems in its table's order (the oldest unresolved first), and
+        # the count of each (status, category): jinja2's filters took 0.2 s over them.
+        self.by_status = [
+            (status, [p for p in view.problems if p.status is status])
+            for status in ProblemStatus
+        ]
+        for status, items in self.by_status:
+            if status is not ProblemStatus.RESOLVED:
+                items.sort(key=lambda p: p.age or 0, reverse=True)
+        self.counts = Counter((p.status, p.category) for p in view.problems)
 
     def key(self) -> tuple[Any, ...]:
         return (*super().key(), self._shown, self.common)
