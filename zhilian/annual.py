@@ -196,7 +196,6 @@ def build_report(result: CheckResult, year: int) -> Report:
     )
 
 
-
 def _report_row(
     dep: Deployment,
     today: dt.date,
@@ -247,6 +246,7 @@ def _report_row(
         resolved=sum(1 for p in problems if p.status is ProblemStatus.RESOLVED),
         assessment=assessment,
     )
+
 
 # --- table (shared by CSV, XLSX and the HTML) -------------------------------------------------
 
