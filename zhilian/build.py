@@ -56,9 +56,13 @@ class Progress:
             self.reporter.info(f"[{elapsed:6.1f} 秒] {message}")
 
 
+#: what a process's page cache used and placed (``PageCache.merge``)
+PagesUsed = tuple[set[str], int, dict[str, str]]
+
+
 def _public_site(
     result: CheckResult, templates: Path, pages: PageCache, site: SiteWriter
-) -> tuple[int, set[str], int, bytes]:
+) -> tuple[int, PagesUsed, bytes]:
     """Render and write ``public/``: the files never travel between processes.  The
     renderer gets the public view only, which holds public fields only, by construction.
     Also returned: the page-cache entries used, and the per-cadre records made."""
@@ -68,17 +72,17 @@ def _public_site(
     result.records.forked()
     files = render_public(build_public_view(result), templates, pages, result.records)
     site.write(files, "public")
-    return len(files), pages.used, pages.hits, result.records.added()
+    return len(files), (pages.used, pages.hits, pages.placed), result.records.added()
 
 
 def _annual_report(
     result: CheckResult, templates: Path, pages: PageCache
-) -> tuple[dict[str, bytes], set[str], int, bytes]:
+) -> tuple[dict[str, bytes], PagesUsed, bytes]:
     from .render.internal import annual_report
 
     result.records.forked()
     files = annual_report(result, templates, pages)
-    return files, pages.used, pages.hits, result.records.added()
+    return files, (pages.used, pages.hits, pages.placed), result.records.added()
 
 
 def _handbook_ahead(root: Path, today: dt.date, *, enabled: bool) -> Background:
@@ -176,11 +180,15 @@ def _build(
     with _handbook_ahead(args.root, today, enabled=parallel) as handbook:
         from .render.internal import render_internal
         from .render.page_cache import PageCache
+        from .write import SiteManifest
 
         if memo is not None:
             memo[1]()  # taken before the data is read (``fingerprint.fingerprinted``)
         # One PageCache per process; what the others used is merged into this one.
-        new_pages = partial(PageCache, args.root / CACHE_DIR / "pages", code_digest(templates))
+        manifest = SiteManifest(out, args.root / CACHE_DIR)
+        new_pages = partial(
+            PageCache, args.root / CACHE_DIR / "pages", code_digest(templates), manifest
+        )
         pages = new_pages()
         with ExitStack() as stack:
             ahead = _Ahead(stack, out, templates, new_pages, parallel=parallel)
@@ -200,8 +208,8 @@ def _build(
                          f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
 
             def report_files() -> dict[str, bytes]:
-                files, used, hits, records = report.result()
-                pages.merge(used, hits)
+                files, used, records = report.result()
+                pages.merge(*used)
                 result.records.merge(records)  # (made in another process, with workers)
                 return files
 
@@ -215,8 +223,8 @@ def _build(
             )
             write_internal({path: data for path, data in internal.items() if data is not None})
             progress.say(f"已生成内部站点 {len(internal)} 个文件")
-            written, used, hits, records = public.result()
-            pages.merge(used, hits)  # the other process's pages: kept by prune below
+            written, used, records = public.result()
+            pages.merge(*used)  # the other process's pages: kept by prune below
             result.records.merge(records)
             files = len(internal) + written
             progress.say(f"已生成公开站点，共 {files} 个文件")
@@ -229,6 +237,7 @@ def _build(
                 return EXIT_USAGE
             site.commit()
     pages.prune()
+    manifest.save(pages.placed)
     if memo is not None:
         name, current = memo
         remember(args.root, name, current(), result.diagnostics)

@@ -3,18 +3,38 @@
 Everything is written into a fresh sibling directory first; only when that succeeded is it
 swapped in place of the old ``site/``.  A failed build therefore leaves the last good site
 exactly as it was.  Files identical to the old site's are hard links to them (the old
-directory is removed after the swap, so nothing is shared for long).
+directory is removed after the swap, so nothing is shared for long).  Which files those
+are is known without reading them when the :class:`SiteManifest` vouches for them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-Files = Mapping[str, bytes]  # path relative to the output directory (POSIX) → content
+from .read.cache_file import load_value, store_value
+from .read.stamps import RACY_NS
+
+
+class Unchanged:
+    """A file of the new site that is, byte for byte, the previous site's file at the same
+    path (:meth:`SiteManifest.unchanged` said so): linked, never read."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED = Unchanged()
+
+#: path relative to the output directory (POSIX) → content
+Files = Mapping[str, bytes | Unchanged]
 
 
 def temporary_dir(parent: Path, prefix: str) -> Path:
@@ -71,9 +91,11 @@ def write_files(dest: Path, files: Files, previous: Path | None = None) -> None:
             parent.mkdir(parents=True, exist_ok=True)
             made.add(parent)
         data = files[rel]
-        if previous is not None and _link_if_same(previous / rel, path, data):
-            continue
-        path.write_bytes(data)
+        if isinstance(data, Unchanged):
+            assert previous is not None  # only a previous site's file is ever unchanged
+            _link_or_copy(str(previous / rel), str(path))
+        elif previous is None or not _link_if_same(previous / rel, path, data):
+            path.write_bytes(data)
 
 
 def _link_if_same(old: Path, new: Path, data: bytes) -> bool:
@@ -84,6 +106,66 @@ def _link_if_same(old: Path, new: Path, data: bytes) -> bool:
     except OSError:  # no such file, or a file system without hard links: just write
         return False
     return True
+
+
+_MANIFEST_FORMAT = "zhilian-site-manifest-1"
+#: (page key, inode, size, modification time) of a file of the built site
+ManifestEntry = tuple[str, int, int, int]
+
+
+class SiteManifest:
+    """Which cached page each file of the last built site is (its page-cache key), with the
+    file's inode, size and modification time when that build ended.  A build that makes the
+    same key for the same path takes the file as it is (:data:`UNCHANGED`): it neither
+    reads the cached page nor compares it with the old file — a thousand cadre pages of
+    120 kB each, read twice.
+
+    The file must still have the inode, size and modification time recorded, as rsync and
+    make trust size and time (the inode adds that the file was not replaced); the change
+    time cannot count, since linking the file into each new site changes it.  A file
+    modified within :data:`RACY_NS` before the manifest was taken is not vouched for: an
+    edit in the same clock tick would keep its time (``read.stamps`` explains the rule).
+    Kept in ``.zhilian-cache/`` (never in the site, which is deployed); missing, damaged or
+    about another folder, it vouches for nothing and the build reads and compares as
+    before."""
+
+    racy_ns = RACY_NS
+
+    def __init__(self, out: Path, cache_dir: Path | None) -> None:
+        self.out = out
+        name = hashlib.blake2b(str(out).encode(), digest_size=8).hexdigest()
+        self.path = cache_dir / f"site-{name}.manifest" if cache_dir is not None else None
+        stored = load_value(self.path) if self.path is not None else None
+        valid = isinstance(stored, tuple) and len(stored) == 3 and stored[0] == _MANIFEST_FORMAT
+        self._entries: dict[str, ManifestEntry] = (
+            stored[2] if valid and stored[1] == str(out) and isinstance(stored[2], dict) else {}
+        )
+
+    def unchanged(self, rel: str, key: str) -> bool:
+        """Whether the site's file ``rel`` (relative to it) is the page of ``key``."""
+        entry = self._entries.get(rel)
+        if entry is None or entry[0] != key:
+            return False
+        try:
+            st = os.stat(self.out / rel)
+        except OSError:
+            return False
+        return (st.st_ino, st.st_size, st.st_mtime_ns) == entry[1:]
+
+    def save(self, pages: Mapping[str, str]) -> None:
+        """Record the site just built: ``pages`` maps its files (relative) to page keys."""
+        if self.path is None:
+            return
+        entries: dict[str, ManifestEntry] = {}
+        racy = time.time_ns() - self.racy_ns
+        for rel, key in pages.items():
+            try:
+                st = os.stat(self.out / rel)
+            except OSError:
+                continue
+            if st.st_mtime_ns < racy:
+                entries[rel] = (key, st.st_ino, st.st_size, st.st_mtime_ns)
+        store_value(self.path, (_MANIFEST_FORMAT, str(self.out), entries))
 
 
 class SiteWriter:

@@ -31,6 +31,7 @@ from zhilian.render import internal
 from zhilian.reporters import TextReporter
 from zhilian.serve import DevServer
 from zhilian.views.internal import cluster_keys, normalise_summary
+from zhilian.write import SiteManifest
 
 TODAY = "2026-11-20"
 REPO = Path(__file__).resolve().parents[2]
@@ -246,9 +247,19 @@ def deployment(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture
+def manifest_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site manifest vouches for files written just now (by default only for files
+    older than the racy window: in these quick tests, it would never vouch for one)."""
+    monkeypatch.setattr(SiteManifest, "racy_ns", 0)
+
+
+@pytest.mark.parametrize("manifest", ["racy", "vouching"])
 def test_incremental_builds_equal_cold_builds_after_every_kind_of_edit(
-    deployment: Path, tmp_path: Path
+    deployment: Path, tmp_path: Path, manifest: str, request: pytest.FixtureRequest
 ) -> None:
+    if manifest == "vouching":
+        request.getfixturevalue("manifest_at_once")
     out = deployment / "out"
     before, _ = _build(deployment, out)
     for name, edit in EDITS:
@@ -325,6 +336,7 @@ from zhilian.records import CadreRecords
 from zhilian.reporters import TextReporter
 from zhilian.serve import DevServer
 from zhilian.views.internal import cluster_keys, normalise_summary
+from zhilian.write import SiteManifest
 
 root, log, today = sys.argv[1:]
 validate = load.validate
@@ -489,3 +501,39 @@ def test_rewriting_a_site_links_unchanged_files_and_writes_changed_ones(tmp_path
     }
     assert (out / "a.html").stat().st_ino == same  # linked, not written again
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no temporary left over
+
+
+def _inodes(out: Path) -> dict[str, int]:
+    return {p.relative_to(out).as_posix(): p.stat().st_ino for p in out.rglob("*.html")}
+
+
+def test_the_site_manifest_links_unchanged_pages_without_reading_them(
+    deployment: Path, tmp_path: Path, manifest_at_once: None
+) -> None:
+    out = deployment / "out"
+    _build(deployment, out)
+    before = _inodes(out)
+    # Without the cached pages, only the manifest can tell that a page is unchanged.
+    shutil.rmtree(deployment / ".zhilian-cache" / "pages")
+    _edit_note(deployment)
+    edited = _first(deployment, "data/notes").name
+    after, message = _build(deployment, out)
+    assert after == _cold(deployment, tmp_path, "manifest")
+    kept = {path for path, ino in _inodes(out).items() if before.get(path) == ino}
+    cadre_pages = {p for p in before if p.startswith("internal/cadres/")}
+    assert cadre_pages - kept == {f"internal/cadres/{edited}.html"}
+    assert _reused(message) >= len(cadre_pages) - 1
+
+
+def test_a_site_file_changed_by_hand_is_not_taken_as_unchanged(
+    deployment: Path, tmp_path: Path, manifest_at_once: None
+) -> None:
+    out = deployment / "out"
+    _build(deployment, out)
+    cadres = sorted(p.stem for p in (deployment / "data" / "cadres").glob("*.yml"))
+    page = out / "internal" / "cadres" / f"{cadres[-1]}.html"
+    page.write_bytes(page.read_bytes().replace(b"</body>", b"<p>hand-made</p></body>"))
+    _retitle(deployment)  # another cadre: the page above is the same page of the cache
+    after, _ = _build(deployment, out)
+    assert b"hand-made" not in page.read_bytes()
+    assert after == _cold(deployment, tmp_path, "by-hand")

@@ -38,6 +38,7 @@ from ..views.internal import (
     cluster_keys,
 )
 from ..workers import parallel_map, worker_count
+from ..write import Unchanged
 from .env import environment
 from .page_cache import PageCache
 
@@ -314,7 +315,7 @@ def render_internal(
     busy: Callable[[], bool] = lambda: False,
     report: Callable[[], dict[str, bytes]] | None = None,
     write: Callable[[dict[str, bytes]], None] | None = None,
-) -> dict[str, bytes | None]:
+) -> dict[str, bytes | Unchanged | None]:
     """Every file under ``site/internal`` (keys relative to it).  With ``write``, the cadre
     pages rendered anew are written with it by the process that rendered them, and are
     None here (120 kB a page: sending them back to this one, to be written here, was most
@@ -333,7 +334,7 @@ def render_internal(
     pages = pages or PageCache(None)
     # Clustering similar problems compares every pair: kept while the summaries are the same.
     view = build_internal_view(result, lambda keys: pages.memo("clusters", keys, cluster_keys))
-    files: dict[str, bytes | None] = {}
+    files: dict[str, bytes | Unchanged | None] = {}
     report_error = _report_error(result)
     view.report_files = [] if report_error else sorted(report_file_names(result.today.year))
 
@@ -381,10 +382,11 @@ def render_internal(
     shown = {cid: whole for cid, (whole, _) in hashes.items()}
     problems = {cid: listed for cid, (_, listed) in hashes.items()}
     files["problems.html"] = _kept_page(
-        env, pages, settings, "problems.html", "", ProblemsPageView(view, problems), common
+        env, pages, settings, "problems.html", "problems.html", "", ProblemsPageView(view, problems),
+        common,
     )
     for group in view.committees:
-        files[f"committees/{group.key}.html"] = _committee_page(
+        files[_committee_path(group.key)] = _committee_page(
             env, pages, settings, view, group, common, shown
         )
     for name in ASSETS:
@@ -486,17 +488,19 @@ def _kept_page(
     env: Any,
     pages: PageCache,
     settings: str,
+    path: str,
     name: str,
     root: str,
     page_view: CadrePageView,
     common: dict[str, Any],
     inputs: Any = (),
     **context: Any,
-) -> bytes:
-    """``_page`` from the page cache when ``settings``, ``page_view`` (all the template may
-    read of the whole view) and ``inputs`` (what ``context`` holds) are unchanged."""
+) -> bytes | Unchanged:
+    """``_page`` (of template ``name``, for file ``path``) from the page cache when
+    ``settings``, ``page_view`` (all the template may read of the whole view) and ``inputs``
+    (what ``context`` holds) are unchanged."""
     key = pages.key(f"internal/{name}", settings, repr(page_view.key()), repr(inputs))
-    page = pages.get(key)
+    page = pages.get(key, f"internal/{path}")
     if page is None:
         page = _page(env, name, root, **{**common, "view": page_view, **context})
         pages.put(key, page)
@@ -511,7 +515,7 @@ def _committee_page(
     group: GroupView,
     common: dict[str, Any],
     shown: dict[str, bytes],
-) -> bytes:
+) -> bytes | Unchanged:
     named = [
         *group.served_by,
         *(cid for cid, _ in group.pending),
@@ -525,8 +529,13 @@ def _committee_page(
         for f in fields(group)
     ]
     return _kept_page(
-        env, pages, settings, "committee.html", "../", page_view, common, inputs, group=group
+        env, pages, settings, _committee_path(group.key), "committee.html", "../", page_view,
+        common, inputs, group=group,
     )
+
+
+def _committee_path(key: str) -> str:
+    return f"committees/{key}.html"
 
 
 def _shared_inputs(dep: Deployment, view: InternalView, settings: str) -> bytes:
@@ -598,23 +607,23 @@ def _cadre_pages(
     jobs: int,
     busy: Callable[[], bool],
     write: Callable[[dict[str, bytes]], None] | None,
-) -> dict[str, bytes | None]:
+) -> dict[str, bytes | Unchanged | None]:
     """The cadre pages; ``shared`` is what their keys hold besides each cadre's own (its
     files and ``shown``).  With ``write``, the pages rendered anew are written with it
     (None here)."""
     keys: dict[str, str] = {}
-    out: dict[str, bytes | None] = {}
+    out: dict[str, bytes | Unchanged | None] = {}
     for cadre in view.cadres.values():
         keys[cadre.id] = pages.key(
             "internal/cadre.html", shared, _own_sources(result.dep, cadre.id), shown[cadre.id]
         )
-        page = pages.get(keys[cadre.id])
+        page = pages.get(keys[cadre.id], f"internal/{_cadre_path(cadre.id)}")
         if page is not None:
             out[_cadre_path(cadre.id)] = page
     todo = [cid for cid in view.cadres if _cadre_path(cid) not in out]
     _JOB.update(result=result, view=view, env=environment(templates), common=common,
                 keys=keys, pages=pages, write=write)
-    made: dict[str, bytes | None] = {}
+    made: dict[str, bytes | Unchanged | None] = {}
     try:
         while len(made) < len(todo) and busy():  # the cores are taken: render here meanwhile
             made.update(_render_cadres([todo[len(made)]]))

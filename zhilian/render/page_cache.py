@@ -8,6 +8,9 @@ can only ever be returned for exactly the inputs it was rendered from; a key tha
 input would be a bug, which ``tests/core/test_incremental.py`` looks for by comparing
 incremental builds with cold ones after edits of every kind of file.  Entries no build
 used are removed after each build; deleting the folder is always safe.
+
+A page asked for with its path in the site is not even read when the site's manifest says
+that file is already this page (:class:`~zhilian.write.SiteManifest`): the writer links it.
 """
 
 from __future__ import annotations
@@ -21,19 +24,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..write import UNCHANGED, SiteManifest, Unchanged
+
 
 class PageCache:
-    """``PageCache(None)`` renders everything (no folder: every lookup misses)."""
+    """``PageCache(None)`` renders everything (no folder: every lookup misses).  ``site``:
+    the manifest of the site being rebuilt, for :meth:`get` with a path."""
 
-    def __init__(self, folder: Path | None, code: bytes = b"") -> None:
-        self.folder, self.code = folder, code
+    def __init__(
+        self, folder: Path | None, code: bytes = b"", site: SiteManifest | None = None
+    ) -> None:
+        self.folder, self.code, self.site = folder, code, site
         self.used: set[str] = set()
         self.hits = self.misses = 0
+        #: path in the site → key of the page written there (for the next manifest)
+        self.placed: dict[str, str] = {}
 
-    def merge(self, used: set[str], hits: int) -> None:
+    def merge(self, used: set[str], hits: int, placed: dict[str, str]) -> None:
         """Count what another process's cache of the same folder used (kept by prune)."""
         self.used.update(used)
         self.hits += hits
+        self.placed.update(placed)
+
+    def place(self, path: str, key: str) -> None:
+        """The page of ``key`` goes to ``path`` of the site (relative to it)."""
+        self.placed[path] = key
 
     def key(self, kind: str, *inputs: Any) -> str:
         """The key of a page of ``kind`` made from ``inputs`` (bytes, or anything pickle
@@ -46,10 +61,18 @@ class PageCache:
             digest.update(data)
         return digest.hexdigest()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str, path: str | None = None) -> bytes | Unchanged | None:
+        """The page of ``key``: None if it must be rendered; :data:`UNCHANGED` when the
+        site's file ``path`` already is that page (``path`` is placed either way)."""
         self.used.add(key)
         if self.folder is None:
             return None
+        if path is not None:
+            if self.site is not None and self.site.unchanged(path, key):
+                self.hits += 1
+                self.place(path, key)
+                return UNCHANGED
+            self.place(path, key)  # rendered or read: it is the page of ``key`` either way
         try:
             stored = (self.folder / key).read_bytes()
         except OSError:
@@ -75,6 +98,7 @@ class PageCache:
     def _get_value(self, key: str) -> Any:
         """A value kept with :mod:`marshal` (None when missing or unreadable)."""
         data = self.get(key)
+        assert not isinstance(data, Unchanged)  # (asked for without a path)
         try:
             return marshal.loads(data) if data is not None else None
         except (EOFError, ValueError, TypeError):

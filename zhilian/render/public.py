@@ -194,7 +194,7 @@ class _Pages:
         (everything the page shows besides :class:`SiteBasics` and the asset versions):
         None then; otherwise the key to :meth:`render` it with (``keep=``)."""
         key = self.pages.key(f"public/{template}", path, repr(inputs), self._site_key)
-        page = self.pages.get(key)
+        page = self.pages.get(key, f"public/{path}")
         if page is None:
             return key
         self.files[path] = page
