@@ -20,6 +20,7 @@ import io
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from .calendar import CalendarUnknown, Deadline, academic_year, default_report_year, report_deadline
 from .diagnostics import error
@@ -30,6 +31,7 @@ from .model.data import Cadre
 from .model.enums import NoteKind, ProblemStatus
 from .paths import templates_dir
 from .pipeline import CheckResult, ConfigError
+from .records import CadreRecords
 from .reporters import Reporter
 
 SUMMARY_SHEET = "汇总"
@@ -440,19 +442,39 @@ def style_hash(css: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
 
 
-def to_html(report: Report, templates: Path) -> bytes:
+def to_html(
+    report: Report, templates: Path, records: CadreRecords | None = None, code: bytes = b""
+) -> bytes:
+    """The report as a web page.  A cadre's table rows are made once per cadre and kept by
+    ``records`` (``serve``: an edit renders one cadre's rows, not a province's 2,000), with
+    what they depend on besides the cadre's files: the templates (``code``, the digest of
+    zhilian's code and templates) and the report's columns."""
     from .render.env import environment
     from .render.internal import report_css
 
     css = report_css(templates)
     env = environment(templates)
+    head, parts = header(report), html_parts(report)
+    records = records if records is not None and code else CadreRecords(one_build=True)
+    macros: list[Any] = []
+
+    def row_html(row: ReportRow) -> list[str]:
+        if not macros:  # (loaded when asked for: a deployment's older report.html does not)
+            macros.append(env.get_template("internal/_report_row.html").module)
+        values = [_text(cell) for cell in row_cells(report, row)]
+        return [macros[0].row(values, cols, head) for _, cols in parts]
+
+    depends = (code, report.year, report.campaigns, head, parts)
     html = env.get_template("internal/report.html").render(
         report=report,
-        header=header(report),
+        header=head,
+        row_html=lambda row: records.get(
+            "report row html", row.cadre_id, partial(row_html, row), depends
+        ),
         row_cells=row_cells,
         summary_header=SUMMARY_HEADER,
         summary_cells=summary_cells,
-        parts=html_parts(report),
+        parts=parts,
         css=css,
         css_hash=style_hash(css),
         text=_text,
@@ -500,9 +522,15 @@ def report_file_names(year: int) -> list[str]:
     return [f"report-{year}.{kind}" for kind in ("html", "csv", "xlsx")]
 
 
-def report_files_of(report: Report, templates: Path) -> dict[str, bytes]:
+def report_files_of(
+    report: Report, templates: Path, records: CadreRecords | None = None, code: bytes = b""
+) -> dict[str, bytes]:
+    """The report's files; ``records`` and ``code``: see :func:`to_html`."""
     html, csv, xlsx = report_file_names(report.year)
-    return {html: to_html(report, templates), csv: to_csv(report), xlsx: to_xlsx(report)}
+    return {
+        html: to_html(report, templates, records, code), csv: to_csv(report),
+        xlsx: to_xlsx(report),
+    }
 
 
 def calendar_diagnostic(exc: CalendarUnknown) -> ConfigError:

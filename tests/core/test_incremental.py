@@ -441,6 +441,17 @@ def test_serve_computes_again_only_what_an_edited_cadre_gives(
         return get(self, stage, cadre_id, counted, extra)
 
     monkeypatch.setattr(CadreRecords, "get", spy)
+    whole = CadreRecords.whole
+    made: list[str] = []
+
+    def spy_whole(self: CadreRecords, name: str, key: Any, compute: Any) -> Any:
+        def counted() -> Any:
+            made.append(name)
+            return compute()
+
+        return whole(self, name, key, counted)
+
+    monkeypatch.setattr(CadreRecords, "whole", spy_whole)
     args = make_parser().parse_args(
         ["build", "--root", str(deployment), "--today", TODAY, "-q", "--jobs", "1"]
     )
@@ -450,16 +461,54 @@ def test_serve_computes_again_only_what_an_edited_cadre_gives(
     stages = {stage for stage, _ in computed}
     assert {cid for _, cid in computed} == set(cadres)
     assert {"status", "rule references.unit_ids", "internal view", "public cadre",
-            "listed youth", "youth attributes"} <= stages
+            "listed youth", "youth attributes", "report row html"} <= stages
+    assert {"holders", "overlap", "consistent youth"} <= set(made)
 
     computed.clear()
+    made.clear()
     _retitle(deployment)
     assert build_site(args, TextReporter(io.StringIO())) == 0
     assert {cid for _, cid in computed} == {cadres[0]}
     again = [stage for stage, _ in computed]
     assert len(again) == len(set(again))  # each stage once (cards: on the pages made again)
-    assert {"status", "rule references.unit_ids", "internal view", "public cadre"} <= set(again)
+    assert {"status", "rule references.unit_ids", "internal view", "public cadre",
+            "report row html"} <= set(again)
     assert set(again) <= stages
+    # A title is nothing the rules across cadres look at: their findings are kept.
+    assert not {"holders", "overlap", "consistent youth"} & set(made)
+
+
+def test_serve_finds_again_what_an_edit_breaks_across_cadres(deployment: Path) -> None:
+    """The rules across cadres are kept while each cadre's part is the same: an edit of
+    one youth listed by two cadres must still be found (R006), and its undoing too."""
+    files = sorted((deployment / "data" / "cadres").glob("*.yml"))
+    listed = {f: set(re.findall(r"id: \"?(\d{6,})", f.read_text("utf-8"))) for f in files}
+    shared = next(
+        (a, b, sid) for a in files for b in files if a != b for sid in sorted(listed[a] & listed[b])
+    )
+    edited, _, student_id = shared
+    args = make_parser().parse_args(
+        ["build", "--root", str(deployment), "--today", TODAY, "-q", "--jobs", "1"]
+    )
+    args.memo = load.Memo()
+
+    def build() -> tuple[int, str]:
+        stream = io.StringIO()
+        return build_site(args, TextReporter(stream)), stream.getvalue()
+
+    assert "R006" not in build()[1]
+    original = edited.read_text("utf-8")
+    block = original.split(student_id, 1)[1]
+    name = re.search(r"name: (\S+)", block)
+    assert name
+    at = original.index(student_id) + len(student_id) + name.start()
+    edited.write_text(original[:at] + name.group(0) + "甲" + original[at + len(name.group(0)):],
+                      "utf-8")
+    code, out = build()
+    assert code != 0 and "R006" in out
+    edited.write_text(original, "utf-8")
+    code, out = build()
+    assert code == 0 and "R006" not in out
 
 
 def test_parallel_rendering_equals_serial(

@@ -424,7 +424,7 @@ def annual_report(result: CheckResult, templates: Path, pages: PageCache) -> dic
     key = pages.key("report", report_digest(report))
     files = pages.get_files(key)
     if files is None:
-        files = report_files_of(report, templates)
+        files = report_files_of(report, templates, result.records, pages.code)
         pages.put_files(key, files)
     return files
 

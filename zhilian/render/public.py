@@ -23,7 +23,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -117,6 +117,14 @@ class SiteBasics:
     indexable: bool
     footer: PublicFooter
     today: dt.date
+
+
+@dataclass(frozen=True)
+class NewsSite(SiteBasics):
+    """All the news page may read of the site (its key holds the notes, the basics are
+    in every key)."""
+
+    notes: tuple[PublicNote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -244,8 +252,8 @@ class _Pages:
             self.pages.put(keep, self.files[path])
 
 
-def _shown(cadre: PublicCadre) -> str:
-    return hashlib.blake2b(repr(cadre).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
+def _shown(value: object) -> str:
+    return hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
 
 def render_public(
@@ -309,7 +317,16 @@ def render_public(
                         entry=entry,
                         kind=kind,
                     )
-    pages.render("news.html", "news.html", nav="news", site=view)
+    # The news page shows the public notes alone: kept while each cadre's are the same.
+    shown_notes = [
+        (cid, pages.records.get("public notes shown", cid, partial(_shown, notes)))
+        for cid, notes in notes_by_cadre.items()
+    ]
+    key = pages.reuse("news.html", "news.html", shown_notes)
+    if key is not None:
+        basics = {f.name: getattr(pages.basics, f.name) for f in fields(SiteBasics)}
+        news = NewsSite(**basics, notes=view.notes)
+        pages.render("news.html", "news.html", nav="news", keep=key, site=news)
     base_path = "/" + view.base_url.split("://", 1)[-1].partition("/")[2]
     pages.render("404.html", "404.html", in_sitemap=False, root=base_path, site=view)
 

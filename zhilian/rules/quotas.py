@@ -6,11 +6,13 @@ A minimum not met is a warning while the cadre is inside the grace period that s
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
+from functools import partial
 
 from ..diagnostics import Diagnostic, Severity
 from ..metrics import CadreStatus, Measure
-from .base import RuleContext, rule
+from .base import RuleContext, current_ids, rule
 
 _PATHS = {
     "committees": ("units", "committees"),
@@ -66,6 +68,15 @@ def overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
     No youth is in the current lists of more than ``max_cadres_per_youth`` cadres.
     """
     limit = ctx.dep.config.max_cadres_per_youth
+    # Made from the holders and each list's order (the youth's line in the file).
+    found = ctx.across(
+        "overlap", lambda cid: ([y.id for y in ctx.dep.cadres[cid].youth], current_ids(ctx, cid)),
+        partial(list, _overlap(ctx, limit)), limit,
+    )
+    yield from map(copy.copy, found)  # later stages set positions on them
+
+
+def _overlap(ctx: RuleContext, limit: int) -> Iterator[Diagnostic]:
     for student_id, holders in ctx.holders.items():
         if len(holders) <= limit:
             continue

@@ -3,6 +3,7 @@ described the same way everywhere."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from functools import partial
 
@@ -127,12 +128,23 @@ def consistent_youth(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     The same 学号 carries the same attributes in every cadre file.
     """
+    found = ctx.across(
+        "consistent youth", partial(_attributes, ctx), partial(list, _inconsistent(ctx))
+    )
+    yield from map(copy.copy, found)  # later stages set positions on them
+
+
+def _attributes(ctx: RuleContext, cadre_id: str) -> list[tuple[str, tuple[object, ...]]]:
+    return ctx.records.get(
+        "youth attributes", cadre_id, partial(_youth_attributes, ctx.dep, cadre_id)
+    )
+
+
+def _inconsistent(ctx: RuleContext) -> Iterator[Diagnostic]:
     dep = ctx.dep
     seen: dict[str, tuple[str, tuple[object, ...]]] = {}
     for cid in dep.cadres:
-        for index, (student_id, attrs) in enumerate(
-            ctx.records.get("youth attributes", cid, partial(_youth_attributes, dep, cid))
-        ):
+        for index, (student_id, attrs) in enumerate(_attributes(ctx, cid)):
             if student_id not in seen:
                 seen[student_id] = (cid, attrs)
                 continue
