@@ -263,6 +263,7 @@ def test_qr_cache_is_one_file_and_never_changes_the_output(
 ) -> None:
     from zhilian.render import vcard as module
 
+    monkeypatch.setattr(module, "CACHE_MIN_CODES", 1)  # a few codes stand for a province's
     jobs = [(vcard_of(name), f"{name}的电子名片二维码") for name in ("赵一", "钱二", "孙三")]
     fresh = [module.qr_svg(*job) for job in jobs]
     keys = [module._cache_key(*job) for job in jobs]
@@ -291,6 +292,7 @@ def test_qr_cache_is_one_file_and_never_changes_the_output(
     assert module.qr_svgs(jobs[1:], cache) == fresh[1:]
     assert module.qr_svgs([jobs[0]], cache) == fresh[:1]
     monkeypatch.undo()
+    monkeypatch.setattr(module, "CACHE_MIN_CODES", 1)
     assert stored() == dict(zip(keys, fresh, strict=True))  # asked for some: all kept
     # damaged: another encoder's file, not JSON, a damaged entry: made again, same output
     good = (cache / module.CACHE_FILE).read_text("utf-8")
@@ -304,10 +306,14 @@ def test_qr_cache_is_one_file_and_never_changes_the_output(
         assert stored() == dict(zip(keys, fresh, strict=True))
 
 
-def test_qr_cache_keeps_other_pages_codes_and_drops_old_vcards_first(tmp_path: Path) -> None:
+def test_qr_cache_keeps_other_pages_codes_and_drops_old_vcards_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A build renders again only the pages that changed: the codes of the others stay;
     edited vCards add codes, and the oldest go beyond twice the largest call."""
     from zhilian.render import vcard as module
+
+    monkeypatch.setattr(module, "CACHE_MIN_CODES", 1)
 
     def job(name: str) -> tuple[str, str]:
         return vcard_of(name), f"{name}的电子名片二维码"
@@ -324,3 +330,17 @@ def test_qr_cache_keeps_other_pages_codes_and_drops_old_vcards_first(tmp_path: P
         assert module.qr_svgs([edit], tmp_path) == [module.qr_svg(*edit)]
         expected = [*everyone, *edits[:n]][-6:]
         assert stored() == [module._cache_key(*j) for j in expected]
+
+
+def test_a_few_qr_codes_are_made_without_the_cache_file(tmp_path: Path) -> None:
+    """``serve`` after an edit makes one code: reading and writing the file of a province's
+    codes would cost more than making it."""
+    from zhilian.render import vcard as module
+
+    few = [(vcard_of(f"赵{n}"), f"赵{n}的电子名片二维码") for n in range(module.CACHE_MIN_CODES - 1)]
+    (tmp_path / module.CACHE_FILE).write_text("{not json", "utf-8")
+    assert module.qr_svgs(few, tmp_path) == [module.qr_svg(*job) for job in few]
+    assert (tmp_path / module.CACHE_FILE).read_text("utf-8") == "{not json"  # not touched
+    more = [*few, (vcard_of("钱二"), "钱二的电子名片二维码")]
+    assert module.qr_svgs(more, tmp_path) == [module.qr_svg(*job) for job in more]
+    assert json.loads((tmp_path / module.CACHE_FILE).read_text("utf-8"))["peak"] == len(more)

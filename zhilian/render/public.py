@@ -274,6 +274,12 @@ def render_public(
     notes_by_cadre: dict[str, list[PublicNote]] = {}
     for note in view.notes:
         notes_by_cadre.setdefault(note.cadre_id, []).append(note)
+    # Each cadre's public notes as a hash, made once per cadre (``records``): in the keys
+    # of its page and of the news page.
+    notes_shown = {
+        cid: pages.records.get("public notes shown", cid, partial(_shown, notes))
+        for cid, notes in notes_by_cadre.items()
+    }
     todo = []
     for cadre in view.cadres:
         vcard = pages.records.get(
@@ -281,7 +287,9 @@ def render_public(
         )
         pages.files[f"cadres/{cadre.id}.vcf"] = vcard.encode("utf-8")
         notes = notes_by_cadre.get(cadre.id, [])
-        key = pages.reuse(cadre_url(cadre.id), "cadre.html", (pages.shown(cadre), vcard, notes))
+        key = pages.reuse(
+            cadre_url(cadre.id), "cadre.html", (pages.shown(cadre), vcard, notes_shown.get(cadre.id))
+        )
         if key is not None:
             todo.append((cadre, vcard, notes, key))
     qrs = qr_svgs(
@@ -318,11 +326,7 @@ def render_public(
                         kind=kind,
                     )
     # The news page shows the public notes alone: kept while each cadre's are the same.
-    shown_notes = [
-        (cid, pages.records.get("public notes shown", cid, partial(_shown, notes)))
-        for cid, notes in notes_by_cadre.items()
-    ]
-    key = pages.reuse("news.html", "news.html", shown_notes)
+    key = pages.reuse("news.html", "news.html", list(notes_shown.items()))
     if key is not None:
         basics = {f.name: getattr(pages.basics, f.name) for f in fields(SiteBasics)}
         news = NewsSite(**basics, notes=view.notes)
