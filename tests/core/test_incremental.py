@@ -1,6 +1,6 @@
 """Incremental builds: a page comes from the page cache only when nothing it shows changed.
 
-After each kind of edit (a cadre's title, a youth's name, a note, a public note, a new or deleted note, a
+After each kind of edit (a cadre's title or name, a youth's name, a note, a public note, a new or deleted note, a
 problem's summary, a unit's name, a youth's dorm and that dorm's name, the configuration, a survey, a template, the date), the incremental build of
 the edited deployment must be byte-identical to a cold build of a copy without any cache,
 and the pages of cadres the edit does not concern must not be rendered again.
@@ -69,6 +69,14 @@ def _retitle(root: Path) -> None:
     cadre = _first(root, "data/cadres", "*.yml")
     title = next(line for line in cadre.read_text("utf-8").splitlines() if line.startswith("title:"))
     _replace(cadre, title, title + "（增量测试）")
+
+
+def _rename_cadre(root: Path) -> None:
+    """Only the cadre's pages, cards and the overview rows that name it change (the
+    figures stay): the overview page's key must hold each cadre's row, not just the totals."""
+    cadre = sorted((root / "data" / "cadres").glob("*.yml"))[-1]
+    name = next(line for line in cadre.read_text("utf-8").splitlines() if line.startswith("name:"))
+    _replace(cadre, name, name + "某")
 
 
 def _rename_youth(root: Path) -> None:
@@ -223,6 +231,7 @@ def _template(root: Path) -> None:
 
 EDITS: list[tuple[str, Callable[[Path], None]]] = [
     ("cadre title", _retitle),
+    ("cadre name", _rename_cadre),
     ("note body", _edit_note),
     ("youth name", _rename_youth),  # another cadre's youth: masks the name in that note
     ("public note", _edit_public_note),

@@ -14,7 +14,7 @@ import itertools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
@@ -361,14 +361,19 @@ def render_internal(
     )
     level_chart = hbar_chart([(r.label, r.fulfilment) for r in view.levels], "按级别的平均实现度")
     group_chart = hbar_chart([(g.name, g.fulfilment) for g in view.groups], "按分团委的平均实现度")
-    files["index.html"] = _page(
-        env,
-        "index.html",
-        "",
-        level_chart=level_chart,
-        group_chart=group_chart,
-        month_chart=month_chart(view),
-        **common,
+    # The overview page shows a few figures of each cadre: kept while those are the same
+    # (a cadre's title, contacts or notes' text are not among them).
+    index_cadres = {cid: IndexCadre.of(cadre) for cid, cadre in view.cadres.items()}
+    index_shown = {
+        cid: result.records.get(
+            "index shown", cid, partial(_hash_repr, index_cadres[cid]), view.redact.digest
+        )
+        for cid in view.cadres
+    }
+    files["index.html"] = _kept_page(
+        env, pages, settings, "index.html", "index.html", "",
+        IndexPageView(view, index_cadres, index_shown), common,
+        level_chart=level_chart, group_chart=group_chart, month_chart=month_chart(view),
     )
     # Each cadre's part of the view as hashes, for page keys: kept per cadre, with the
     # common-issue marks of its problems (they come from every cadre's problems).
@@ -452,6 +457,88 @@ class NamesPageView(CadrePageView):
     def key(self) -> tuple[Any, ...]:
         names = [(cid, c.name, c.sort_key) for cid, c in self.cadres.items()]
         return (*super().key(), names)
+
+
+@dataclass(frozen=True)
+class IndexCadre:
+    """What the overview page (``index.html``) shows of a cadre."""
+
+    id: str
+    name: str
+    group_name: str
+    level: str
+    all_met: bool
+    grace_end: dt.date
+    in_grace: bool
+    quotas: list[Any]
+    assessment: Any
+    campaigns: list[Any]
+    sort_key: tuple[str, ...]
+
+    @classmethod
+    def of(cls, cadre: CadreView) -> IndexCadre:
+        return cls(*(getattr(cadre, f.name) for f in fields(cls)))
+
+
+@dataclass(frozen=True)
+class IndexGroup:
+    """What the overview page shows of a 分团委 (or the 校级 group)."""
+
+    key: str
+    name: str
+    is_committee: bool
+    cadres: tuple[str, ...]
+    met: int
+    fulfilment: float | None
+    gaps: int
+    complete: bool
+    pending: list[tuple[str, str]]
+
+    @classmethod
+    def of(cls, group: GroupView) -> IndexGroup:
+        return cls(
+            group.key, group.name, group.is_committee, tuple(c.id for c in group.cadres),
+            group.met, group.fulfilment, group.gaps, group.complete, group.pending,
+        )
+
+
+@dataclass(frozen=True)
+class CommonFlag:
+    open: int  # the open problems of a common issue: all the overview page counts
+
+
+class IndexPageView(CadrePageView):
+    """All the overview page may read of the whole view; ``shown``: each cadre's
+    :class:`IndexCadre` as a hash, for the key (kept per cadre, like the cadre itself)."""
+
+    def __init__(
+        self, view: InternalView, cadres: dict[str, IndexCadre], shown: dict[str, bytes]
+    ) -> None:
+        super().__init__(view)
+        self.cadres, self._shown = cadres, [shown[cid] for cid in cadres]
+        self.config = view.config
+        self.below_quota = [cadres[c.id] for c in view.below_quota]
+        self.by_composite = [cadres[c.id] for c in view.by_composite]
+        self.groups = [IndexGroup.of(g) for g in view.groups]
+        self.incomplete = [IndexGroup.of(g) for g in view.incomplete]
+        self.committees = [g.key for g in view.committees]
+        self.common = [CommonFlag(c.open) for c in view.common]
+        self.fulfilment, self.open_problems = view.fulfilment, view.open_problems
+        self.overlap, self.levels, self.months = view.overlap, view.levels, view.months
+        self.kinds, self.surveys, self.window_totals = view.kinds, view.surveys, view.window_totals
+        self.deadline, self.deadline_error = view.deadline, view.deadline_error
+        self.past_deadline, self.definitions_html = view.past_deadline, view.definitions_html
+
+    def key(self) -> tuple[Any, ...]:
+        # (the configuration is in every kept page's key: ``settings``)
+        return (
+            *super().key(), list(self.cadres), self._shown,
+            [c.id for c in self.below_quota], [c.id for c in self.by_composite],
+            self.groups, self.incomplete, self.committees, self.common, self.fulfilment,
+            self.open_problems, self.overlap, self.levels, self.months, self.kinds,
+            self.surveys, self.window_totals, self.deadline, self.deadline_error,
+            self.past_deadline, self.definitions_html,
+        )
 
 
 class ProblemsPageView(NamesPageView):
@@ -647,6 +734,10 @@ def _shown(cadre: CadreView) -> tuple[bytes, bytes]:
     dataclasses: a stable text; 0.1 s for 1,000 cadres, made again only for cadres that
     changed).  The problem lists page does not show a cadre's title, for one."""
     return _hash(repr(cadre)), _hash(repr(cadre.problems))
+
+
+def _hash_repr(value: object) -> bytes:
+    return _hash(repr(value))
 
 
 def _hash(text: str) -> bytes:
