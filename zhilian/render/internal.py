@@ -23,16 +23,18 @@ from markupsafe import Markup, escape
 
 from ..annual import report_file_names
 from ..calendar import CalendarUnknown, report_deadline
-from ..evaluation import KEY_PHRASE_CHARS, SIMILARITY_RATIO
+from ..evaluation import KEY_PHRASE_CHARS, SIMILARITY_RATIO, Assessment
 from ..load import Deployment
 from ..model.enums import ProblemCategory, ProblemStatus
 from ..pipeline import CheckResult
 from ..views.internal import (
     CadreView,
+    CampaignCell,
     GroupView,
     InternalView,
     MaskedYouth,
     ProblemItem,
+    QuotaBar,
     build_internal_view,
     cadre_detail,
     cluster_keys,
@@ -387,8 +389,8 @@ def render_internal(
     shown = {cid: whole for cid, (whole, _) in hashes.items()}
     problems = {cid: listed for cid, (_, listed) in hashes.items()}
     files["problems.html"] = _kept_page(
-        env, pages, settings, "problems.html", "problems.html", "", ProblemsPageView(view, problems),
-        common,
+        env, pages, settings, "problems.html", "problems.html", "",
+        ProblemsPageView(view, problems), common,
     )
     for group in view.committees:
         files[_committee_path(group.key)] = _committee_page(
@@ -470,9 +472,9 @@ class IndexCadre:
     all_met: bool
     grace_end: dt.date
     in_grace: bool
-    quotas: list[Any]
-    assessment: Any
-    campaigns: list[Any]
+    quotas: list[QuotaBar]
+    assessment: Assessment
+    campaigns: list[CampaignCell]
     sort_key: tuple[str, ...]
 
     @classmethod
