@@ -35,7 +35,7 @@ from .model.data import (
 from .model.validate import validate
 from .paths import CACHE_DIR
 from .read import read_yaml as read_mapping
-from .read.batch import FileRead, stream_files
+from .read.batch import FileRead, stamped_key, stream_files
 from .read.stamps import Stamps
 from .records import CadreRecords
 
@@ -76,6 +76,19 @@ class Deployment:
 
 
 @dataclass
+class CadreLoad:
+    """What one cadre's files (its file, then its notes) gave a load: taken as it is by a
+    later load while every one of those files has the same content key (``serve``)."""
+
+    files: tuple[tuple[str, bytes], ...]  # (path, content key) of each file, in load order
+    cadre: Cadre | None
+    notes: list[Note]
+    #: the files' diagnostics (files with some only): copies no later stage has changed
+    #: (they set positions and owners on the ones they get)
+    diags: dict[str, list[Diagnostic]]
+
+
+@dataclass
 class Memo:
     """What a long-running process (``serve``) keeps from one build to the next, so that a
     rebuild parses and validates only the files that changed.
@@ -100,6 +113,8 @@ class Memo:
     fingerprint_stamps: Stamps = field(default_factory=Stamps)
     #: each stage's per-cadre results (``records``)
     records: CadreRecords = field(default_factory=CadreRecords)
+    #: each cadre's load result, by the content keys of its files (:func:`load`)
+    cadres: dict[str, CadreLoad] = field(default_factory=dict)
 
     def validate(self, model: type[M], read: FileRead) -> tuple[M | None, list[Diagnostic]]:
         key = (model, read.digest)
@@ -109,6 +124,17 @@ class Memo:
         self.used[key] = found
         # Later stages set positions and owners on diagnostics: each build gets copies.
         return found[0], [copy.copy(d) for d in found[1]]
+
+    def keep(self, files: tuple[tuple[str, bytes], ...]) -> None:
+        """Keep the validations of a cadre's files (its file, then its notes) that a load
+        took with the rest of its result (:attr:`cadres`): should one of them change, the
+        others are not validated again."""
+        validated, used = self.validated, self.used
+        for index, (_, digest) in enumerate(files):
+            key = (NoteFront if index else Cadre, digest)
+            found = validated.get(key)
+            if found is not None:
+                used[key] = found
 
     def finish(self) -> None:
         self.validated, self.used = self.used, {}
@@ -331,30 +357,115 @@ def load(
     # Notes of a cadre whose file fails validation still belong to a known cadre.
     note_files = _note_files(dep, diags, {Path(rel).stem for rel in cadre_files})
     files = [(rel, False) for rel in cadre_files] + [(rel, True) for rel in note_files]
+    groups = _by_cadre(files)
+    reused = _reusable(dep, groups, memo) if memo is not None else {}
+    skipped = {rel for load in reused.values() for rel, _ in load.files}
     reads = stream_files(
         root,
-        files,
+        [(rel, is_note) for rel, is_note in files if rel not in skipped] if skipped else files,
         config.limits.max_file_bytes,
         jobs=jobs,
         cache_dir=root / CACHE_DIR if cache else None,
         kept=memo.parsed if memo is not None else None,
         stamps=memo.read_stamps if memo is not None else None,
+        carried=_parsed(reused, memo),
     )
+    before = len(diags)
+    per_file: dict[str, list[Diagnostic]] = {}
     with closing(reads):  # on an error here, the workers stop at once
         # validated as they come, while the last files are being parsed
-        for (_, is_note), read in zip(files, reads, strict=True):
+        for read in reads:
             dep.sources[read.rel] = read.digest
-            if is_note:
-                _add_note(dep, read, diags, memo)
+            found: list[Diagnostic] = []
+            if read.rel.startswith("data/notes/"):
+                _add_note(dep, read, found, memo)
             else:
-                _add_cadre(dep, read, diags, memo)
+                _add_cadre(dep, read, found, memo)
+            per_file[read.rel] = found
     if memo is not None:
+        _keep_loads(dep, groups, reused, per_file, memo)
+        # (in the files' order, as without the memo)
+        diags[before:] = [d for rel, _ in files for d in per_file.get(rel, ())]
         memo.finish()
+    else:
+        diags += [d for found in per_file.values() for d in found]
     for notes in dep.notes.values():
         notes.sort(key=lambda n: (n.front.date, n.slug))
     _load_surveys(dep, diags)
     _load_photos(dep)
     return dep, diags
+
+
+def _by_cadre(files: list[tuple[str, bool]]) -> dict[str, list[str]]:
+    """The files of each cadre (its file, then its notes), in the files' order."""
+    groups: dict[str, list[str]] = {}
+    for rel, _ in files:
+        groups.setdefault(rel.split("/", 3)[2].removesuffix(".yml"), []).append(rel)
+    return groups
+
+
+def _reusable(dep: Deployment, groups: dict[str, list[str]], memo: Memo) -> dict[str, CadreLoad]:
+    """The cadres whose every file the stamps vouch for, with the same content keys as
+    the kept load result: that result is taken as it is (the stat calls are all a rebuild
+    of ``serve`` spends on them)."""
+    base = f"{dep.root}{os.sep}"
+    max_bytes, stamps, sources = dep.config.limits.max_file_bytes, memo.read_stamps, dep.sources
+    reused = {}
+    for cid, rels in groups.items():
+        kept = memo.cadres.get(cid)
+        if kept is None or len(kept.files) != len(rels):
+            continue
+        for (rel, key), listed in zip(kept.files, rels, strict=True):
+            if rel != listed or stamped_key(base + rel, rel, max_bytes, stamps) != key:
+                break
+        else:
+            reused[cid] = kept
+            sources.update(kept.files)
+            memo.keep(kept.files)
+    return reused
+
+
+def _parsed(
+    reused: dict[str, CadreLoad], memo: Memo | None
+) -> dict[bytes, tuple[Any, str]] | None:
+    """The parsed values the memo holds of the reused cadres' files (kept for the next)."""
+    if memo is None or not reused:
+        return None
+    parsed = memo.parsed
+    return {
+        key: parsed[key] for load in reused.values() for _, key in load.files if key in parsed
+    }
+
+
+def _keep_loads(
+    dep: Deployment,
+    groups: dict[str, list[str]],
+    reused: dict[str, CadreLoad],
+    per_file: dict[str, list[Diagnostic]],
+    memo: Memo,
+) -> None:
+    """Put the reused cadres' results into ``dep`` and ``per_file``, in the files' order,
+    and keep this load's result of every cadre for the next."""
+    cadres, notes = dep.cadres, dep.notes
+    dep.cadres, dep.notes = {}, {}
+    kept: dict[str, CadreLoad] = {}
+    for cid, rels in groups.items():
+        load = reused.get(cid)
+        if load is None:
+            found = {rel: [copy.copy(d) for d in per_file[rel]] for rel in rels if per_file[rel]}
+            load = CadreLoad(
+                tuple((rel, dep.sources.get(rel, b"")) for rel in rels),
+                cadres.get(cid), notes.get(cid, []), found,
+            )
+        else:
+            per_file.update({rel: [copy.copy(d) for d in found] for rel, found in load.diags.items()})
+        if load.cadre is not None:
+            dep.cadres[cid] = load.cadre
+        if load.notes:
+            dep.notes[cid] = list(load.notes)
+        if all(key for _, key in load.files):  # a file read without a content key is not kept
+            kept[cid] = load
+    memo.cadres = kept
 
 
 def today_default() -> dt.date:

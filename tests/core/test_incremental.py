@@ -487,6 +487,41 @@ def test_serve_computes_again_only_what_an_edited_cadre_gives(
     assert not {"holders", "overlap", "consistent youth"} & set(made)
 
 
+def test_serve_takes_the_load_of_unchanged_cadres_as_it_is(
+    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every file's stamp vouching for it (here at once: by default only for files
+    changed 2 s before they were read), a rebuild validates and maps the files of the
+    edited cadre only, and still equals a cold build after every kind of edit."""
+    from zhilian.read import stamps
+
+    monkeypatch.setattr(stamps, "RACY_NS", 0)
+    added: list[str] = []
+    for name in ("_add_cadre", "_add_note"):
+        original = getattr(load, name)
+
+        def spy(dep: Any, read: Any, *rest: Any, _original: Any = original) -> None:
+            added.append(read.rel.split("/")[2].removesuffix(".yml"))
+            _original(dep, read, *rest)
+
+        monkeypatch.setattr(load, name, spy)
+    args = make_parser().parse_args(
+        ["build", "--root", str(deployment), "--today", TODAY, "-q", "--jobs", "1"]
+    )
+    args.memo = load.Memo()
+    assert build_site(args, TextReporter(io.StringIO())) == 0
+    cadres = {p.stem for p in (deployment / "data" / "cadres").glob("*.yml")}
+    assert set(added) == cadres
+    for name, edit in EDITS:
+        added.clear()
+        edit(deployment)
+        assert build_site(args, TextReporter(io.StringIO())) == 0, name
+        assert len(set(added)) <= 1, name  # the edited cadre's files, if any
+        if name in ("cadre title", "note body", "new note", "youth name"):
+            assert len(set(added)) == 1, name
+        assert tree(deployment / "site") == _cold(deployment, tmp_path, f"load-{name}"), name
+
+
 def test_serve_finds_again_what_an_edit_breaks_across_cadres(deployment: Path) -> None:
     """The rules across cadres are kept while each cadre's part is the same: an edit of
     one youth listed by two cadres must still be found (R006), and its undoing too."""

@@ -104,6 +104,7 @@ def stream_files(
     cache_dir: Path | None = None,
     kept: dict[bytes, tuple[Any, str]] | None = None,
     stamps: Stamps | None = None,
+    carried: dict[bytes, tuple[Any, str]] | None = None,
 ) -> Iterator[FileRead]:
     """Read ``files`` ((path relative to root, is a note) pairs): their results, in order.
 
@@ -117,7 +118,8 @@ def stream_files(
     ``stamps`` (``serve`` too): the content keys of files read before, by stat signature —
     an unchanged file whose parsed value is at hand is then not even read; without, they
     are kept in ``cache_dir`` (``read.stamps``).  The caches are written once the last
-    result has been taken.
+    result has been taken.  ``carried``: the parsed values of files the caller took from
+    elsewhere (``load``'s kept cadres), kept as if they had been read.
     """
     cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
     stamps_path = None
@@ -125,7 +127,7 @@ def stream_files(
         stamps_path = cache_dir / STAMPS_FILE.format(version=READER_VERSION)
         stamps = Stamps.load(stamps_path)
     cache = kept if kept else _load_cache(cache_path)
-    used: dict[bytes, tuple[Any, str]] = {}
+    used: dict[bytes, tuple[Any, str]] = dict(carried) if carried else {}
     workers = worker_count(jobs) if len(files) >= PARALLEL_MIN_FILES else 1
     # What each file gives, in order: its result, or where in the parsed chunks it will be.
     slots: list[FileRead | tuple[int, int]] = []
@@ -213,6 +215,13 @@ def _read_one(
     if hit is not None:
         return FileRead(rel, hit[0], hit[1], [], key)
     return (rel, is_note, text, key)
+
+
+def stamped_key(path: str, rel: str, max_bytes: int, stamps: Stamps) -> bytes | None:
+    """The content key of a file the stamps vouch for (unchanged since a read made well
+    after its last change), without reading it; None otherwise."""
+    sig = _signature(path, max_bytes)
+    return stamps.get(rel, sig) if sig is not None else None
 
 
 def _signature(path: str, max_bytes: int) -> Signature | None:
