@@ -34,7 +34,7 @@ from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
 from .fingerprint import code_digest, fingerprinted, remember
 from .paths import CACHE_DIR, templates_dir
 from .reporters import Reporter, SourceCache
-from .workers import Background, worker_count
+from .workers import Background, signals_held, worker_count
 
 if TYPE_CHECKING:
     from .pipeline import CheckResult
@@ -125,8 +125,11 @@ class _Ahead:
             lambda: _annual_report(result, templates, new_pages()), enabled=self.parallel
         ))
         # That process writes into the new site's folder: should anything fail, it is
-        # stopped before the folder is removed (the stack leaves in reverse order).
-        site = self.site = enter(SiteWriter(self.out))
+        # stopped before the folder is removed (the stack leaves in reverse order).  The
+        # folder is made and put on the stack with Ctrl-C and SIGTERM held: arriving in
+        # between, one would leave it behind.
+        with signals_held():
+            site = self.site = enter(SiteWriter(self.out))
         self.public = enter(Background(
             lambda: _public_site(result, templates, new_pages(), site), enabled=self.parallel
         ))

@@ -15,10 +15,12 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from pathlib import Path
 
 from .read.cache_file import load_value, store_value
 from .read.stamps import RACY_NS
+from .workers import signals_held
 
 
 class Unchanged:
@@ -207,7 +209,9 @@ class SiteWriter:
 
 def write_site(out: Path, files: Files, extra: Callable[[Path], None] | None = None) -> None:
     """Write ``files`` (and whatever ``extra(tmp_dir)`` adds) to ``out``, atomically."""
-    with SiteWriter(out) as site:
+    with ExitStack() as stack:
+        with signals_held():  # made and put on the stack at once (see ``build._Ahead``)
+            site = stack.enter_context(SiteWriter(out))
         site.write(files)
         if extra is not None:
             extra(site.tmp)

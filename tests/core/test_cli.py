@@ -201,6 +201,24 @@ def test_an_interrupted_build_keeps_the_last_site_and_leaves_no_half_written_one
     assert tree(root / "site") == before
 
 
+def test_an_interrupt_just_as_the_new_site_folder_is_made_leaves_no_folder(
+    sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new site's folder is made and registered for removal with Ctrl-C held: a signal
+    in between (here raised by the folder's maker itself) is taken once it is registered."""
+    from zhilian import write
+
+    made = write.SiteWriter.__init__
+
+    def interrupted(self: write.SiteWriter, out: Path) -> None:
+        made(self, out)
+        signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(write.SiteWriter, "__init__", interrupted)
+    assert run_cli(sample, "build").code == 130
+    assert sorted(p.name for p in sample.iterdir() if p.name.startswith(".site")) == []
+
+
 def test_the_next_build_removes_what_killed_builds_left(sample: Path) -> None:
     """SIGKILL leaves a build no chance to clean up: the next one removes its folders (the
     process id in their names tells them from those of a build still running)."""
