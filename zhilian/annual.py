@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from .calendar import CalendarUnknown, Deadline, academic_year, default_report_year, report_deadline
 from .diagnostics import error
@@ -456,13 +456,12 @@ def to_html(
     env = environment(templates)
     head, parts = header(report), html_parts(report)
     records = records if records is not None and code else CadreRecords(one_build=True)
-    macros: list[Any] = []
+    # Loaded when asked for: a deployment's older copy of report.html does not ask.
+    row_macro = functools.cache(lambda: env.get_template("internal/_report_row.html").module.row)
 
     def row_html(row: ReportRow) -> list[str]:
-        if not macros:  # (loaded when asked for: a deployment's older report.html does not)
-            macros.append(env.get_template("internal/_report_row.html").module)
         values = [_text(cell) for cell in row_cells(report, row)]
-        return [macros[0].row(values, cols, head) for _, cols in parts]
+        return [row_macro()(values, cols, head) for _, cols in parts]
 
     depends = (code, report.year, report.campaigns, head, parts)
     html = env.get_template("internal/report.html").render(

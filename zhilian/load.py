@@ -370,25 +370,21 @@ def load(
         stamps=memo.read_stamps if memo is not None else None,
         carried=_parsed(reused, memo),
     )
-    before = len(diags)
+    # With a memo, each file's diagnostics are kept apart: they go with its cadre's result.
     per_file: dict[str, list[Diagnostic]] = {}
     with closing(reads):  # on an error here, the workers stop at once
         # validated as they come, while the last files are being parsed
         for read in reads:
             dep.sources[read.rel] = read.digest
-            found: list[Diagnostic] = []
+            found = per_file.setdefault(read.rel, []) if memo is not None else diags
             if read.rel.startswith("data/notes/"):
                 _add_note(dep, read, found, memo)
             else:
                 _add_cadre(dep, read, found, memo)
-            per_file[read.rel] = found
     if memo is not None:
         _keep_loads(dep, groups, reused, per_file, memo)
-        # (in the files' order, as without the memo)
-        diags[before:] = [d for rel, _ in files for d in per_file.get(rel, ())]
+        diags += [d for rel, _ in files for d in per_file.get(rel, ())]  # in the files' order
         memo.finish()
-    else:
-        diags += [d for found in per_file.values() for d in found]
     for notes in dep.notes.values():
         notes.sort(key=lambda n: (n.front.date, n.slug))
     _load_surveys(dep, diags)

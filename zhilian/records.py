@@ -40,6 +40,12 @@ T = TypeVar("T")
 Entries = dict[tuple[str, str], tuple[Hashable, Any]]
 
 
+def digest_of(value: object) -> bytes:
+    """A value's ``repr`` as a hash: how a per-cadre result (plain dataclasses, lists,
+    strings: a stable text) enters a key of pages or of results made from every cadre's."""
+    return hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=20).digest()
+
+
 def shared_inputs(dep: Deployment, today: dt.date) -> bytes:
     """What every cadre's results may depend on besides the cadre's own files."""
     digest = hashlib.blake2b(digest_size=16)

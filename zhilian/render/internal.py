@@ -27,6 +27,7 @@ from ..evaluation import KEY_PHRASE_CHARS, SIMILARITY_RATIO, Assessment
 from ..load import Deployment
 from ..model.enums import ProblemCategory, ProblemStatus
 from ..pipeline import CheckResult
+from ..records import digest_of
 from ..views.internal import (
     CadreView,
     CampaignCell,
@@ -368,7 +369,7 @@ def render_internal(
     index_cadres = {cid: IndexCadre.of(cadre) for cid, cadre in view.cadres.items()}
     index_shown = {
         cid: result.records.get(
-            "index shown", cid, partial(_hash_repr, index_cadres[cid]), view.redact.digest
+            "index shown", cid, partial(digest_of, index_cadres[cid]), view.redact.digest
         )
         for cid in view.cadres
     }
@@ -735,12 +736,4 @@ def _shown(cadre: CadreView) -> tuple[bytes, bytes]:
     """The cadre's part of the view, and its problems, as hashes of their ``repr`` (plain
     dataclasses: a stable text; 0.1 s for 1,000 cadres, made again only for cadres that
     changed).  The problem lists page does not show a cadre's title, for one."""
-    return _hash(repr(cadre)), _hash(repr(cadre.problems))
-
-
-def _hash_repr(value: object) -> bytes:
-    return _hash(repr(value))
-
-
-def _hash(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+    return digest_of(cadre), digest_of(cadre.problems)

@@ -31,7 +31,7 @@ from xml.sax.saxutils import escape as xml_escape
 
 from markupsafe import Markup
 
-from ..records import CadreRecords
+from ..records import CadreRecords, digest_of
 from ..views.public import (
     PublicCadre,
     PublicFooter,
@@ -195,7 +195,7 @@ class _Pages:
     def shown(self, cadre: PublicCadre) -> str:
         """A cadre as page keys see it: the hash of its ``repr``, made once (a card is on
         many find pages, whose keys took 0.3 s with the whole text in each)."""
-        return self.records.get("public shown", cadre.id, partial(_shown, cadre))
+        return self.records.get("public shown", cadre.id, partial(digest_of, cadre))
 
     def reuse(self, path: str, template: str, inputs: Any) -> str | None:
         """Take ``path`` from the page cache if it was rendered from the same ``inputs``
@@ -252,10 +252,6 @@ class _Pages:
             self.pages.put(keep, self.files[path])
 
 
-def _shown(value: object) -> str:
-    return hashlib.blake2b(repr(value).encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
-
-
 def render_public(
     view: PublicSite,
     templates: Path,
@@ -277,7 +273,7 @@ def render_public(
     # Each cadre's public notes as a hash, made once per cadre (``records``): in the keys
     # of its page and of the news page.
     notes_shown = {
-        cid: pages.records.get("public notes shown", cid, partial(_shown, notes))
+        cid: pages.records.get("public notes shown", cid, partial(digest_of, notes))
         for cid, notes in notes_by_cadre.items()
     }
     todo = []

@@ -186,9 +186,10 @@ def qr_svgs(jobs: list[tuple[str, str]], cache_dir: Path | None = None) -> list[
     codes made, by content hash, in *one* file (reading it takes some 30 ms for 1,000
     codes; a file per code took longer to write than the codes take to make).  ``jobs``
     may be only the pages being rendered again, so the file keeps the codes of earlier
-    calls too (fewer than :data:`CACHE_MIN_CODES` are made without it): it is rewritten when a code had to be made, with that call's codes last,
+    calls too: it is rewritten when a code had to be made, with that call's codes last,
     and keeps at most twice as many as the largest call asked for (codes of old vCards
-    fall out first).  The output does not depend on the cache.
+    fall out first).  Fewer than :data:`CACHE_MIN_CODES` codes are made without the file.
+    The output does not depend on the cache.
 
     No process pool: forking the build for 1,000 codes saved 0.3-0.7 s on two cores, less
     than the run-to-run noise of a busy machine, and only on a cold build."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
-import hashlib
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ..diagnostics import Diagnostic
 from ..load import Deployment
 from ..metrics import CadreStatus, cadres_per_youth
-from ..records import CadreRecords
+from ..records import CadreRecords, digest_of
 
 if TYPE_CHECKING:
     from .privacy import PersonalInfo
@@ -57,6 +56,15 @@ class RuleContext:
             for cid in self.dep.cadres
         )
         return self.records.whole(name, (parts, extra), compute)
+
+    def findings_across(
+        self, name: str, part: Callable[[str], object],
+        check: Callable[[], Iterable[Diagnostic]], extra: Hashable = None,
+    ) -> Iterator[Diagnostic]:
+        """A rule's findings over every cadre (``check()``), kept as :meth:`across` keeps
+        a result; each build gets copies (later stages set positions on them)."""
+        found = self.across(name, part, lambda: list(check()), extra)
+        yield from map(copy.copy, found)
 
     @cached_property
     def personal(self) -> PersonalInfo:
@@ -118,8 +126,7 @@ def cadre_rule(
 
 
 def _digest(part: Callable[[str], object], cadre_id: str) -> bytes:
-    text = repr(part(cadre_id)).encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(text, digest_size=16).digest()
+    return digest_of(part(cadre_id))
 
 
 def current_ids(ctx: RuleContext, cadre_id: str) -> list[str]:

@@ -6,7 +6,6 @@ A minimum not met is a warning while the cadre is inside the grace period that s
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from functools import partial
 
@@ -69,11 +68,10 @@ def overlap(ctx: RuleContext) -> Iterator[Diagnostic]:
     """
     limit = ctx.dep.config.max_cadres_per_youth
     # Made from the holders and each list's order (the youth's line in the file).
-    found = ctx.across(
+    yield from ctx.findings_across(
         "overlap", lambda cid: ([y.id for y in ctx.dep.cadres[cid].youth], current_ids(ctx, cid)),
-        partial(list, _overlap(ctx, limit)), limit,
+        partial(_overlap, ctx, limit), limit,
     )
-    yield from map(copy.copy, found)  # later stages set positions on them
 
 
 def _overlap(ctx: RuleContext, limit: int) -> Iterator[Diagnostic]:

@@ -3,7 +3,6 @@ described the same way everywhere."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from functools import partial
 
@@ -128,10 +127,9 @@ def consistent_youth(ctx: RuleContext) -> Iterator[Diagnostic]:
 
     The same 学号 carries the same attributes in every cadre file.
     """
-    found = ctx.across(
-        "consistent youth", partial(_attributes, ctx), partial(list, _inconsistent(ctx))
+    yield from ctx.findings_across(
+        "consistent youth", partial(_attributes, ctx), partial(_inconsistent, ctx)
     )
-    yield from map(copy.copy, found)  # later stages set positions on them
 
 
 def _attributes(ctx: RuleContext, cadre_id: str) -> list[tuple[str, tuple[object, ...]]]:
