@@ -162,6 +162,8 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
                 elapsed = time.perf_counter() - started
                 reporter.info(f"输入没有变化，{out} 已是最新（{elapsed:.2f} 秒）。")
             return EXIT_OK
+        if memo_in_memory is not None:
+            memo_in_memory.walked = stamps  # this build's walk: see ``Memo.walked``
         return _build(args, reporter, started, out, templates, today, (memo, current))
 
 
@@ -177,6 +179,8 @@ def _build(
     from .handbook import HandbookError, build_handbook
 
     parallel = worker_count(args.jobs) > 1
+    #: ``serve`` runs what it is given once it has answered (the browser reloads sooner)
+    defer: Callable[[Callable[[], None]], None] | None = getattr(args, "defer", None)
     # The handbook (MkDocs) needs the configuration only: it is built meanwhile — started
     # before the imports below, which this process does while it runs.  Each process
     # started here is stopped when this one fails or is interrupted (``with``).
@@ -238,12 +242,19 @@ def _build(
             except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error
                 reporter.info(f"手册无法生成：{exc}\nsite/ 保持上一次成功生成的内容。")
                 return EXIT_USAGE
-            site.commit()
-    pages.prune()
-    manifest.save(pages.placed)
-    if memo is not None:
-        name, current = memo
-        remember(args.root, name, current(), result.diagnostics)
+            site.commit(defer)
+
+    def finish() -> None:  # for the next build: nothing of it is needed to serve this one
+        pages.prune()
+        manifest.save(pages.placed)
+        if memo is not None:
+            name, current = memo
+            remember(args.root, name, current(), result.diagnostics)
+
+    if defer is None:
+        finish()
+    else:
+        defer(finish)
 
     elapsed = time.perf_counter() - started
     if not args.quiet:

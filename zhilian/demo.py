@@ -1406,7 +1406,7 @@ def generate(
     owners = codeowners_text(read_config(out), ((c.id, c.github) for c in world.cadres))
     _write(out / ".github" / "CODEOWNERS", owners, made)
     if not (out / ".gitignore").exists():  # build output and cache never belong in Git
-        _write(out / ".gitignore", "/site/\n/.zhilian-cache/\n", made)
+        _write(out / ".gitignore", "/site/\n/.site.*/\n/.zhilian-cache/\n", made)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -115,6 +115,10 @@ class Memo:
     records: CadreRecords = field(default_factory=CadreRecords)
     #: each cadre's load result, by the content keys of its files (:func:`load`)
     cadres: dict[str, CadreLoad] = field(default_factory=dict)
+    #: the fingerprint's stamps when it has just walked the files (``build``): the
+    #: signatures it took stand in for the stat calls of the load that follows, which
+    #: takes them (a later load without a walk before it stats the files itself)
+    walked: Stamps | None = None
 
     def validate(self, model: type[M], read: FileRead) -> tuple[M | None, list[Diagnostic]]:
         key = (model, read.digest)
@@ -406,13 +410,17 @@ def _reusable(dep: Deployment, groups: dict[str, list[str]], memo: Memo) -> dict
     of ``serve`` spends on them)."""
     base = f"{dep.root}{os.sep}"
     max_bytes, stamps, sources = dep.config.limits.max_file_bytes, memo.read_stamps, dep.sources
+    walked, memo.walked = memo.walked, None
+    # The walk's paths are the resolved root's; a file it did not vouch for is stat'ed here.
+    walked_base = f"{dep.root.resolve()}{os.sep}"
     reused = {}
     for cid, rels in groups.items():
         kept = memo.cadres.get(cid)
         if kept is None or len(kept.files) != len(rels):
             continue
         for (rel, key), listed in zip(kept.files, rels, strict=True):
-            if rel != listed or stamped_key(base + rel, rel, max_bytes, stamps) != key:
+            sig = walked.signature(walked_base + rel) if walked is not None else None
+            if rel != listed or stamped_key(base + rel, rel, max_bytes, stamps, sig) != key:
                 break
         else:
             reused[cid] = kept

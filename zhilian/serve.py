@@ -655,10 +655,11 @@ def _build_loop(conn: Connection, inherited: list[Closable], reporter: Reporter)
         handle.close()
 
     memo = Memo()
+    later: list[Callable[[], None]] = []  # a build's last chores, done after its reply
     try:
         child_signals()  # Ctrl-C reaches every process of the terminal; the parent stops us
         while (args := conn.recv()) is not None:
-            args.memo = memo
+            args.memo, args.defer = memo, later.append
             reporter.diagnostics = []
             try:
                 reply: tuple[int | None, str, list[Diagnostic]] = (
@@ -672,8 +673,23 @@ def _build_loop(conn: Connection, inherited: list[Closable], reporter: Reporter)
                 with contextlib.suppress(OSError, ValueError, AttributeError):
                     stream.flush()  # type: ignore[union-attr]
             conn.send(reply)
+            _run_later(later)
     except (EOFError, OSError, KeyboardInterrupt):
         pass
+    finally:
+        _run_later(later)
+
+
+def _run_later(tasks: list[Callable[[], None]]) -> None:
+    """A build's chores left for after its reply (``build``'s ``defer``): removing the old
+    site, the memos for the next build.  Each done once, before the next build starts."""
+    while tasks:
+        task = tasks.pop(0)
+        try:
+            task()
+        except Exception:  # a chore that fails costs the next build time, nothing more
+            if os.environ.get("ZHILIAN_DEBUG"):
+                traceback.print_exc()
 
 
 # --- the serve command -------------------------------------------------------------------------

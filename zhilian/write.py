@@ -16,6 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
+from functools import partial
 from pathlib import Path
 
 from .read.cache_file import load_value, store_value
@@ -84,26 +85,33 @@ def _link_or_copy(source: str, target: str) -> None:
 def write_files(dest: Path, files: Files, previous: Path | None = None) -> None:
     """Write ``files`` under ``dest``.  A file whose bytes equal the same path's under
     ``previous`` (the last build) is hard-linked instead: reading and comparing is much
-    cheaper than writing, and most files of a rebuild are unchanged."""
-    made: set[Path] = set()
+    cheaper than writing, and most files of a rebuild are unchanged.  (Plain strings, not
+    ``Path``: a site has thousands of files.)"""
+    base = f"{dest}{os.sep}"
+    old_base = f"{previous}{os.sep}" if previous is not None else None
+    made: set[str] = set()
     for rel in sorted(files):
-        path = dest / rel
-        parent = path.parent
+        path = base + rel
+        parent = os.path.dirname(path)
         if parent not in made:
-            parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(parent, exist_ok=True)
             made.add(parent)
         data = files[rel]
         if isinstance(data, Unchanged):
-            assert previous is not None  # only a previous site's file is ever unchanged
-            _link_or_copy(str(previous / rel), str(path))
-        elif previous is None or not _link_if_same(previous / rel, path, data):
-            path.write_bytes(data)
+            assert old_base is not None  # only a previous site's file is ever unchanged
+            _link_or_copy(old_base + rel, path)
+        elif old_base is None or not _link_if_same(old_base + rel, path, data):
+            with open(path, "wb") as handle:
+                handle.write(data)
 
 
-def _link_if_same(old: Path, new: Path, data: bytes) -> bool:
+def _link_if_same(old: str, new: str, data: bytes) -> bool:
     try:
-        if old.stat().st_size != len(data) or old.read_bytes() != data:
+        if os.stat(old).st_size != len(data):
             return False
+        with open(old, "rb") as handle:
+            if handle.read() != data:
+                return False
         os.link(old, new)
     except OSError:  # no such file, or a file system without hard links: just write
         return False
@@ -149,7 +157,7 @@ class SiteManifest:
         if entry is None or entry[0] != key:
             return False
         try:
-            st = os.stat(self.out / rel)
+            st = os.stat(f"{self.out}{os.sep}{rel}")
         except OSError:
             return False
         return (st.st_ino, st.st_size, st.st_mtime_ns) == entry[1:]
@@ -160,9 +168,10 @@ class SiteManifest:
             return
         entries: dict[str, ManifestEntry] = {}
         racy = time.time_ns() - self.racy_ns
+        base = f"{self.out}{os.sep}"
         for rel, key in pages.items():
             try:
-                st = os.stat(self.out / rel)
+                st = os.stat(base + rel)
             except OSError:
                 continue
             if st.st_mtime_ns < racy:
@@ -190,14 +199,21 @@ class SiteWriter:
         previous = self.out / folder if self.out.is_dir() else None
         write_files(self.tmp / folder, files, previous=previous)
 
-    def commit(self) -> None:
+    def commit(self, defer: Callable[[Callable[[], None]], None] | None = None) -> None:
+        """Swap the new site in; the old one is removed then, or handed to ``defer`` to be
+        removed later (``serve`` does it once the browser has been told)."""
         os.chmod(self.tmp, 0o755)  # mkdtemp makes 0700; a web server must be able to read it
-        old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+        # (pid first, as remove_abandoned reads it: a removal not done is done by a later build)
+        old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}-{os.urandom(4).hex()}")
         if self.out.exists():
             os.replace(self.out, old)
         os.replace(self.tmp, self.out)
         self.committed = True
-        shutil.rmtree(old, ignore_errors=True)
+        remove = partial(shutil.rmtree, old, ignore_errors=True)
+        if defer is None:
+            remove()
+        else:
+            defer(remove)
 
     def __enter__(self) -> SiteWriter:
         return self

@@ -51,7 +51,9 @@ def _reused(message: str) -> int:
 def _cold(root: Path, tmp: Path, name: str, today: str = TODAY) -> dict[str, str]:
     """A build of a copy of ``root`` with no cache at all."""
     copy = tmp / f"cold-{name}"
-    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".zhilian-cache", "site", "out*"))
+    # (``.site.*``: the folder of an old site, which serve removes after it has answered)
+    ignore = shutil.ignore_patterns(".zhilian-cache", "site", ".site.*", "out*")
+    shutil.copytree(root, copy, ignore=ignore)
     return _build(copy, copy / "site", "--jobs", "1", today=today)[0]
 
 
@@ -520,6 +522,68 @@ def test_serve_takes_the_load_of_unchanged_cadres_as_it_is(
         if name in ("cadre title", "note body", "new note", "youth name"):
             assert len(set(added)) == 1, name
         assert tree(deployment / "site") == _cold(deployment, tmp_path, f"load-{name}"), name
+
+
+def test_a_load_takes_the_file_signatures_of_the_walk_just_before_it(
+    deployment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In ``serve`` the fingerprint has just stat'ed every file: the load that follows takes
+    those signatures instead of stat calls of its own.  A load with no walk just before it
+    makes its own (an earlier walk's signature could be stale)."""
+    from zhilian.read import batch, stamps
+
+    monkeypatch.setattr(stamps, "RACY_NS", 0)
+    stat_calls: list[str] = []
+    signature = batch._signature
+
+    def counted(path: str, max_bytes: int) -> Any:
+        stat_calls.append(path)
+        return signature(path, max_bytes)
+
+    monkeypatch.setattr(batch, "_signature", counted)
+    args = make_parser().parse_args(
+        ["build", "--root", str(deployment), "--today", TODAY, "-q", "--jobs", "1"]
+    )
+    args.memo = load.Memo()
+    assert build_site(args, TextReporter(io.StringIO())) == 0
+    data_files = [*deployment.glob("data/cadres/*.yml"), *deployment.glob("data/notes/*/*.md")]
+    edited = _first(deployment, "data/cadres", "*.yml")
+    own = 1 + len(list((deployment / "data" / "notes" / edited.stem).glob("*.md")))
+    _retitle(deployment)
+    stat_calls.clear()
+    assert build_site(args, TextReporter(io.StringIO())) == 0
+    assert 0 < len(stat_calls) <= own  # the edited cadre's files, read again
+    assert args.memo.walked is None  # taken by that load
+
+    stat_calls.clear()
+    load.load(deployment, load.read_config(deployment), memo=args.memo)
+    assert len(stat_calls) >= len(data_files)
+
+
+def test_serve_leaves_a_builds_last_chores_until_it_has_answered(
+    deployment: Path, tmp_path: Path
+) -> None:
+    """``serve`` answers as soon as the new site is in place; removing the old site and the
+    memos for the next build come after (``defer``), and then leave what a build would."""
+    args = make_parser().parse_args(
+        ["build", "--root", str(deployment), "--today", TODAY, "-q", "--jobs", "1"]
+    )
+    chores: list[Callable[[], None]] = []
+    args.memo, args.defer = load.Memo(), chores.append
+    assert build_site(args, TextReporter(io.StringIO())) == 0
+    for chore in chores:
+        chore()
+    chores.clear()
+    _retitle(deployment)
+    assert build_site(args, TextReporter(io.StringIO())) == 0
+    assert chores
+    assert list(deployment.glob(".site.old-*"))  # the site before, not removed yet
+    assert tree(deployment / "site") == _cold(deployment, tmp_path, "deferred")
+    for chore in chores:
+        chore()
+    assert not list(deployment.glob(".site.old-*"))
+    again = run_cli(deployment, "build", today=TODAY)
+    assert again.code == 0 and "输入没有变化" in again.out, again.out
 
 
 def test_serve_finds_again_what_an_edit_breaks_across_cadres(deployment: Path) -> None:

@@ -217,11 +217,15 @@ def _read_one(
     return (rel, is_note, text, key)
 
 
-def stamped_key(path: str, rel: str, max_bytes: int, stamps: Stamps) -> bytes | None:
+def stamped_key(
+    path: str, rel: str, max_bytes: int, stamps: Stamps, walked: Signature | None = None
+) -> bytes | None:
     """The content key of a file the stamps vouch for (unchanged since a read made well
-    after its last change), without reading it; None otherwise."""
-    sig = _signature(path, max_bytes)
-    return stamps.get(rel, sig) if sig is not None else None
+    after its last change), without reading it; None otherwise.  ``walked``: the file's
+    signature taken by a walk of this build just before (the fingerprint's), instead of a
+    stat call of its own."""
+    sig = _signature(path, max_bytes) if walked is None else walked
+    return stamps.get(rel, sig) if sig is not None and sig[2] <= max_bytes else None
 
 
 def _signature(path: str, max_bytes: int) -> Signature | None:

@@ -49,6 +49,11 @@ class Stamps:
         self._seen[path] = found
         return found[1]
 
+    def signature(self, path: str) -> Signature | None:
+        """The signature a file had when the last walk (up to :meth:`finish`) saw it."""
+        found = self._known.get(path)
+        return found[0] if found is not None else None
+
     def put(self, path: str, sig: Signature, content_hash: bytes, read_at_ns: int) -> None:
         """``content_hash`` is of the content read at ``read_at_ns`` (taken before the read)
         from a file whose signature was ``sig`` (taken before that)."""
