@@ -1,11 +1,16 @@
 """Time ``serve``'s builds, one server throughout (used by ``bench/run.py``).
 
-    python bench/serve_rebuild.py DEPLOYMENT CADRE_FILE --repeat N --today YYYY-MM-DD
+    python bench/serve_rebuild.py DEPLOYMENT CADRE_FILE --repeat N --today YYYY-MM-DD [--pause S]
 
 Starts the development server as ``python build.py serve`` does (its build process, which
-keeps what it read in memory, and its HTTP thread), times its first build (``site/`` deleted, the
-cache kept), then N rebuilds after one cadre file's ``title`` changed.  Prints one JSON line: {"first": s, "rebuilds": [s, …],
-"visible": [bool, …]} (``visible``: the new title is in the built site).
+keeps what it read in memory, and its HTTP thread), times its first build (``site/`` deleted,
+the cache kept), then N rebuilds after one cadre file's ``title`` changed, each edit made at
+once after the previous build ended, then N more with each edit made ``S`` seconds after it
+(a person's pace: within 2 s of its last change a file's stat signature cannot vouch for it,
+see ``zhilian/read/stamps.py``, so an edit at once costs reading more files again; and
+``serve`` finishes a build's last chores after answering).  Prints one JSON line:
+{"first": s, "rebuilds": [s, …], "paced": [s, …], "visible": [bool, …]} (``visible``: the
+new title is in the built site, for every rebuild).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ def main() -> int:
     parser.add_argument("cadre_file", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--today", required=True)
+    parser.add_argument("--pause", type=float, default=3.0)
     args = parser.parse_args()
     serve_args = make_parser().parse_args(
         ["serve", "--root", str(args.root), "--today", args.today, "--quiet", "--port", "0"]
@@ -49,8 +55,12 @@ def main() -> int:
         started = time.perf_counter()
         ok = server.rebuild()
         first = time.perf_counter() - started
-        rebuilds, visible = [], []
-        for i in range(args.repeat):
+        rebuilds: list[float] = []
+        paced: list[float] = []
+        visible: list[bool] = []
+        for i in range(2 * args.repeat):
+            if i >= args.repeat:
+                time.sleep(args.pause)
             marker = f"zserve{i}x{time.time_ns() % 1_000_000}"
             text = args.cadre_file.read_text(encoding="utf-8")
             title = yaml.load(text, Loader=yaml.CSafeLoader)["title"]
@@ -59,12 +69,14 @@ def main() -> int:
             args.cadre_file.write_text(text, encoding="utf-8")
             started = time.perf_counter()
             ok = server.rebuild() and ok
-            rebuilds.append(time.perf_counter() - started)
+            (paced if i >= args.repeat else rebuilds).append(time.perf_counter() - started)
             page = args.root / "site" / "internal" / "cadres" / f"{args.cadre_file.stem}.html"
             visible.append(page.is_file() and marker.encode() in page.read_bytes())
     finally:
         server.close()
-    print(json.dumps({"ok": ok, "first": first, "rebuilds": rebuilds, "visible": visible}))
+    print(json.dumps(
+        {"ok": ok, "first": first, "rebuilds": rebuilds, "paced": paced, "visible": visible}
+    ))
     return 0 if ok else 1
 
 

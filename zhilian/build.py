@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
 from .fingerprint import code_digest, fingerprinted, remember
 from .paths import CACHE_DIR, templates_dir
+from .read.stamps import Walk
 from .reporters import Reporter, SourceCache
 from .workers import Background, signals_held, worker_count
 
@@ -151,10 +152,11 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
         return _build(args, reporter, started, out, templates, today, None)
     memo = f"build {out}"
     memo_in_memory = getattr(args, "memo", None)  # ``serve``'s build process keeps one
-    stamps = memo_in_memory.fingerprint_stamps if memo_in_memory is not None else None
+    walk = Walk(memo_in_memory.fingerprint_stamps) if memo_in_memory is not None else None
     parallel = worker_count(args.jobs) > 1
     with fingerprinted(
-        args.root, memo, out, templates, today, stamps, parallel=parallel
+        args.root, memo, out, templates, today, walk.stamps if walk else None,
+        parallel=parallel, folders=walk.folders if walk else None,
     ) as (remembered, current):
         if remembered is not None and out.is_dir():
             reporter.report(remembered, SourceCache(args.root))
@@ -163,7 +165,7 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
                 reporter.info(f"输入没有变化，{out} 已是最新（{elapsed:.2f} 秒）。")
             return EXIT_OK
         if memo_in_memory is not None:
-            memo_in_memory.walked = stamps  # this build's walk: see ``Memo.walked``
+            memo_in_memory.walked = walk  # this build's walk: see ``Memo.walked``
         return _build(args, reporter, started, out, templates, today, (memo, current))
 
 

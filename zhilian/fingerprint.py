@@ -32,10 +32,14 @@ from .paths import CACHE_DIR
 from .read.stamps import Stamps, signature
 from .workers import Background
 
+#: Folders at the top of the deployment (or of the templates) that are no input: output,
+#: caches, tools.  Only there: below, a name like ``site`` may be a cadre's notes folder.
 SKIP_DIRS = frozenset({
     ".git", CACHE_DIR, ".venv", "venv", "__pycache__", ".pytest_cache", ".hypothesis",
     ".ruff_cache", ".cache", "node_modules", "test-artifacts", "site",
 })
+#: ... and anywhere
+SKIP_ANYWHERE = frozenset({"__pycache__"})
 PACKAGE = Path(__file__).resolve().parent
 STAMPS_FILE = "stamps-all.marshal"
 
@@ -46,19 +50,25 @@ def _walk(
     prefix: str,
     out: str,
     stamps: Stamps | None = None,
+    folders: dict[str, list[os.DirEntry[str]]] | None = None,
 ) -> None:
     """Hash every file under ``folder`` in name order; ``prefix`` is its path relative to the
     base (plain strings and ``scandir``: per-file ``Path`` work cost more than the reading).
-    With ``stamps`` (``serve``), a file unchanged since it was last read is not read again."""
+    With ``stamps`` (``serve``), a file unchanged since it was last read is not read again;
+    ``folders`` collects each folder's sorted entries (see ``read.stamps.Walk``)."""
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
     except OSError:
         return
+    if folders is not None:
+        folders[folder] = entries
+    skip = SKIP_ANYWHERE if prefix else SKIP_DIRS
     for entry in entries:
         rel = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):  # like os.walk: links to folders not followed
-            if entry.name not in SKIP_DIRS and entry.path != out:
-                _walk(digest, entry.path, rel + "/", out, stamps)
+            if entry.name not in skip and entry.path != out:
+                _walk(digest, entry.path, rel + "/", out, stamps, folders)
             continue
         content = _content_hash(entry, stamps)
         if content is not None:
@@ -88,9 +98,15 @@ def _content_hash(entry: os.DirEntry[str], stamps: Stamps | None) -> bytes | Non
 
 
 def fingerprint(
-    root: Path, out: Path, templates: Path, today: dt.date, stamps: Stamps | None = None
+    root: Path,
+    out: Path,
+    templates: Path,
+    today: dt.date,
+    stamps: Stamps | None = None,
+    folders: dict[str, list[os.DirEntry[str]]] | None = None,
 ) -> str:
-    """``stamps``: what ``serve`` keeps in memory; without, they are kept in the cache."""
+    """``stamps``: what ``serve`` keeps in memory; without, they are kept in the cache.
+    ``folders``: see :func:`_walk`."""
     stamps_path = None
     if stamps is None:
         stamps_path = root / CACHE_DIR / STAMPS_FILE
@@ -100,7 +116,7 @@ def fingerprint(
     digest.update(f"{today.isoformat()}\0{out_path}\n".encode())
     for base in dict.fromkeys((root.resolve(), templates.resolve(), PACKAGE)):
         digest.update(f"[{base}]\n".encode())
-        _walk(digest, str(base), "", out_path, stamps)
+        _walk(digest, str(base), "", out_path, stamps, folders)
     stamps.finish()
     if stamps_path is not None:
         stamps.save(stamps_path)
@@ -117,6 +133,7 @@ def fingerprinted(
     stamps: Stamps | None = None,
     *,
     parallel: bool = True,
+    folders: dict[str, list[os.DirEntry[str]]] | None = None,
 ) -> Iterator[tuple[list[Diagnostic] | None, Callable[[], str]]]:
     """``(remembered, current)``: the diagnostics the memo ``name`` holds if the inputs are
     unchanged since (else None), and ``current()``, the inputs' fingerprint.
@@ -127,10 +144,11 @@ def fingerprinted(
     spent 0.35 s on it first).  ``current()`` waits for it, and the run must call it before
     it reads the data: a fingerprint taken after a file was read could hold an edit the
     output lacks, and mark that output current.  The process is stopped if the run fails;
-    without ``parallel`` (``--jobs 1``) the fingerprint is taken by ``current()`` itself."""
+    without ``parallel`` (``--jobs 1``) the fingerprint is taken by ``current()`` itself.
+    ``folders`` (with ``stamps``: taken here, before the run): see :func:`_walk`."""
 
     def take() -> str:
-        return fingerprint(root, out, templates, today, stamps)
+        return fingerprint(root, out, templates, today, stamps, folders)
 
     if stamps is None and not _memo_path(root, name).is_file():
         with Background(take, enabled=parallel) as later:

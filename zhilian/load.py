@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import os
 import re
 from contextlib import closing
@@ -36,7 +37,7 @@ from .model.validate import validate
 from .paths import CACHE_DIR
 from .read import read_yaml as read_mapping
 from .read.batch import FileRead, stamped_key, stream_files
-from .read.stamps import Stamps
+from .read.stamps import Signature, Stamps, Walk
 from .records import CadreRecords
 
 M = TypeVar("M", bound=BaseModel)
@@ -115,10 +116,12 @@ class Memo:
     records: CadreRecords = field(default_factory=CadreRecords)
     #: each cadre's load result, by the content keys of its files (:func:`load`)
     cadres: dict[str, CadreLoad] = field(default_factory=dict)
-    #: the fingerprint's stamps when it has just walked the files (``build``): the
-    #: signatures it took stand in for the stat calls of the load that follows, which
-    #: takes them (a later load without a walk before it stats the files itself)
-    walked: Stamps | None = None
+    #: what the fingerprint saw when it has just walked the files (``build``): its file
+    #: signatures and folder listings stand in for the load's own, for the load that
+    #: follows, which takes them (a later load without a walk before it looks itself)
+    walked: Walk | None = None
+    #: the few other data files (org, surveys) parsed, by path and content (:func:`_read_few`)
+    few: dict[tuple[str, bytes], tuple[Any, list[Diagnostic]]] = field(default_factory=dict)
 
     def validate(self, model: type[M], read: FileRead) -> tuple[M | None, list[Diagnostic]]:
         key = (model, read.digest)
@@ -154,6 +157,25 @@ def read_yaml(root: Path, path: Path, max_bytes: int) -> tuple[Any, list[Diagnos
     return value, diags
 
 
+def _read_few(
+    dep: Deployment, path: Path, memo: Memo | None, kept: dict[tuple[str, bytes], Any]
+) -> tuple[Any, list[Diagnostic]]:
+    """``read_yaml`` of an org or survey file; with a memo, its parse is kept by content
+    (``kept`` collects what this load used, for the next)."""
+    max_bytes = dep.config.limits.max_file_bytes
+    if memo is None:
+        return read_yaml(dep.root, path, max_bytes)
+    try:
+        key = (str(path), hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
+    except OSError:
+        return read_yaml(dep.root, path, max_bytes)
+    found = memo.few.get(key) or read_yaml(dep.root, path, max_bytes)
+    kept[key] = found
+    # (the value is shared, as validation never changes one; later stages set positions
+    # on diagnostics: copies)
+    return found[0], [copy.copy(d) for d in found[1]]
+
+
 def load_config(root: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
     path = root / CONFIG_FILE
     if not path.is_file():
@@ -182,8 +204,9 @@ def read_config(root: Path) -> SiteConfig:
     return config
 
 
-def _load_org(dep: Deployment, diags: list[Diagnostic]) -> None:
-    max_bytes = dep.config.limits.max_file_bytes
+def _load_org(
+    dep: Deployment, diags: list[Diagnostic], memo: Memo | None, kept: dict[tuple[str, bytes], Any]
+) -> None:
     specs: list[tuple[str, type[Any], str, dict[str, Any]]] = [
         ("committees", CommitteesFile, "分团委", dep.committees),
         ("branches", BranchesFile, "团支部", dep.branches),
@@ -195,7 +218,7 @@ def _load_org(dep: Deployment, diags: list[Diagnostic]) -> None:
         if not path.is_file():
             diags.append(error("Y015", rel, f"缺少{label}名单文件 {rel}", line=1, col=1))
             continue
-        raw, file_diags = read_yaml(dep.root, path, max_bytes)
+        raw, file_diags = _read_few(dep, path, memo, kept)
         diags += file_diags
         if raw is None:
             continue
@@ -211,29 +234,29 @@ def _load_org(dep: Deployment, diags: list[Diagnostic]) -> None:
             target[unit.id] = unit
 
 
-def _cadre_files(dep: Deployment, diags: list[Diagnostic]) -> list[str]:
+def _cadre_files(data: _DataFolder, diags: list[Diagnostic]) -> list[str]:
     """data/cadres/<id>.yml paths (relative), reporting misnamed files."""
-    folder = dep.root / "data" / "cadres"
     found = []
-    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
-        rel = _rel(dep.root, path)
-        if path.name.startswith(".") or path.name.lower() == "readme.md":
+    for entry in data.entries("cadres"):
+        name = entry.name
+        rel = f"data/cadres/{name}"
+        if name.startswith(".") or name.lower() == "readme.md":
             continue
-        if path.suffix != ".yml" or not CADRE_ID_RE.match(path.stem):
+        stem, suffix = os.path.splitext(name)
+        if suffix != ".yml" or not CADRE_ID_RE.match(stem):
             diags.append(
-                error("Y014", rel, f"团干部文件名“{path.name}”不符合约定 <编号>.yml", line=1, col=1)
+                error("Y014", rel, f"团干部文件名“{name}”不符合约定 <编号>.yml", line=1, col=1)
             )
             continue
         found.append(rel)
     return found
 
 
-def _note_files(dep: Deployment, diags: list[Diagnostic], known: set[str]) -> list[str]:
+def _note_files(data: _DataFolder, diags: list[Diagnostic], known: set[str]) -> list[str]:
     """data/notes/<cadre>/<date>-<slug>.md paths (relative), reporting misplaced files.
     (Plain strings and ``scandir``: a province has 20,000+ notes.)"""
-    folder = dep.root / "data" / "notes"
     found = []
-    for cadre_dir in _entries(folder):
+    for cadre_dir in data.entries("notes"):
         if cadre_dir.name.startswith("."):
             continue
         cadre_id = cadre_dir.name
@@ -243,7 +266,7 @@ def _note_files(dep: Deployment, diags: list[Diagnostic], known: set[str]) -> li
                       line=1, col=1)
             )
             continue
-        for entry in _entries(cadre_dir.path):
+        for entry in data.entries_at(cadre_dir.path):
             rel = f"data/notes/{cadre_id}/{entry.name}"
             if entry.name.startswith("."):
                 continue
@@ -262,13 +285,35 @@ def _note_files(dep: Deployment, diags: list[Diagnostic], known: set[str]) -> li
     return found
 
 
-def _entries(folder: Path | str) -> list[os.DirEntry[str]]:
-    """The entries of ``folder`` sorted by name ([] when it is not a folder)."""
-    try:
-        with os.scandir(folder) as it:
-            return sorted(it, key=lambda e: e.name)
-    except (FileNotFoundError, NotADirectoryError):
-        return []
+class _DataFolder:
+    """The folders under ``data/``: listed here, or taken from the walk just before
+    (``Memo.walked``), whose paths are the resolved root's."""
+
+    def __init__(self, root: Path, walked: Walk | None) -> None:
+        self.walked = walked
+        self.root = f"{root.resolve() if walked else root}{os.sep}"
+        self.path = f"{self.root}data"
+
+    def entries(self, name: str) -> list[os.DirEntry[str]]:
+        return self.entries_at(f"{self.path}{os.sep}{name}")
+
+    def entries_at(self, folder: str) -> list[os.DirEntry[str]]:
+        """The entries of ``folder`` sorted by name ([] when it is not a folder)."""
+        if self.walked is not None:
+            seen = self.walked.entries(folder)
+            if seen is not None:
+                return seen
+        try:
+            with os.scandir(folder) as it:
+                return sorted(it, key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def signature(self, rel: str) -> Signature | None:
+        """A data file's signature as the walk took it (``rel``: ``data/…``), if it did."""
+        if self.walked is None:
+            return None
+        return self.walked.signature(self.root + rel)
 
 
 def _validated(
@@ -314,7 +359,9 @@ def _add_note(
     dep.notes.setdefault(cadre_id, []).append(Note(cadre_id, read.rel, name.removesuffix(".md"), front, read.body))
 
 
-def _load_surveys(dep: Deployment, diags: list[Diagnostic]) -> None:
+def _load_surveys(
+    dep: Deployment, diags: list[Diagnostic], memo: Memo | None, kept: dict[tuple[str, bytes], Any]
+) -> None:
     folder = dep.root / "data" / "surveys"
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         rel = _rel(dep.root, path)
@@ -323,7 +370,7 @@ def _load_surveys(dep: Deployment, diags: list[Diagnostic]) -> None:
             if not path.name.startswith("."):
                 diags.append(error("Y014", rel, "调查结果文件名应为 <年份>.yml", line=1, col=1))
             continue
-        raw, file_diags = read_yaml(dep.root, path, dep.config.limits.max_file_bytes)
+        raw, file_diags = _read_few(dep, path, memo, kept)
         diags += file_diags
         if raw is None:
             continue
@@ -356,13 +403,18 @@ def load(
     """
     dep = Deployment(root=root, config=config)
     diags: list[Diagnostic] = []
-    _load_org(dep, diags)
-    cadre_files = _cadre_files(dep, diags)
+    few: dict[tuple[str, bytes], Any] = {}
+    _load_org(dep, diags, memo, few)
+    walked = None
+    if memo is not None:
+        walked, memo.walked = memo.walked, None
+    data = _DataFolder(root, walked)
+    cadre_files = _cadre_files(data, diags)
     # Notes of a cadre whose file fails validation still belong to a known cadre.
-    note_files = _note_files(dep, diags, {Path(rel).stem for rel in cadre_files})
+    note_files = _note_files(data, diags, {Path(rel).stem for rel in cadre_files})
     files = [(rel, False) for rel in cadre_files] + [(rel, True) for rel in note_files]
     groups = _by_cadre(files)
-    reused = _reusable(dep, groups, memo) if memo is not None else {}
+    reused = _reusable(dep, groups, memo, data) if memo is not None else {}
     skipped = {rel for load in reused.values() for rel, _ in load.files}
     reads = stream_files(
         root,
@@ -391,7 +443,9 @@ def load(
         memo.finish()
     for notes in dep.notes.values():
         notes.sort(key=lambda n: (n.front.date, n.slug))
-    _load_surveys(dep, diags)
+    _load_surveys(dep, diags, memo, few)
+    if memo is not None:
+        memo.few = few
     _load_photos(dep)
     return dep, diags
 
@@ -404,22 +458,21 @@ def _by_cadre(files: list[tuple[str, bool]]) -> dict[str, list[str]]:
     return groups
 
 
-def _reusable(dep: Deployment, groups: dict[str, list[str]], memo: Memo) -> dict[str, CadreLoad]:
+def _reusable(
+    dep: Deployment, groups: dict[str, list[str]], memo: Memo, data: _DataFolder
+) -> dict[str, CadreLoad]:
     """The cadres whose every file the stamps vouch for, with the same content keys as
     the kept load result: that result is taken as it is (the stat calls are all a rebuild
     of ``serve`` spends on them)."""
     base = f"{dep.root}{os.sep}"
     max_bytes, stamps, sources = dep.config.limits.max_file_bytes, memo.read_stamps, dep.sources
-    walked, memo.walked = memo.walked, None
-    # The walk's paths are the resolved root's; a file it did not vouch for is stat'ed here.
-    walked_base = f"{dep.root.resolve()}{os.sep}"
     reused = {}
     for cid, rels in groups.items():
         kept = memo.cadres.get(cid)
         if kept is None or len(kept.files) != len(rels):
             continue
         for (rel, key), listed in zip(kept.files, rels, strict=True):
-            sig = walked.signature(walked_base + rel) if walked is not None else None
+            sig = data.signature(rel)  # (None: a file the walk did not see is stat'ed)
             if rel != listed or stamped_key(base + rel, rel, max_bytes, stamps, sig) != key:
                 break
         else:

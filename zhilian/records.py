@@ -89,13 +89,15 @@ class CadreRecords:
             return
         shared = shared_inputs(dep, today)
         sources = dep.sources
+        before = self._inputs.keys()
         self._inputs = {}
         for cid in dep.cadres:
             own = (sources.get(dep.cadre_file(cid)),
                    *(sources.get(note.rel) for note in dep.notes.get(cid, ())))
             if all(own):  # a file read without a content key is not kept
                 self._inputs[cid] = (shared, own)
-        self._entries = {k: v for k, v in self._entries.items() if k[1] in self._inputs}
+        if self._inputs.keys() != before:  # (entries are only ever kept for these cadres)
+            self._entries = {k: v for k, v in self._entries.items() if k[1] in self._inputs}
         self._added = {}
 
     def get(self, stage: str, cadre_id: str, compute: Callable[[], T], extra: Hashable = None) -> T:

@@ -16,6 +16,7 @@ caches it leads to stay keyed by content, and a missing or damaged stamp file co
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from zhilian.read.cache_file import load_value, store_value
@@ -83,3 +84,20 @@ class Stamps:
             return
         store_value(path, (FORMAT, self._known))
         self._changed = False
+
+
+@dataclass
+class Walk:
+    """What a walk over the deployment (the fingerprint's, in ``serve``) has just seen:
+    each file's signature (its stamps) and each folder's entries sorted by name, by path.
+    The load right after it takes them instead of listing and stat'ing the files again."""
+
+    stamps: Stamps
+    folders: dict[str, list[os.DirEntry[str]]] = field(default_factory=dict)
+
+    def signature(self, path: str) -> Signature | None:
+        return self.stamps.signature(path)
+
+    def entries(self, folder: str) -> list[os.DirEntry[str]] | None:
+        """The entries of ``folder`` (a path as the walk named it), None if not walked."""
+        return self.folders.get(folder)

@@ -298,6 +298,7 @@ def render_public(
             qr=Markup(svg), notes=notes,
         )
     pages.render("find/index.html", "find_index.html", nav="find", site=view)
+    shown = {cadre.id: pages.shown(cadre) for cadre in view.cadres}  # (in many pages' keys)
     for committee in view.committees:
         base = f"find/{committee.unit.id}"
         pages.render(
@@ -309,7 +310,7 @@ def render_public(
         ):
             for entry in units:
                 path = f"{base}/{folder}/{entry.unit.id}.html"
-                listed = [pages.shown(view.cadre(i)) for i in (*entry.direct, *entry.via_committee)]
+                listed = [shown[i] for i in (*entry.direct, *entry.via_committee)]
                 key = pages.reuse(path, "find_unit.html", (committee.unit, entry, kind, listed))
                 if key is not None:
                     pages.render(

@@ -788,7 +788,7 @@ def _unit_name(unit_id: str, dep: Deployment) -> str:
     return unit_id
 
 
-def _months(dep: Deployment, today: dt.date) -> list[MonthRow]:
+def _months(dep: Deployment, today: dt.date, records: CadreRecords) -> list[MonthRow]:
     """Notes per calendar month (the last 12, this month included) by kind."""
     keys = []
     year, month = today.year, today.month
@@ -797,17 +797,28 @@ def _months(dep: Deployment, today: dt.date) -> list[MonthRow]:
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     keys.reverse()
     counts: dict[tuple[int, int], Counter[str]] = {k: Counter() for k in keys}
-    for notes in dep.notes.values():
-        for note in notes:
-            d = note.front.date
-            if d <= today and (d.year, d.month) in counts:
-                counts[(d.year, d.month)][note.front.kind.value] += 1
+    for cid, notes in dep.notes.items():
+        for (year, month, kind), n in records.get(
+            "note months", cid, partial(_note_months, notes, today)
+        ).items():
+            if (year, month) in counts:
+                counts[(year, month)][kind] += n
     rows = []
     for key in keys:
         c = counts[key]
         online = c[NoteKind.ONLINE.value]
         rows.append(MonthRow(f"{key[0]}-{key[1]:02d}", dict(c), online, sum(c.values()) - online))
     return rows
+
+
+def _note_months(notes: list[Note], today: dt.date) -> dict[tuple[int, int, str], int]:
+    """A cadre's notes up to ``today`` by (year, month, kind)."""
+    counts: Counter[tuple[int, int, str]] = Counter()
+    for note in notes:
+        d = note.front.date
+        if d <= today:
+            counts[(d.year, d.month, note.front.kind.value)] += 1
+    return dict(counts)
 
 
 def _completion(
@@ -885,23 +896,30 @@ def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys)
             for unit in set(getattr(cadre.units, kind)):
                 serving[kind].setdefault(unit, []).append(v.id)
 
+    # Each group's cadres and units, sorted out once (not once per 分团委: 67 of them)
+    members_of: dict[str, list[CadreView]] = {}
+    for v in views:
+        members_of.setdefault(v.group_key, []).append(v)
+    branches_of: dict[str, list[tuple[str, str, str, str, list[str]]]] = {}
+    for b in sorted(dep.branches.values(), key=lambda b: b.id):
+        branches_of.setdefault(b.committee, []).append(
+            (b.id, b.name, b.major, b.grade, serving["branches"].get(b.id, []))
+        )
+    dorm_groups_of: dict[str, list[tuple[str, str, list[str]]]] = {}
+    for d in sorted(dep.dorm_groups.values(), key=lambda d: d.id):
+        dorm_groups_of.setdefault(d.committee, []).append(
+            (d.id, d.name, serving["dorm_groups"].get(d.id, []))
+        )
+
     groups = []
-    school = [v for v in views if v.group_key == SCHOOL_GROUP]
+    school = members_of.get(SCHOOL_GROUP, [])
     if school:
         groups.append(GroupView(SCHOOL_GROUP, SCHOOL_GROUP_NAME, school, is_committee=False))
     for key, committee in dep.committees.items():
-        members = [v for v in views if v.group_key == key]
+        members = members_of.get(key, [])
         group = GroupView(key, committee.name, members, is_committee=True)
-        group.branches = [
-            (b.id, b.name, b.major, b.grade, serving["branches"].get(b.id, []))
-            for b in sorted(dep.branches.values(), key=lambda b: b.id)
-            if b.committee == key
-        ]
-        group.dorm_groups = [
-            (d.id, d.name, serving["dorm_groups"].get(d.id, []))
-            for d in sorted(dep.dorm_groups.values(), key=lambda d: d.id)
-            if d.committee == key
-        ]
+        group.branches = branches_of.get(key, [])
+        group.dorm_groups = dorm_groups_of.get(key, [])
         group.served_by = serving["committees"].get(key, [])
         group.current_youth = len(
             {y.id for v in members for y in result.statuses[v.id].current_youth}
@@ -952,7 +970,7 @@ def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys)
         levels=levels,
         overlap=overlap,
         windows=windows,
-        months=_months(dep, today),
+        months=_months(dep, today, records),
         kinds=[(k.value, k.label) for k in NoteKind],
         problems=problems,
         common=common,
