@@ -130,6 +130,32 @@ def test_fingerprint_with_stamps_equals_the_one_without(
     assert changed[0] == changed[1] != first[0]
 
 
+@pytest.mark.parametrize("folder", ["site", "venv", ".venv", "test-artifacts"])
+def test_the_fingerprint_skips_tool_folders_only_at_the_top(tmp_path: Path, folder: str) -> None:
+    """``site/`` at the top is output; ``data/notes/site/`` is the notes of a cadre whose
+    id is ``site``: an edit there must change the fingerprint (or a later build would be
+    answered "unchanged" with the old notes)."""
+    from zhilian.fingerprint import fingerprint
+
+    notes = tmp_path / "data" / "notes" / folder
+    notes.mkdir(parents=True)
+    note = notes / "2026-11-01-x.md"
+    note.write_text("---\ntitle: one\n---\n", encoding="utf-8")
+    (tmp_path / folder).mkdir(exist_ok=True)
+    top = tmp_path / folder / "anything.txt"
+    top.write_text("one", encoding="utf-8")
+    today = __import__("datetime").date(2026, 11, 20)
+
+    def taken() -> str:
+        return fingerprint(tmp_path, tmp_path / "out", tmp_path / "templates", today)
+
+    first = taken()
+    top.write_text("two", encoding="utf-8")
+    assert taken() == first  # a tool's folder at the top: no input
+    note.write_text("---\ntitle: two\n---\n", encoding="utf-8")
+    assert taken() != first
+
+
 @pytest.mark.parametrize("memo", ["kept", "deleted"])
 def test_the_command_line_sees_an_edit_that_keeps_size_and_mtime(
     sample: Path, monkeypatch: pytest.MonkeyPatch, memo: str
