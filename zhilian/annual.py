@@ -18,7 +18,8 @@ import datetime as dt
 import functools
 import hashlib
 import io
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -68,6 +69,8 @@ class ReportRow:
     forwarded: int
     resolved: int
     assessment: Assessment
+    #: the cells of the report this row is in (:func:`row_cells`)
+    cells: list[Cell] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def offline(self) -> int:
@@ -282,6 +285,13 @@ def header(report: Report) -> list[str]:
 
 
 def row_cells(report: Report, row: ReportRow) -> list[Cell]:
+    """A row's cells, made once: the digest, the CSV, the workbook and the page use them."""
+    if row.cells is None:
+        row.cells = _row_cells(report, row)
+    return row.cells
+
+
+def _row_cells(report: Report, row: ReportRow) -> list[Cell]:
     s, a = row.status, row.assessment
     cells: list[Cell] = [
         row.group_name,
@@ -432,8 +442,12 @@ def to_xlsx(report: Report) -> bytes:
     return buf.getvalue()
 
 
+#: characters two columns wide in Excel (CJK and beyond)
+_WIDE_CHARS = re.compile("[\u2e81-\U0010ffff]")
+
+
 def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return len(text) + len(_WIDE_CHARS.findall(text))
 
 
 def style_hash(css: str) -> str:

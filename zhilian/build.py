@@ -40,7 +40,7 @@ from .workers import Background, signals_held, worker_count
 if TYPE_CHECKING:
     from .pipeline import CheckResult
     from .render.page_cache import PageCache
-    from .write import SiteWriter
+    from .write import SiteWriter, SpareFolders
 
 
 class Progress:
@@ -108,9 +108,9 @@ class _Ahead:
 
     def __init__(
         self, stack: ExitStack, out: Path, templates: Path,
-        new_pages: Callable[[], PageCache], *, parallel: bool,
+        new_pages: Callable[[], PageCache], *, parallel: bool, spare: SpareFolders | None,
     ) -> None:
-        self.stack, self.out, self.templates = stack, out, templates
+        self.stack, self.out, self.templates, self.spare = stack, out, templates, spare
         self.new_pages, self.parallel = new_pages, parallel
         self.report: Background | None = None
         self.public: Background | None = None
@@ -130,7 +130,7 @@ class _Ahead:
         # folder is made and put on the stack with Ctrl-C and SIGTERM held: arriving in
         # between, one would leave it behind.
         with signals_held():
-            site = self.site = enter(SiteWriter(self.out))
+            site = self.site = enter(SiteWriter(self.out, self.spare))
         self.public = enter(Background(
             lambda: _public_site(result, templates, new_pages(), site), enabled=self.parallel
         ))
@@ -181,8 +181,10 @@ def _build(
     from .handbook import HandbookError, build_handbook
 
     parallel = worker_count(args.jobs) > 1
-    #: ``serve`` runs what it is given once it has answered (the browser reloads sooner)
+    #: ``serve`` runs what it is given once it has answered (the browser reloads sooner),
+    #: and keeps the replaced site's folders for its next build
     defer: Callable[[Callable[[], None]], None] | None = getattr(args, "defer", None)
+    spare: SpareFolders | None = getattr(args, "spare", None)
     # The handbook (MkDocs) needs the configuration only: it is built meanwhile — started
     # before the imports below, which this process does while it runs.  Each process
     # started here is stopped when this one fails or is interrupted (``with``).
@@ -200,7 +202,7 @@ def _build(
         )
         pages = new_pages()
         with ExitStack() as stack:
-            ahead = _Ahead(stack, out, templates, new_pages, parallel=parallel)
+            ahead = _Ahead(stack, out, templates, new_pages, parallel=parallel, spare=spare)
             code, result = run_check(args, reporter, loaded=ahead.start if parallel else None)
             if result is None or result.data_errors:  # (the handbook is dropped on leaving)
                 ahead.drop()

@@ -650,16 +650,17 @@ def _build_loop(conn: Connection, inherited: list[Closable], reporter: Reporter)
     or until the parent is gone (the pipe then ends: its other end is closed here)."""
     from .build import build_site
     from .load import Memo
+    from .write import SpareFolders
 
     for handle in inherited:
         handle.close()
 
-    memo = Memo()
+    memo, spare = Memo(), SpareFolders()
     later: list[Callable[[], None]] = []  # a build's last chores, done after its reply
     try:
         child_signals()  # Ctrl-C reaches every process of the terminal; the parent stops us
         while (args := conn.recv()) is not None:
-            args.memo, args.defer = memo, later.append
+            args.memo, args.defer, args.spare = memo, later.append, spare
             reporter.diagnostics = []
             try:
                 reply: tuple[int | None, str, list[Diagnostic]] = (
@@ -678,6 +679,7 @@ def _build_loop(conn: Connection, inherited: list[Closable], reporter: Reporter)
         pass
     finally:
         _run_later(later)
+        spare.close()
 
 
 def _run_later(tasks: list[Callable[[], None]]) -> None:

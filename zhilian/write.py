@@ -78,8 +78,9 @@ def link_tree(source: Path, dest: Path) -> None:
 def _link_or_copy(source: str, target: str) -> None:
     try:
         os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+    except OSError:  # (not copy2: a folder at ``target`` must fail, not receive a copy)
+        shutil.copyfile(source, target)
+        shutil.copystat(source, target)
 
 
 def write_files(dest: Path, files: Files, previous: Path | None = None) -> None:
@@ -96,13 +97,22 @@ def write_files(dest: Path, files: Files, previous: Path | None = None) -> None:
         if parent not in made:
             os.makedirs(parent, exist_ok=True)
             made.add(parent)
-        data = files[rel]
-        if isinstance(data, Unchanged):
-            assert old_base is not None  # only a previous site's file is ever unchanged
-            _link_or_copy(old_base + rel, path)
-        elif old_base is None or not _link_if_same(old_base + rel, path, data):
-            with open(path, "wb") as handle:
-                handle.write(data)
+        old = old_base + rel if old_base is not None else None
+        try:
+            _put(path, files[rel], old)
+        except IsADirectoryError:  # a folder of the old site, reused (see SpareFolders)
+            shutil.rmtree(path)
+            _put(path, files[rel], old)
+
+
+def _put(path: str, data: bytes | Unchanged, old: str | None) -> None:
+    """One file of :func:`write_files`: ``old`` is the same path in the previous site."""
+    if isinstance(data, Unchanged):
+        assert old is not None  # only a previous site's file is ever unchanged
+        _link_or_copy(old, path)
+    elif old is None or not _link_if_same(old, path, data):
+        with open(path, "wb") as handle:
+            handle.write(data)
 
 
 def _link_if_same(old: str, new: str, data: bytes) -> bool:
@@ -179,19 +189,89 @@ class SiteManifest:
         store_value(self.path, (_MANIFEST_FORMAT, str(self.out), entries))
 
 
+class SpareFolders:
+    """The folders of the site a build replaced, emptied of their files, for the next build
+    of the same process to write into (``serve``): making a site's few hundred folders
+    afresh took 0.1–0.25 s of each rebuild on this machine's disk (a new folder 0.2–0.8 ms,
+    a hard link 0.01 ms), emptying and reusing them almost nothing.  Only files are
+    removed, so nothing of the old site can reach the new one; folders left empty are
+    removed before the swap (:func:`remove_empty_folders`).  Named as the old site was
+    (``.<site>.old-<pid>-…``): should the process be killed, a later build removes it."""
+
+    def __init__(self) -> None:
+        self.folder: str | None = None
+
+    def keep(self, old: Path) -> None:
+        """Empty ``old`` of its files and keep its folders (a folder it cannot empty goes)."""
+        self.close()
+        try:
+            remove_files(str(old))
+        except OSError:
+            shutil.rmtree(old, ignore_errors=True)
+            return
+        self.folder = str(old)
+
+    def take(self, out: Path, prefix: str) -> Path | None:
+        """The kept folders, renamed ``<prefix><pid>-…`` beside ``out``; None if there are
+        none (or they are gone, or were kept for another site)."""
+        folder, self.folder = self.folder, None
+        if folder is None or os.path.dirname(folder) != str(out.parent):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            return None
+        taken = f"{out.parent}{os.sep}{prefix}{os.getpid()}-{os.urandom(4).hex()}"
+        try:
+            os.rename(folder, taken)
+        except OSError:
+            return None
+        return Path(taken)
+
+    def close(self) -> None:
+        """Remove the kept folders (``serve`` ends)."""
+        folder, self.folder = self.folder, None
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_files(folder: str) -> None:
+    """Remove every file under ``folder``, keep the folders (links are files here)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                remove_files(entry.path)
+            else:
+                os.unlink(entry.path)
+
+
+def remove_empty_folders(folder: str) -> bool:
+    """Remove the folders under ``folder`` that hold no file, deepest first; whether
+    ``folder`` itself is then empty (it is kept)."""
+    empty = True
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False) and remove_empty_folders(entry.path):
+                os.rmdir(entry.path)
+            else:
+                empty = False
+    return empty
+
+
 class SiteWriter:
     """A new site under construction in a fresh sibling directory of ``out`` (``tmp``):
     parts are written into it as they are ready — by this process or a forked one —, and
     :meth:`commit` swaps it in place of ``out``; leaving the ``with`` block any other way
     removes it and leaves ``out`` as it was."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, spare: SpareFolders | None = None) -> None:
         self.out = out.resolve()
         self.out.parent.mkdir(parents=True, exist_ok=True)
         prefix = f".{self.out.name}.new-"
         for left in (prefix, f".{self.out.name}.old-"):  # see commit
             remove_abandoned(self.out.parent, left)
-        self.tmp = temporary_dir(self.out.parent, prefix)
+        self.spare = spare
+        taken = spare.take(self.out, prefix) if spare is not None else None
+        self.tmp = taken or temporary_dir(self.out.parent, prefix)
+        self.reused = taken is not None  # its folders are the last site's, files gone
         self.committed = False
 
     def write(self, files: Files, folder: str = "") -> None:
@@ -201,15 +281,21 @@ class SiteWriter:
 
     def commit(self, defer: Callable[[Callable[[], None]], None] | None = None) -> None:
         """Swap the new site in; the old one is removed then, or handed to ``defer`` to be
-        removed later (``serve`` does it once the browser has been told)."""
+        removed later (``serve`` does it once the browser has been told), its folders kept
+        for the next build when there are ``spare`` folders."""
         os.chmod(self.tmp, 0o755)  # mkdtemp makes 0700; a web server must be able to read it
+        if self.reused:  # the folders of files this site no longer has
+            remove_empty_folders(str(self.tmp))
         # (pid first, as remove_abandoned reads it: a removal not done is done by a later build)
         old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}-{os.urandom(4).hex()}")
         if self.out.exists():
             os.replace(self.out, old)
         os.replace(self.tmp, self.out)
         self.committed = True
-        remove = partial(shutil.rmtree, old, ignore_errors=True)
+        if self.spare is not None:
+            remove = partial(self.spare.keep, old)
+        else:
+            remove = partial(shutil.rmtree, old, ignore_errors=True)
         if defer is None:
             remove()
         else:

@@ -210,8 +210,8 @@ def test_an_interrupt_just_as_the_new_site_folder_is_made_leaves_no_folder(
 
     made = write.SiteWriter.__init__
 
-    def interrupted(self: write.SiteWriter, out: Path) -> None:
-        made(self, out)
+    def interrupted(self: write.SiteWriter, out: Path, spare: object = None) -> None:
+        made(self, out, spare)  # type: ignore[arg-type]
         signal.raise_signal(signal.SIGINT)
 
     monkeypatch.setattr(write.SiteWriter, "__init__", interrupted)

@@ -8,6 +8,7 @@ and the pages of cadres the edit does not concern must not be rendered again.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import shutil
@@ -694,3 +695,37 @@ def test_a_site_file_changed_by_hand_is_not_taken_as_unchanged(
     after, _ = _build(deployment, out)
     assert b"hand-made" not in page.read_bytes()
     assert after == _cold(deployment, tmp_path, "by-hand")
+
+
+def test_serve_writes_each_site_into_the_emptied_folders_of_the_one_before(
+    tmp_path: Path,
+) -> None:
+    """``serve`` keeps the folders of the site a build replaced, without their files, for
+    the next build (``SpareFolders``): that site must still be exactly what was written —
+    no file of an older one, no folder left empty, a folder become a file."""
+    from zhilian.write import SiteWriter, SpareFolders
+
+    out, spare = tmp_path / "site", SpareFolders()
+
+    def build(files: dict[str, bytes]) -> SiteWriter:
+        with SiteWriter(out, spare) as site:
+            site.write(files)
+            site.commit()
+        return site
+
+    first = {"a/x.html": b"1", "gone/z.html": b"z", "c/d.html": b"d", "top.html": b"t"}
+    assert not build(first).reused  # nothing kept yet
+    assert not build(first).reused  # the first site's folders are kept from now on
+    kept = Path(spare.folder or "")
+    assert sorted(p.relative_to(kept).as_posix() for p in kept.rglob("*")) == ["a", "c", "gone"]
+    assert all(p.is_dir() for p in kept.rglob("*"))  # no file of the first site
+    assert tree(out) == {k: hashlib.sha256(v).hexdigest() for k, v in first.items()}
+
+    third = {"a/x.html": b"2", "c": b"a file now", "new/n.html": b"n"}
+    assert build(third).reused
+    assert {p.relative_to(out).as_posix() for p in out.rglob("*")} == {
+        "a", "a/x.html", "c", "new", "new/n.html"
+    }
+    assert tree(out) == {k: hashlib.sha256(v).hexdigest() for k, v in third.items()}
+    spare.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
