@@ -729,3 +729,42 @@ def test_serve_writes_each_site_into_the_emptied_folders_of_the_one_before(
     assert tree(out) == {k: hashlib.sha256(v).hexdigest() for k, v in third.items()}
     spare.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_a_committees_find_page_is_rendered_again_only_for_the_cards_it_shows(
+    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``find/<分团委>/index.html`` shows the cards of the cadres serving that 分团委: kept
+    from the page cache while they are the same, rendered again when one of them changes."""
+    import yaml
+
+    from zhilian.render import public
+
+    rendered: list[str] = []
+    render = public._Pages.render
+
+    def spy(self: public._Pages, path: str, template: str, **kw: Any) -> None:
+        rendered.append(path)
+        render(self, path, template, **kw)
+
+    monkeypatch.setattr(public._Pages, "render", spy)
+    files = sorted((deployment / "data" / "cadres").glob("*.yml"))
+    serves = {f: yaml.safe_load(f.read_text("utf-8"))["units"].get("committees") or []
+              for f in files}
+    serving = next(f for f in files if serves[f])
+    committee = serves[serving][0]
+    other = next(f for f in files if committee not in serves[f])
+    page = f"find/{committee}/index.html"
+    out = deployment / "out"
+    _build(deployment, out, "--jobs", "1")  # (rendered in this process, seen by the spy)
+
+    for cadre, shown in ((other, False), (serving, True)):
+        rendered.clear()
+        title = next(line for line in cadre.read_text("utf-8").splitlines()
+                     if line.startswith("title:"))
+        marker = f"标记{cadre.stem}"
+        _replace(cadre, title, f"{title}{marker}")
+        after, _ = _build(deployment, out, "--jobs", "1")
+        assert (page in rendered) is shown, cadre.stem
+        assert (marker in (out / "public" / page).read_text("utf-8")) is shown
+    assert after == _cold(deployment, tmp_path, "committee-page")

@@ -301,9 +301,14 @@ def render_public(
     shown = {cadre.id: pages.shown(cadre) for cadre in view.cadres}  # (in many pages' keys)
     for committee in view.committees:
         base = f"find/{committee.unit.id}"
-        pages.render(
-            f"{base}/index.html", "find_committee.html", nav="find", committee=committee, site=view
-        )
+        # (the page shows the units' names and counts, and the cards of the cadres serving it)
+        inputs = (committee, [shown[i] for i in committee.serving])
+        key = pages.reuse(f"{base}/index.html", "find_committee.html", inputs)
+        if key is not None:
+            pages.render(
+                f"{base}/index.html", "find_committee.html", nav="find", keep=key,
+                committee=committee, site=view,
+            )
         for kind, folder, units in (
             ("branch", "branches", committee.branches),
             ("dorm_group", "dorms", committee.dorm_groups),
