@@ -36,6 +36,18 @@ class Unchanged:
 
 UNCHANGED = Unchanged()
 
+class Stored(bytes):
+    """Bytes that are also the whole content of the file ``path`` (a page-cache entry,
+    never changed in place): the writer links that file instead of writing them again."""
+
+    path: str
+
+    def __new__(cls, data: bytes, path: str) -> Stored:
+        stored = super().__new__(cls, data)
+        stored.path = path
+        return stored
+
+
 #: path relative to the output directory (POSIX) → content
 Files = Mapping[str, bytes | Unchanged]
 
@@ -110,9 +122,21 @@ def _put(path: str, data: bytes | Unchanged, old: str | None) -> None:
     if isinstance(data, Unchanged):
         assert old is not None  # only a previous site's file is ever unchanged
         _link_or_copy(old, path)
-    elif old is None or not _link_if_same(old, path, data):
+        return
+    # A page-cache entry is these bytes: linked without reading anything (then the old
+    # site's file, if it is the same, which takes reading it).
+    linked = isinstance(data, Stored) and _linked(data.path, path)
+    if not linked and (old is None or not _link_if_same(old, path, data)):
         with open(path, "wb") as handle:
             handle.write(data)
+
+
+def _linked(source: str, target: str) -> bool:
+    try:
+        os.link(source, target)
+    except OSError:  # gone meanwhile, another file system, no hard links: write
+        return False
+    return True
 
 
 def _link_if_same(old: str, new: str, data: bytes) -> bool:

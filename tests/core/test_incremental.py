@@ -768,3 +768,26 @@ def test_a_committees_find_page_is_rendered_again_only_for_the_cards_it_shows(
         assert (page in rendered) is shown, cadre.stem
         assert (marker in (out / "public" / page).read_text("utf-8")) is shown
     assert after == _cold(deployment, tmp_path, "committee-page")
+
+
+def test_a_cached_page_is_written_once_the_site_links_it(deployment: Path) -> None:
+    """A page kept in the page cache is the entry's file itself in the site (a hard link):
+    creating a file costs far more than linking one, and the copy would be the same bytes.
+    Entries of the older format (a checksum before the bytes, no checksum in the name) are
+    removed by the next build."""
+    out = deployment / "out-linked"
+    folder = deployment / ".zhilian-cache" / "pages"
+    folder.mkdir(parents=True, exist_ok=True)
+    older = folder / ("0" * 40)
+    older.write_bytes(b"\0" * 16 + b"<html></html>")
+    _build(deployment, out)
+    entries = {p.stat().st_ino: p.name for p in folder.iterdir()}
+    cadres = sorted(p.stem for p in (deployment / "data" / "cadres").glob("*.yml"))
+    for cid in cadres:
+        for page in (out / "internal" / "cadres" / f"{cid}.html",
+                     out / "public" / "cadres" / f"{cid}.html"):
+            name = entries.get(page.stat().st_ino)
+            assert name is not None, page  # the entry itself
+            check = name.partition(".")[2]
+            assert check == hashlib.blake2b(page.read_bytes(), digest_size=8).hexdigest()
+    assert not older.exists()

@@ -592,8 +592,7 @@ def _kept_page(
     key = pages.key(f"internal/{name}", settings, repr(page_view.key()), repr(inputs))
     page = pages.get(key, f"internal/{path}")
     if page is None:
-        page = _page(env, name, root, **{**common, "view": page_view, **context})
-        pages.put(key, page)
+        page = pages.put(key, _page(env, name, root, **{**common, "view": page_view, **context}))
     return page
 
 
@@ -674,8 +673,7 @@ def _render_cadres(ids: list[str]) -> dict[str, bytes | None]:
             history_chart=step_chart(detail.history, cadre.required_youth, view.today),
             **{**common, "view": page_view},
         )
-        pages.put(keys[cid], page)
-        made[_cadre_path(cid)] = page
+        made[_cadre_path(cid)] = pages.put(keys[cid], page)
     if write is None:
         return dict(made)
     write(made)

@@ -249,7 +249,7 @@ class _Pages:
         if in_sitemap:
             self.sitemap.append(path)
         if keep is not None:
-            self.pages.put(keep, self.files[path])
+            self.files[path] = self.pages.put(keep, self.files[path])
 
 
 def render_public(
