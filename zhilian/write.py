@@ -149,10 +149,9 @@ def _link_if_same(old: str, new: str, data: bytes) -> bool:
         with open(old, "rb") as handle:
             if handle.read() != data:
                 return False
-        os.link(old, new)
-    except OSError:  # no such file, or a file system without hard links: just write
+    except OSError:  # no such file: just write
         return False
-    return True
+    return _linked(old, new)
 
 
 _MANIFEST_FORMAT = "zhilian-site-manifest-1"

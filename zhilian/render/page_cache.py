@@ -28,9 +28,12 @@ from typing import Any
 
 from ..write import UNCHANGED, SiteManifest, Stored, Unchanged
 
+#: an entry's name is ``<key>.<checksum>``, the checksum this many hex digits
+_CHECKSUM_DIGITS = 16
+
 
 def _checksum(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=8).hexdigest()
+    return hashlib.blake2b(data, digest_size=_CHECKSUM_DIGITS // 2).hexdigest()
 
 
 class PageCache:
@@ -92,10 +95,10 @@ class PageCache:
             self.place(path, key)  # rendered or read: it is the page of ``key`` either way
         name = self._entries().get(key)
         entry = f"{self.folder}{os.sep}{name}"
-        try:
-            data = open(entry, "rb").read() if name is not None else None  # noqa: SIM115
-        except OSError:
-            data = None
+        data = None
+        if name is not None:
+            with contextlib.suppress(OSError), open(entry, "rb") as handle:
+                data = handle.read()
         if data is None or name != f"{key}.{_checksum(data)}":
             self.misses += 1  # missing or damaged: render it
             return None
@@ -153,6 +156,6 @@ class PageCache:
             return
         for entry in os.scandir(self.folder):
             key, dot, check = entry.name.partition(".")
-            if key not in self.used or not dot or len(check) != 16:
+            if key not in self.used or not dot or len(check) != _CHECKSUM_DIGITS:
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
