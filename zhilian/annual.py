@@ -19,6 +19,7 @@ import functools
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -536,13 +537,18 @@ def report_file_names(year: int) -> list[str]:
 
 
 def report_files_of(
-    report: Report, templates: Path, records: CadreRecords | None = None, code: bytes = b""
+    report: Report,
+    templates: Path,
+    records: CadreRecords | None = None,
+    code: bytes = b"",
+    workbook: Callable[[], bytes] | None = None,
 ) -> dict[str, bytes]:
-    """The report's files; ``records`` and ``code``: see :func:`to_html`."""
+    """The report's files; ``records`` and ``code``: see :func:`to_html`; ``workbook``:
+    the call that gives :func:`to_xlsx` of ``report`` when it is made elsewhere."""
     html, csv, xlsx = report_file_names(report.year)
     return {
         html: to_html(report, templates, records, code), csv: to_csv(report),
-        xlsx: to_xlsx(report),
+        xlsx: workbook() if workbook is not None else to_xlsx(report),
     }
 
 

@@ -122,6 +122,8 @@ class Memo:
     walked: Walk | None = None
     #: the few other data files (org, surveys) parsed, by path and content (:func:`_read_few`)
     few: dict[tuple[str, bytes], tuple[Any, list[Diagnostic]]] = field(default_factory=dict)
+    #: the digest of the code and templates of the last build that succeeded (``build``)
+    built_with: bytes = b""
 
     def validate(self, model: type[M], read: FileRead) -> tuple[M | None, list[Diagnostic]]:
         key = (model, read.digest)

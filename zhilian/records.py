@@ -82,21 +82,28 @@ class CadreRecords:
         self._added: Entries = {}
         self._inputs: dict[str, Hashable] = {}
         self._whole: dict[str, tuple[Hashable, Any]] = {}
+        #: how many cadres' inputs differ from the last build's (every cadre's on a first
+        #: build, and always with ``one_build``): what this build must compute again
+        self.changed = 0
 
     def start(self, dep: Deployment, today: dt.date) -> None:
         """Take this build's inputs; entries of cadres no longer present are dropped."""
         if self.one_build:
+            self.changed = len(dep.cadres)
             return
         shared = shared_inputs(dep, today)
         sources = dep.sources
-        before = self._inputs.keys()
+        before = self._inputs
         self._inputs = {}
         for cid in dep.cadres:
             own = (sources.get(dep.cadre_file(cid)),
                    *(sources.get(note.rel) for note in dep.notes.get(cid, ())))
             if all(own):  # a file read without a content key is not kept
                 self._inputs[cid] = (shared, own)
-        if self._inputs.keys() != before:  # (entries are only ever kept for these cadres)
+        self.changed = len(dep.cadres) - sum(
+            1 for cid, key in self._inputs.items() if before.get(cid) == key
+        )
+        if self._inputs.keys() != before.keys():  # (entries are only ever kept for these)
             self._entries = {k: v for k, v in self._entries.items() if k[1] in self._inputs}
         self._added = {}
 

@@ -650,17 +650,19 @@ def _build_loop(conn: Connection, inherited: list[Closable], reporter: Reporter)
     or until the parent is gone (the pipe then ends: its other end is closed here)."""
     from .build import build_site
     from .load import Memo
+    from .workers import Helper
     from .write import SpareFolders
 
     for handle in inherited:
         handle.close()
 
     memo, spare = Memo(), SpareFolders()
+    helper = Helper((conn,))  # forked now, while this process is small (``build._Ahead``)
     later: list[Callable[[], None]] = []  # a build's last chores, done after its reply
     try:
         child_signals()  # Ctrl-C reaches every process of the terminal; the parent stops us
         while (args := conn.recv()) is not None:
-            args.memo, args.defer, args.spare = memo, later.append, spare
+            args.memo, args.defer, args.spare, args.helper = memo, later.append, spare, helper
             reporter.diagnostics = []
             try:
                 reply: tuple[int | None, str, list[Diagnostic]] = (
@@ -680,6 +682,7 @@ def _build_loop(conn: Connection, inherited: list[Closable], reporter: Reporter)
     finally:
         _run_later(later)
         spare.close()
+        helper.close()
 
 
 def _run_later(tasks: list[Callable[[], None]]) -> None:

@@ -11,10 +11,12 @@ start, so its builds use workers too.)
 
 from __future__ import annotations
 
+import functools
 import gc
 import marshal
 import multiprocessing
 import os
+import pickle
 import signal
 import tempfile
 import threading
@@ -167,6 +169,87 @@ class Background:
             self.file.close()
             self.process = None
         self.fn = lambda: None
+
+
+class Helper:
+    """A process forked while this one is still small, that runs functions on what it is
+    sent: for work on a small input (the annual report's rows) that a fork of this process
+    grown large would do at a cost — each process then copies every memory page it touches
+    of the ones both hold, and CPython touches an object just by reading it (its reference
+    count).  ``serve``'s build process has one from its start (see ``build._Ahead``).
+
+    Jobs run one at a time, in the order sent.  The helper is never needed: when it cannot
+    take a job, or fails on one, the job runs in this process instead, so an error is
+    raised here with its traceback, as without the helper."""
+
+    def __init__(self, inherited: tuple[Any, ...] = ()) -> None:
+        """``inherited``: what the helper must close (the ends of this process's pipes):
+        forked, it holds copies of every open file."""
+        self._conn: Any = None
+        self._sent = self._answered = 0  # the last job sent, the last one answered
+        if can_fork():
+            context = multiprocessing.get_context("fork")
+            self._conn, child = context.Pipe()
+            self.process = context.Process(
+                target=_helper_loop, args=(child, (self._conn, *inherited)),
+                name="zhilian-helper", daemon=True,
+            )
+            with signals_held():
+                self.process.start()
+            child.close()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+        """Start ``fn(*args)`` in the helper (``fn`` and ``args``: picklable); returns the
+        call that waits for its result."""
+        if self._conn is None:
+            return functools.partial(fn, *args)
+        self._sent += 1
+        job = self._sent
+        try:
+            self._conn.send((job, fn, args))
+        except (pickle.PicklingError, TypeError, AttributeError):  # (nothing was sent)
+            return functools.partial(fn, *args)
+        except (OSError, ValueError):  # the helper is gone
+            self.close()
+            return functools.partial(fn, *args)
+
+        def result() -> Any:
+            # Answers come in order; one nobody took (a build stopped) is passed over.
+            while self._conn is not None and self._answered < job:
+                try:
+                    self._answered, ok, value = self._conn.recv()
+                except (OSError, EOFError):  # the helper is gone
+                    self.close()
+                    break
+                if self._answered == job and ok:
+                    return value
+            return fn(*args)  # (its answer passed over, or it failed: raised here)
+
+        return result
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()  # the helper's end of the pipe then ends: it leaves
+            self._conn = None
+            self.process.join(timeout=1)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join()
+
+
+def _helper_loop(conn: Any, inherited: tuple[Any, ...]) -> None:
+    for handle in inherited:
+        handle.close()
+    child_signals(unwind=False)
+    try:
+        while True:
+            job, fn, args = conn.recv()
+            try:
+                conn.send((job, True, fn(*args)))
+            except Exception:  # the parent runs it again and reports the error
+                conn.send((job, False, None))
+    except (EOFError, OSError):
+        pass
 
 
 def _run_and_store(fn: Callable[[], Any], fd: int) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -791,3 +792,58 @@ def test_a_cached_page_is_written_once_the_site_links_it(deployment: Path) -> No
             check = name.partition(".")[2]
             assert check == hashlib.blake2b(page.read_bytes(), digest_size=8).hexdigest()
     assert not older.exists()
+
+
+#: the edits every cadre's results depend on (org files, configuration, surveys) or every
+#: page (templates)
+EVERY_CADRE = ("unit name", "name of a unit only a youth list shows", "site_config.yml",
+               "survey", "template")
+#: the processes this one forked (every fork, from here on: a hook cannot be removed)
+FORKED: list[int] = []
+os.register_at_fork(after_in_parent=lambda: FORKED.append(os.getpid()))
+
+
+def test_a_serve_rebuild_after_a_small_edit_runs_in_one_process(
+    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``serve`` rebuilds after an edit of a few cadres in its build process alone, the
+    workbook made by its helper meanwhile; an edit that every cadre's results or every page
+    depend on (the org files, the configuration, a survey, a template) is built by several
+    processes as before.  Either way the site equals a cold build's."""
+    from zhilian import build
+    from zhilian.workers import Helper, can_fork
+
+    assert can_fork(), "processes cannot be forked here: the test would prove nothing"
+    monkeypatch.setattr(build, "LEAN_MAX_CHANGED", 3)  # of the deployment's 10 cadres
+    helper = Helper()
+    sent: list[str] = []
+    submit = helper.submit
+
+    def spy(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+        sent.append(fn.__name__)
+        return submit(fn, *args)
+
+    monkeypatch.setattr(helper, "submit", spy)
+    args = make_parser().parse_args(
+        ["build", "--root", str(deployment), "--today", TODAY, "-q", "--jobs", "2"]
+    )
+    args.memo, args.helper = load.Memo(), helper
+    try:
+        FORKED.clear()
+        assert build_site(args, TextReporter(io.StringIO())) == 0
+        assert FORKED and not sent  # the first build
+        for name, edit in EDITS:
+            FORKED.clear()
+            sent.clear()
+            edit(deployment)
+            assert build_site(args, TextReporter(io.StringIO())) == 0, name
+            if name in EVERY_CADRE:
+                assert FORKED, name
+                assert not sent, name
+            else:
+                assert not FORKED, name
+            if name == "cadre title":  # (a title is in the report: made again)
+                assert sent == ["to_xlsx"]
+            assert tree(deployment / "site") == _cold(deployment, tmp_path, f"lean-{name}"), name
+    finally:
+        helper.close()

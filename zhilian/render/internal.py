@@ -21,7 +21,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from ..annual import report_file_names
+from ..annual import Report, report_file_names
 from ..calendar import CalendarUnknown, report_deadline
 from ..evaluation import KEY_PHRASE_CHARS, SIMILARITY_RATIO, Assessment
 from ..load import Deployment
@@ -404,7 +404,7 @@ def render_internal(
     files.update(
         _cadre_pages(result, view, templates, common, pages, shared, shown, jobs, busy, write)
     )
-    report_files = report() if report else annual_report(result, templates, pages)
+    report_files = report() if report else annual_report(result, templates, pages)()
     assert sorted(report_files) == view.report_files  # the names the pages link to
     files.update({f"report/{k}": v for k, v in report_files.items()})
     return files
@@ -419,21 +419,35 @@ def _report_error(result: CheckResult) -> str | None:
     return None
 
 
-def annual_report(result: CheckResult, templates: Path, pages: PageCache) -> dict[str, bytes]:
-    """The annual report of ``result.today``'s year: its files (HTML, CSV, XLSX), kept while
-    its figures are the same; none when its deadline cannot be computed (:func:`_report_error`
-    says why).  It needs the checked data only, so ``build`` has it made meanwhile."""
+def annual_report(
+    result: CheckResult,
+    templates: Path,
+    pages: PageCache,
+    workbook: Callable[[Report], Callable[[], bytes]] | None = None,
+) -> Callable[[], dict[str, bytes]]:
+    """The annual report of ``result.today``'s year: the call that gives its files (HTML,
+    CSV, XLSX), kept while its figures are the same; none when its deadline cannot be
+    computed (:func:`_report_error` says why).  It needs the checked data only, so ``build``
+    has it made meanwhile.  ``workbook(report)``: starts the workbook elsewhere (see
+    ``workers.Helper``) and returns the call that waits for it; the other files are made
+    when the returned call is."""
     from ..annual import build_report, report_digest, report_files_of
 
     try:
         report = build_report(result, result.today.year)
     except CalendarUnknown:
-        return {}
+        return dict
     key = pages.key("report", report_digest(report))
-    files = pages.get_files(key)
-    if files is None:
-        files = report_files_of(report, templates, result.records, pages.code)
-        pages.put_files(key, files)
+    kept = pages.get_files(key)
+    if kept is not None:
+        return lambda: kept
+    made = workbook(report) if workbook is not None else None
+
+    def files() -> dict[str, bytes]:
+        found = report_files_of(report, templates, result.records, pages.code, made)
+        pages.put_files(key, found)
+        return found
+
     return files
 
 
