@@ -303,6 +303,40 @@ def test_the_build_process_ends_when_serve_is_killed(sample: Path) -> None:
             os.killpg(s.proc.pid, signal.SIGKILL)
 
 
+KILLED_BUILDER_DRIVER = """
+import io, os, signal, sys, time
+from zhilian.cli import make_parser
+from zhilian.reporters import TextReporter
+from zhilian.serve import DevServer
+
+args = make_parser().parse_args(["serve", "--root", sys.argv[1], "--today", sys.argv[2], "-q",
+                                 "--port", "0"])
+server = DevServer(args, TextReporter(io.StringIO()))
+server.bind()
+server.start()
+first = server.rebuild()
+builder = server._builder
+os.kill(builder.process.pid, signal.SIGKILL)
+builder.process.join()
+again = server.rebuild()
+print(first, again, server._builder is None, flush=True)
+server.close()
+"""
+
+
+def test_serve_builds_on_after_its_build_process_was_killed(sample: Path) -> None:
+    """The build process killed (out of memory, say), serve builds in its own process from
+    then on — its helper process, which holds copies of the build process's open files,
+    must not keep serve waiting for an answer that will never come."""
+    run = subprocess.run(
+        [sys.executable, "-c", KILLED_BUILDER_DRIVER, str(sample), SAMPLE_TODAY],
+        capture_output=True, text=True, timeout=120, cwd=REPO,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["True", "True", "True"], run.stdout + run.stderr
+    assert (sample / "site" / "public" / "index.html").is_file()
+
+
 def test_port_in_use_is_a_usage_error(sample: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
