@@ -588,9 +588,15 @@ def test_serve_leaves_a_builds_last_chores_until_it_has_answered(
     assert again.code == 0 and "输入没有变化" in again.out, again.out
 
 
-def test_serve_finds_again_what_an_edit_breaks_across_cadres(deployment: Path) -> None:
+@pytest.mark.parametrize("lean", [False, True], ids=["serial", "lean"])
+def test_serve_finds_again_what_an_edit_breaks_across_cadres(
+    deployment: Path, tmp_path: Path, lean: bool
+) -> None:
     """The rules across cadres are kept while each cadre's part is the same: an edit of
-    one youth listed by two cadres must still be found (R006), and its undoing too."""
+    one youth listed by two cadres must still be found (R006), and its undoing too.  A
+    rebuild the rules stop leaves the site as it was (``lean``: one that started the
+    report's workbook in the helper before the rules ran)."""
+    from zhilian.workers import Helper
     files = sorted((deployment / "data" / "cadres").glob("*.yml"))
     listed = {f: set(re.findall(r"id: \"?(\d{6,})", f.read_text("utf-8"))) for f in files}
     shared = next(
@@ -598,27 +604,43 @@ def test_serve_finds_again_what_an_edit_breaks_across_cadres(deployment: Path) -
     )
     edited, _, student_id = shared
     args = make_parser().parse_args(
-        ["build", "--root", str(deployment), "--today", TODAY, "-q", "--jobs", "1"]
+        ["build", "--root", str(deployment), "--today", TODAY, "-q", "--jobs", "2" if lean else "1"]
     )
-    args.memo = load.Memo()
+    args.memo, args.helper = load.Memo(), Helper() if lean else None
+    sent: list[str] = []
+    if args.helper is not None:
+        submit = args.helper.submit
+        args.helper.submit = lambda fn, *a: sent.append(fn.__name__) or submit(fn, *a)
 
     def build() -> tuple[int, str]:
         stream = io.StringIO()
         return build_site(args, TextReporter(stream)), stream.getvalue()
 
-    assert "R006" not in build()[1]
-    original = edited.read_text("utf-8")
-    block = original.split(student_id, 1)[1]
-    name = re.search(r"name: (\S+)", block)
-    assert name
-    at = original.index(student_id) + len(student_id) + name.start()
-    edited.write_text(original[:at] + name.group(0) + "甲" + original[at + len(name.group(0)):],
-                      "utf-8")
-    code, out = build()
-    assert code != 0 and "R006" in out
-    edited.write_text(original, "utf-8")
-    code, out = build()
-    assert code == 0 and "R006" not in out
+    try:
+        assert "R006" not in build()[1]
+        before = tree(deployment / "site")
+        original = edited.read_text("utf-8")
+        block = original.split(student_id, 1)[1]
+        name = re.search(r"name: (\S+)", block)
+        assert name
+        at = original.index(student_id) + len(student_id) + name.start()
+        broken = original[:at] + name.group(0) + "甲" + original[at + len(name.group(0)):]
+        # (the title too: the report changes, so its workbook is started, then not taken)
+        edited.write_text(broken.replace("title: ", "title: 坏", 1), "utf-8")
+        FORKED.clear()
+        code, out = build()
+        assert code != 0 and "R006" in out
+        assert tree(deployment / "site") == before
+        edited.write_text(original.replace("title: ", "title: 又", 1), "utf-8")
+        code, out = build()
+        assert code == 0 and "R006" not in out
+        if lean:  # both rebuilds in one process, each starting a workbook in the helper
+            assert not FORKED
+            assert sent == ["to_xlsx", "to_xlsx"]
+        assert tree(deployment / "site") == _cold(deployment, tmp_path, "undone")
+    finally:
+        if args.helper is not None:
+            args.helper.close()
 
 
 def test_parallel_rendering_equals_serial(
