@@ -138,13 +138,14 @@ class _Ahead:
         self.site: SiteWriter | None = None
 
     def start(self, result: CheckResult) -> None:
-        from .annual import to_xlsx
         from .write import SiteWriter
 
         if self.site is not None:
             return
         templates, new_pages, enter = self.templates, self.new_pages, self.stack.enter_context
         if self.helper is not None and result.records.changed <= LEAN_MAX_CHANGED:
+            from .annual import to_xlsx
+
             self.parallel = False
             workbook = partial(self.helper.submit, to_xlsx)
             report = _annual_report(result, templates, new_pages(), workbook)

@@ -203,8 +203,7 @@ class Helper:
         call that waits for its result."""
         if self._conn is None:
             return functools.partial(fn, *args)
-        self._sent += 1
-        job = self._sent
+        job = self._sent + 1
         try:
             self._conn.send((job, fn, args))
         except (pickle.PicklingError, TypeError, AttributeError):  # (nothing was sent)
@@ -212,6 +211,7 @@ class Helper:
         except (OSError, ValueError):  # the helper is gone
             self.close()
             return functools.partial(fn, *args)
+        self._sent = job
 
         def result() -> Any:
             # Answers come in order; one nobody took (a build stopped) is passed over.
