@@ -6,8 +6,8 @@ stage asks :meth:`CadreRecords.get` for a cadre's result and computes it only wh
 kept; the cross-cadre parts (overlap, consistency, dashboards) are then made from those
 results, which is cheap.
 
-An entry is found by the cadre's *inputs*, never by path or time: the content keys of its
-file and of its notes (``Deployment.sources``), the build's shared inputs (configuration,
+An entry is found by the cadre's *inputs*, never by time: the paths and content keys of its
+file and of its notes (``Deployment.sources``; a note's file name is its address), the build's shared inputs (configuration,
 org files, surveys, photos, the date: :func:`shared_inputs`) and whatever else the stage
 says the result depends on (``extra``, e.g. every youth's 学号 for the privacy scan).  So a
 kept entry is always the result computing it again would give.  The code cannot change
@@ -96,9 +96,12 @@ class CadreRecords:
         before = self._inputs
         self._inputs = {}
         for cid in dep.cadres:
-            own = (sources.get(dep.cadre_file(cid)),
-                   *(sources.get(note.rel) for note in dep.notes.get(cid, ())))
-            if all(own):  # a file read without a content key is not kept
+            # Each file's path with its content: a note's file name is its slug (its anchor
+            # and address), so a note renamed with the same content is a change too.
+            own = tuple((rel, sources.get(rel)) for rel in (
+                dep.cadre_file(cid), *(note.rel for note in dep.notes.get(cid, ()))
+            ))
+            if all(key for _, key in own):  # a file read without a content key is not kept
                 self._inputs[cid] = (shared, own)
         self.changed = len(dep.cadres) - sum(
             1 for cid, key in self._inputs.items() if before.get(cid) == key

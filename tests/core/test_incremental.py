@@ -1,7 +1,8 @@
 """Incremental builds: a page comes from the page cache only when nothing it shows changed.
 
-After each kind of edit (a cadre's title or name, a youth's name, a note, a public note, a new or deleted note, a
-problem's summary, a unit's name, a youth's dorm and that dorm's name, the configuration, a survey, a template, the date), the incremental build of
+After each kind of edit (a cadre's title or name, a youth's name, a note, a public note, a
+new, deleted or renamed note, a problem's summary, a unit's name, a youth's dorm and that
+dorm's name, the configuration, a survey, a template, the date), the incremental build of
 the edited deployment must be byte-identical to a cold build of a copy without any cache,
 and the pages of cadres the edit does not concern must not be rendered again.
 """
@@ -116,6 +117,16 @@ def _add_note(root: Path) -> None:
 def _delete_note(root: Path) -> None:
     folder = sorted((root / "data" / "notes").iterdir())[3]
     sorted(folder.glob("*.md"))[-1].unlink()
+
+
+def _rename_note(root: Path) -> None:
+    """The same content under another file name: a note's file name is its address (the
+    anchor of a public note, the link to it), so its pages change though no content did."""
+    note = next(
+        n for n in sorted((root / "data" / "notes").rglob("*.md"))
+        if "\npublic: true" in n.read_text("utf-8")
+    )
+    note.rename(note.with_name(f"{note.name[:10]}-renamed.md"))
 
 
 def _problem(root: Path) -> None:
@@ -241,6 +252,7 @@ EDITS: list[tuple[str, Callable[[Path], None]]] = [
     ("public note", _edit_public_note),
     ("new note", _add_note),
     ("deleted note", _delete_note),
+    ("renamed note", _rename_note),
     ("problem summary", _problem),
     ("problem summary that makes a common issue", _join_common_issue),
     ("unit name", _rename_unit),
