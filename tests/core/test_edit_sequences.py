@@ -235,12 +235,86 @@ def survey(root: Path, rng: random.Random) -> str:
     return path.name
 
 
+def change_committee(root: Path, rng: random.Random) -> str:
+    """A 系级 cadre moves to another 分团委 (its find and committee pages change)."""
+    cadre = rng.choice([c for c in _cadres(root) if "\ncommittee: " in c.read_text("utf-8")])
+    found = re.search(r"^committee: \S+$", cadre.read_text("utf-8"), re.M)
+    committees = re.findall(r"^  - id: (\S+)", (root / "data/org/committees.yml").read_text(
+        "utf-8"), re.M)
+    assert found
+    _swap(cadre, found.group(0), f"committee: {rng.choice(committees)}")
+    return cadre.stem
+
+
+def change_phone(root: Path, rng: random.Random) -> str:
+    """The vCard and its QR code change."""
+    cadre = rng.choice(_cadres(root))
+    text = cadre.read_text("utf-8")
+    found = re.search(r"^  phone: .+$", text, re.M)
+    phone = f'  phone: "139{rng.randrange(10**8):08d}"'
+    if found:
+        _swap(cadre, found.group(0), phone)
+    else:
+        _swap(cadre, "\ncontact:", "\ncontact:\n" + phone)
+    return cadre.stem
+
+
+def note_participants(root: Path, rng: random.Random) -> str:
+    """A participant leaves a note, or one is added from the cadre's list (or not on it)."""
+    note = rng.choice([n for n in _notes(root) if "\nyouth: [" in n.read_text("utf-8")])
+    found = re.search(r"^youth: \[(.*)\]$", note.read_text("utf-8"), re.M)
+    assert found
+    listed = _entries((root / "data" / "cadres" / f"{note.parent.name}.yml").read_text("utf-8"))
+    ids = [i for i in found.group(1).split(", ") if i]
+    if ids and rng.random() < 0.5:
+        ids.remove(rng.choice(ids))
+    else:
+        ids.append(rng.choice([*re.findall(r'id: ("\d+")', "".join(listed)), '"2099000001"']))
+    _swap(note, found.group(0), f"youth: [{', '.join(ids)}]")
+    return note.name
+
+
+def note_date(root: Path, rng: random.Random) -> str:
+    note = rng.choice(_notes(root))
+    found = re.search(r"^date: \S+$", note.read_text("utf-8"), re.M)
+    assert found
+    _swap(note, found.group(0), f"date: 2026-{rng.randrange(1, 12):02d}-{rng.randrange(1, 28):02d}")
+    return note.name
+
+
+def new_login(root: Path, rng: random.Random) -> str:
+    """A cadre's GitHub account changes, and CODEOWNERS is made again, as the handbook says."""
+    cadre = rng.choice(_cadres(root))
+    found = re.search(r"^github: \S+$", cadre.read_text("utf-8"), re.M)
+    assert found
+    _swap(cadre, found.group(0), f"github: seq-{rng.randrange(1000)}")
+    assert run_cli(root, "codeowners", today=TODAY).code == 0
+    return cadre.stem
+
+
+def rename_cadre(root: Path, rng: random.Random) -> str:
+    """A cadre's id changes: its file, its notes' folder and CODEOWNERS."""
+    cadre = rng.choice(_cadres(root))
+    new = f"{cadre.stem}-x{rng.randrange(100)}"
+    cadre.rename(cadre.with_name(f"{new}.yml"))
+    notes = root / "data" / "notes" / cadre.stem
+    if notes.is_dir():
+        notes.rename(notes.with_name(new))
+    for survey in sorted((root / "data" / "surveys").glob("*.yml")):
+        text = survey.read_text("utf-8")
+        survey.write_text(re.sub(rf"^{cadre.stem}:", f"{new}:", text, flags=re.M), "utf-8")
+    assert run_cli(root, "codeowners", today=TODAY).code == 0
+    return f"{cadre.stem} → {new}"
+
+
 #: (edit, how often it is drawn): mostly the small edits of a cadre's own files
 EDITS: list[tuple[Edit, int]] = [
     (retitle, 3), (rename_youth, 2), (change_status, 2), (copy_youth, 2), (drop_youth, 2),
     (end_contact, 2), (toggle_public, 2), (name_in_note, 2), (add_note, 2), (rename_note, 1),
     (delete_note, 1), (withdraw_consent, 1), (rename_unit, 1), (change_level, 1),
     (move_branch, 1), (drop_unit, 1), (problem_status, 1), (since, 1), (quota, 1), (survey, 1),
+    (change_committee, 1), (change_phone, 1), (note_participants, 2), (note_date, 1),
+    (new_login, 1), (rename_cadre, 1),
 ]
 
 
