@@ -80,7 +80,7 @@ class CadreRecords:
         self.one_build = one_build
         self._entries: Entries = {}
         self._added: Entries = {}
-        self._inputs: dict[str, Hashable] = {}
+        self._inputs: dict[str, bytes] = {}
         self._whole: dict[str, tuple[Hashable, Any]] = {}
         #: how many cadres' inputs differ from the last build's (every cadre's on a first
         #: build, and always with ``one_build``): what this build must compute again
@@ -98,13 +98,18 @@ class CadreRecords:
         for cid in dep.cadres:
             # Each file's path with its content: a note's file name is its slug (its anchor
             # and address), so a note renamed with the same content is a change too.
-            own = tuple((rel, sources.get(rel)) for rel in (
+            own = [(rel, sources.get(rel)) for rel in (
                 dep.cadre_file(cid), *(note.rel for note in dep.notes.get(cid, ()))
-            ))
-            if all(key for _, key in own):  # a file read without a content key is not kept
-                self._inputs[cid] = (shared, own)
+            )]
+            if not all(key for _, key in own):  # a file read without a content key is not kept
+                continue
+            inputs = hashlib.blake2b(shared + repr(own).encode("utf-8", "surrogatepass"),
+                                     digest_size=20).digest()
+            # The previous build's object when equal: every lookup then compares by identity
+            # (thousands of them in a rebuild).
+            self._inputs[cid] = inputs if before.get(cid) != inputs else before[cid]
         self.changed = len(dep.cadres) - sum(
-            1 for cid, key in self._inputs.items() if before.get(cid) == key
+            1 for cid, key in self._inputs.items() if before.get(cid) is key
         )
         if self._inputs.keys() != before.keys():  # (entries are only ever kept for these)
             self._entries = {k: v for k, v in self._entries.items() if k[1] in self._inputs}
