@@ -285,9 +285,12 @@ def note_date(root: Path, rng: random.Random) -> str:
 def new_login(root: Path, rng: random.Random) -> str:
     """A cadre's GitHub account changes, and CODEOWNERS is made again, as the handbook says."""
     cadre = rng.choice(_cadres(root))
-    found = re.search(r"^github: \S+$", cadre.read_text("utf-8"), re.M)
+    text = cadre.read_text("utf-8")
+    login = f"github: seq-{rng.randrange(1000)}"
+    found = re.search(r"^github: \S+$", text, re.M) or re.search(r"^since: \S+$", text, re.M)
     assert found
-    _swap(cadre, found.group(0), f"github: seq-{rng.randrange(1000)}")
+    _swap(cadre, found.group(0), login if found.group(0).startswith("github") else
+          f"{found.group(0)}\n{login}")
     assert run_cli(root, "codeowners", today=TODAY).code == 0
     return cadre.stem
 
