@@ -7,10 +7,11 @@ kept; the cross-cadre parts (overlap, consistency, dashboards) are then made fro
 results, which is cheap.
 
 An entry is found by the cadre's *inputs*, never by time: the paths and content keys of its
-file and of its notes (``Deployment.sources``; a note's file name is its address), the build's shared inputs (configuration,
-org files, surveys, photos, the date: :func:`shared_inputs`) and whatever else the stage
-says the result depends on (``extra``, e.g. every youth's 学号 for the privacy scan).  So a
-kept entry is always the result computing it again would give.  The code cannot change
+file and of its notes (``Deployment.sources``; a note's file name is its address), the
+build's shared inputs (configuration, org files, surveys, photos, the date:
+:func:`shared_inputs`) and whatever else the stage says the result depends on (``extra``,
+e.g. every youth's 学号 for the privacy scan).  So a kept entry is always the result
+computing it again would give.  The code cannot change
 within the process that keeps the entries.
 
 Without ``serve`` every build starts with empty records: they cost a dictionary lookup.

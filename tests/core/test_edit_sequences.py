@@ -74,11 +74,16 @@ def _swap(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def _rewrite(path: Path, pattern: str, new: Callable[[re.Match[str]], str]) -> None:
+    """The first match of ``pattern`` (lines: ``^`` and ``$``) becomes ``new(match)``."""
+    found = re.search(pattern, path.read_text(encoding="utf-8"), re.M)
+    assert found, (path, pattern)
+    _swap(path, found.group(0), new(found))
+
+
 def retitle(root: Path, rng: random.Random) -> str:
     cadre = rng.choice(_cadres(root))
-    title = re.search(r"^title: .+$", cadre.read_text("utf-8"), re.M)
-    assert title
-    _swap(cadre, title.group(0), f"{title.group(0)}{rng.randrange(100)}")
+    _rewrite(cadre, r"^title: .+$", lambda m: f"{m.group(0)}{rng.randrange(100)}")
     return cadre.stem
 
 
@@ -160,9 +165,7 @@ def delete_note(root: Path, rng: random.Random) -> str:
 
 def withdraw_consent(root: Path, rng: random.Random) -> str:
     cadre = rng.choice([c for c in _cadres(root) if "consent_on:" in c.read_text("utf-8")])
-    consent = re.search(r"^  consent_on: .+\n", cadre.read_text("utf-8"), re.M)
-    assert consent
-    _swap(cadre, consent.group(0), "")
+    _rewrite(cadre, r"^  consent_on: .+\n", lambda m: "")
     return cadre.stem
 
 
@@ -176,9 +179,8 @@ def rename_unit(root: Path, rng: random.Random) -> str:
 def change_level(root: Path, rng: random.Random) -> str:
     """校级 ↔ 系级: other quotas (a 系级 cadre needs a committee: else an error)."""
     cadre = rng.choice(_cadres(root))
-    level = re.search(r"^level: (\S+)$", cadre.read_text("utf-8"), re.M)
-    assert level
-    _swap(cadre, level.group(0), "level: " + ("系级" if level.group(1) == "校级" else "校级"))
+    _rewrite(cadre, r"^level: (\S+)$",
+             lambda m: "level: " + ("系级" if m.group(1) == "校级" else "校级"))
     return cadre.stem
 
 
@@ -195,19 +197,20 @@ def move_branch(root: Path, rng: random.Random) -> str:
 def drop_unit(root: Path, rng: random.Random) -> str:
     """A cadre no longer serves one of its dorm groups (the find pages change)."""
     cadre = rng.choice(_cadres(root))
-    units = re.search(r"^  dorm_groups: \[(.+)\]$", cadre.read_text("utf-8"), re.M)
-    assert units
-    kept = units.group(1).split(", ")
-    kept.remove(rng.choice(kept))
-    _swap(cadre, units.group(0), f"  dorm_groups: [{', '.join(kept)}]")
+
+    def fewer(units: re.Match[str]) -> str:
+        kept = units.group(1).split(", ")
+        kept.remove(rng.choice(kept))
+        return f"  dorm_groups: [{', '.join(kept)}]"
+
+    _rewrite(cadre, r"^  dorm_groups: \[(.+)\]$", fewer)
     return cadre.stem
 
 
 def problem_status(root: Path, rng: random.Random) -> str:
     note = rng.choice([n for n in _notes(root) if "    status: " in n.read_text("utf-8")])
-    status = re.search(r"    status: \S+", note.read_text("utf-8"))
-    assert status
-    _swap(note, status.group(0), f"    status: {rng.choice(['待处理', '已转交', '已解决'])}")
+    _rewrite(note, r"^    status: \S+$",
+             lambda m: f"    status: {rng.choice(['待处理', '已转交', '已解决'])}")
     return note.name
 
 
@@ -222,9 +225,8 @@ def since(root: Path, rng: random.Random) -> str:
 
 def quota(root: Path, rng: random.Random) -> str:
     config = root / "site_config.yml"
-    found = re.search(r"dorm_groups: (\d+), youth: (\d+)", config.read_text("utf-8"))
-    assert found
-    _swap(config, found.group(0), f"dorm_groups: {rng.randrange(3, 12)}, youth: {found.group(2)}")
+    _rewrite(config, r"dorm_groups: (\d+), youth: (\d+)",
+             lambda m: f"dorm_groups: {rng.randrange(3, 12)}, youth: {m.group(2)}")
     return "site_config.yml"
 
 
@@ -238,11 +240,9 @@ def survey(root: Path, rng: random.Random) -> str:
 def change_committee(root: Path, rng: random.Random) -> str:
     """A 系级 cadre moves to another 分团委 (its find and committee pages change)."""
     cadre = rng.choice([c for c in _cadres(root) if "\ncommittee: " in c.read_text("utf-8")])
-    found = re.search(r"^committee: \S+$", cadre.read_text("utf-8"), re.M)
     committees = re.findall(r"^  - id: (\S+)", (root / "data/org/committees.yml").read_text(
         "utf-8"), re.M)
-    assert found
-    _swap(cadre, found.group(0), f"committee: {rng.choice(committees)}")
+    _rewrite(cadre, r"^committee: \S+$", lambda m: f"committee: {rng.choice(committees)}")
     return cadre.stem
 
 
@@ -262,23 +262,24 @@ def change_phone(root: Path, rng: random.Random) -> str:
 def note_participants(root: Path, rng: random.Random) -> str:
     """A participant leaves a note, or one is added from the cadre's list (or not on it)."""
     note = rng.choice([n for n in _notes(root) if "\nyouth: [" in n.read_text("utf-8")])
-    found = re.search(r"^youth: \[(.*)\]$", note.read_text("utf-8"), re.M)
-    assert found
     listed = _entries((root / "data" / "cadres" / f"{note.parent.name}.yml").read_text("utf-8"))
-    ids = [i for i in found.group(1).split(", ") if i]
-    if ids and rng.random() < 0.5:
-        ids.remove(rng.choice(ids))
-    else:
-        ids.append(rng.choice([*re.findall(r'id: ("\d+")', "".join(listed)), '"2099000001"']))
-    _swap(note, found.group(0), f"youth: [{', '.join(ids)}]")
+
+    def changed(found: re.Match[str]) -> str:
+        ids = [i for i in found.group(1).split(", ") if i]
+        if ids and rng.random() < 0.5:
+            ids.remove(rng.choice(ids))
+        else:
+            ids.append(rng.choice([*re.findall(r'id: ("\d+")', "".join(listed)), '"2099000001"']))
+        return f"youth: [{', '.join(ids)}]"
+
+    _rewrite(note, r"^youth: \[(.*)\]$", changed)
     return note.name
 
 
 def note_date(root: Path, rng: random.Random) -> str:
     note = rng.choice(_notes(root))
-    found = re.search(r"^date: \S+$", note.read_text("utf-8"), re.M)
-    assert found
-    _swap(note, found.group(0), f"date: 2026-{rng.randrange(1, 12):02d}-{rng.randrange(1, 28):02d}")
+    _rewrite(note, r"^date: \S+$",
+             lambda m: f"date: 2026-{rng.randrange(1, 12):02d}-{rng.randrange(1, 28):02d}")
     return note.name
 
 
@@ -321,19 +322,28 @@ EDITS: list[tuple[Edit, int]] = [
 ]
 
 
+def _inputs(root: Path) -> list[Path]:
+    """The files the edits change: the data, the configuration and CODEOWNERS."""
+    return [*sorted((root / "data").rglob("*")), root / "site_config.yml",
+            root / ".github" / "CODEOWNERS"]
+
+
 def _snapshot(root: Path) -> dict[str, bytes]:
-    files = sorted((root / "data").rglob("*"))
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in files if p.is_file()}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in _inputs(root) if p.is_file()}
 
 
 def _restore(root: Path, files: dict[str, bytes]) -> None:
-    """Put the data files back as they were (added ones removed)."""
-    for path in (root / "data").rglob("*"):
+    """Put the files back as they were (added ones removed)."""
+    for path in _inputs(root):
         if path.is_file() and path.relative_to(root).as_posix() not in files:
             path.unlink()
+    for folder in sorted((root / "data").rglob("*"), reverse=True):  # (a cadre's, renamed)
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     for rel, data in files.items():
         path = root / rel
         if not path.exists() or path.read_bytes() != data:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
 
 
@@ -378,6 +388,7 @@ def test_random_edit_sequences_build_as_a_cold_build_would(
             if cold_code == 0:
                 assert tree(root / "site") == tree(root / "out") == cold_site, where
             else:
+                assert done != "undone", f"{where}: the state before built\n{cold_out}"
                 undo = before
             outcomes.append(cold_code)
     finally:
