@@ -94,18 +94,20 @@ class Memo:
     """What a long-running process (``serve``) keeps from one build to the next, so that a
     rebuild parses and validates only the files that changed.
 
-    Both maps are keyed by file content (``FileRead.digest``), never by path or time, so a
-    memo cannot make a build stale; each load keeps only the entries it used.  Validated
+    Both maps are keyed by file content (``FileRead.digest``; the validations by path too,
+    as their diagnostics name the file), never by time, so a memo cannot make a build stale; each load keeps only the entries it used.  Validated
     models are shared between builds: no stage changes a model after validation.  The stamps
     give a file's content key without reading it while its stat signature is unchanged
     (``read.stamps`` says why that is safe).
     """
 
     parsed: dict[bytes, tuple[Any, str]] = field(default_factory=dict)
-    validated: dict[tuple[type[BaseModel], bytes], tuple[Any, list[Diagnostic]]] = field(
+    #: by model, content and path: the diagnostics name the file (renamed with the same
+    #: content, it is validated again)
+    validated: dict[tuple[type[BaseModel], bytes, str], tuple[Any, list[Diagnostic]]] = field(
         default_factory=dict
     )
-    used: dict[tuple[type[BaseModel], bytes], tuple[Any, list[Diagnostic]]] = field(
+    used: dict[tuple[type[BaseModel], bytes, str], tuple[Any, list[Diagnostic]]] = field(
         default_factory=dict
     )
     #: the content keys of the data files read, by stat signature (see ``read.stamps``)
@@ -126,7 +128,7 @@ class Memo:
     built_with: bytes = b""
 
     def validate(self, model: type[M], read: FileRead) -> tuple[M | None, list[Diagnostic]]:
-        key = (model, read.digest)
+        key = (model, read.digest, read.rel)
         found = self.validated.get(key)
         if found is None:
             found = validate(model, read.value, read.rel)
@@ -139,8 +141,8 @@ class Memo:
         took with the rest of its result (:attr:`cadres`): should one of them change, the
         others are not validated again."""
         validated, used = self.validated, self.used
-        for index, (_, digest) in enumerate(files):
-            key = (NoteFront if index else Cadre, digest)
+        for index, (rel, digest) in enumerate(files):
+            key = (NoteFront if index else Cadre, digest, rel)
             found = validated.get(key)
             if found is not None:
                 used[key] = found
