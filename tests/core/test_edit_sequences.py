@@ -5,7 +5,7 @@ answer.
 sequence of small edits, several cadres at a time — a youth copied into a second cadre's
 list or dropped from one, a political status or a name changed, a note made public or
 private, a youth's name written into a note, notes added, renamed and deleted, consent
-withdrawn, a unit renamed — runs through three builds after every step:
+withdrawn, a unit renamed, days passing — runs through three builds after every step:
 
 - ``serve``'s build process (its memo and per-cadre records kept from step to step; a
   rebuild after a small edit runs in one process, its workbook made by the helper);
@@ -26,6 +26,7 @@ a renamed broken file's findings at its old name (validations were kept by conte
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import random
@@ -370,10 +371,10 @@ def _rename_changed(root: Path, before: dict[str, bytes], rng: random.Random) ->
     return notes + cadres
 
 
-def _cold(root: Path, tmp: Path, step: int) -> tuple[int, str, dict[str, str]]:
+def _cold(root: Path, tmp: Path, step: int, today: str) -> tuple[int, str, dict[str, str]]:
     copy = tmp / f"cold-{step}"
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".zhilian-cache", "site", "out"))
-    run = run_cli(copy, "build", "-q", "--jobs", "1", today=TODAY)
+    run = run_cli(copy, "build", "-q", "--jobs", "1", today=today)
     return run.code, run.out, tree(copy / "site") if run.code == 0 else {}
 
 
@@ -406,11 +407,15 @@ def test_random_edit_sequences_build_as_a_cold_build_would(
                 before = _snapshot(root)
                 edits = rng.sample([e for e, w in EDITS for _ in range(w)], rng.choice([1, 1, 2]))
                 done = "; ".join(f"{e.__name__}({e(root, rng)})" for e in edits)
+                if rng.random() < 0.15:  # days pass: every date-dependent figure moves
+                    args.today += dt.timedelta(days=rng.randrange(1, 40))
+                    done += f"; today {args.today}"
             served = io.StringIO()
             code = build_site(args, TextReporter(served))
+            today = args.today.isoformat()
             cli = run_cli(root, "build", "-q", "--jobs", "2", "--out", str(root / "out"),
-                          today=TODAY)
-            cold_code, cold_out, cold_site = _cold(root, tmp_path, step)
+                          today=today)
+            cold_code, cold_out, cold_site = _cold(root, tmp_path, step, today)
             where = f"seed {seed}, step {step}: {done}"
             assert (code, cli.code) == (cold_code, cold_code), f"{where}\n{cold_out}"
             assert served.getvalue() == cli.out == cold_out, where

@@ -881,3 +881,30 @@ def test_a_serve_rebuild_after_a_small_edit_runs_in_one_process(
             assert tree(deployment / "site") == _cold(deployment, tmp_path, f"lean-{name}"), name
     finally:
         helper.close()
+
+
+def test_serve_names_a_broken_file_by_its_new_name_once_renamed(deployment: Path) -> None:
+    """``serve`` keeps each file's validation; renamed with the same content, a broken file
+    must be reported under its new name and at its line, as a fresh run reports it."""
+    args = make_parser().parse_args(["build", "--root", str(deployment), "--today", TODAY, "-q"])
+    args.memo = load.Memo()
+
+    def build() -> tuple[int, str]:
+        stream = io.StringIO()
+        return build_site(args, TextReporter(stream)), stream.getvalue()
+
+    assert build()[0] == 0
+    note = _first(deployment, "data/notes/" + _first(deployment, "data/notes").name, "*.md")
+    kind = re.search(r"^kind: .+$", note.read_text("utf-8"), re.M)
+    assert kind
+    _replace(note, kind.group(0), "kind: 不存在的类型")
+    code, out = build()
+    old = note.relative_to(deployment).as_posix()
+    assert code != 0 and f"{old}:" in out
+    renamed = note.rename(note.with_name(f"{note.name[:10]}-renamed.md"))
+    code, out = build()
+    fresh = run_cli(deployment, "check", "-q", today=TODAY)  # (the same findings, then
+    assert code == fresh.code != 0                           # the build says it stopped)
+    assert f"{old}:" not in out
+    assert out.startswith(f"{renamed.relative_to(deployment).as_posix()}:4:7: 错误 S004")
+    assert out.startswith(fresh.out) and "没有生成站点" in out.removeprefix(fresh.out)
