@@ -5,7 +5,7 @@ answer.
 sequence of small edits, several cadres at a time — a youth copied into a second cadre's
 list or dropped from one, a political status or a name changed, a note made public or
 private, a youth's name written into a note, notes added, renamed and deleted, consent
-withdrawn, a unit renamed, days passing — runs through three builds after every step:
+withdrawn, a unit renamed, a new photo, days passing — runs through three builds after every step:
 
 - ``serve``'s build process (its memo and per-cadre records kept from step to step; a
   rebuild after a small edit runs in one process, its workbook made by the helper);
@@ -45,6 +45,7 @@ from zhilian.cli import make_parser
 from zhilian.demo import generate
 from zhilian.reporters import TextReporter
 from zhilian.workers import Helper
+from zhilian.write import SpareFolders
 
 TODAY = "2026-11-20"
 #: a few short sequences here; for a longer hunt, e.g.
@@ -316,6 +317,21 @@ def rename_cadre(root: Path, rng: random.Random, broken: Path | None = None) -> 
     return f"{cadre.stem} → {new}"
 
 
+def photo(root: Path, rng: random.Random) -> str:
+    """A cadre's photo: a new one, or new pixels under the same name."""
+    from PIL import Image
+
+    cadre = rng.choice(_cadres(root))
+    name = f"{cadre.stem}.png"
+    folder = root / "data" / "photos"
+    folder.mkdir(exist_ok=True)
+    colour = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
+    Image.new("RGB", (24, 32), colour).save(folder / name)
+    if "\nphoto: " not in cadre.read_text("utf-8"):
+        _rewrite(cadre, r"^since: \S+$", lambda m: f"{m.group(0)}\nphoto: {name}")
+    return f"{cadre.stem} {colour}"
+
+
 def break_schema(root: Path, rng: random.Random) -> str:
     """A value no schema allows, in a note or a cadre file: a data error."""
     path = rng.choice([*_cadres(root), *_notes(root)])
@@ -333,7 +349,7 @@ EDITS: list[tuple[Edit, int]] = [
     (delete_note, 1), (withdraw_consent, 1), (rename_unit, 1), (change_level, 1),
     (move_branch, 1), (drop_unit, 1), (problem_status, 1), (since, 1), (quota, 1), (survey, 1),
     (change_committee, 1), (change_phone, 1), (note_participants, 2), (note_date, 1),
-    (new_login, 1), (rename_cadre, 1), (break_schema, 1),
+    (new_login, 1), (rename_cadre, 1), (break_schema, 1), (photo, 1),
 ]
 
 
@@ -388,8 +404,22 @@ def test_random_edit_sequences_build_as_a_cold_build_would(
     monkeypatch.setattr(build, "LEAN_MAX_CHANGED", 3)  # of 8 cadres: both kinds of rebuild
     rng = random.Random(seed)
     helper = Helper()
-    args = make_parser().parse_args(["build", "--root", str(root), "--today", TODAY, "-q"])
-    args.memo, args.helper = load.Memo(), helper
+    today = dt.date.fromisoformat(TODAY)
+    memo, spare = load.Memo(), SpareFolders()
+
+    def serve(reporter: TextReporter) -> int:
+        """A build as ``serve``'s build process makes it (``serve._build_loop``): with its
+        memo, its helper and the folders of the site it replaced; its chores after."""
+        args = make_parser().parse_args(
+            ["build", "--root", str(root), "--today", today.isoformat(), "-q"]
+        )
+        later: list[Callable[[], None]] = []
+        args.memo, args.defer, args.spare, args.helper = memo, later.append, spare, helper
+        code = build_site(args, reporter)
+        for chore in later:
+            chore()
+        return code
+
     outcomes: list[int] = []
     undo: dict[str, bytes] | None = None
     renamed = False
@@ -408,14 +438,13 @@ def test_random_edit_sequences_build_as_a_cold_build_would(
                 edits = rng.sample([e for e, w in EDITS for _ in range(w)], rng.choice([1, 1, 2]))
                 done = "; ".join(f"{e.__name__}({e(root, rng)})" for e in edits)
                 if rng.random() < 0.15:  # days pass: every date-dependent figure moves
-                    args.today += dt.timedelta(days=rng.randrange(1, 40))
-                    done += f"; today {args.today}"
+                    today += dt.timedelta(days=rng.randrange(1, 40))
+                    done += f"; today {today}"
             served = io.StringIO()
-            code = build_site(args, TextReporter(served))
-            today = args.today.isoformat()
+            code = serve(TextReporter(served))
             cli = run_cli(root, "build", "-q", "--jobs", "2", "--out", str(root / "out"),
-                          today=today)
-            cold_code, cold_out, cold_site = _cold(root, tmp_path, step, today)
+                          today=today.isoformat())
+            cold_code, cold_out, cold_site = _cold(root, tmp_path, step, today.isoformat())
             where = f"seed {seed}, step {step}: {done}"
             assert (code, cli.code) == (cold_code, cold_code), f"{where}\n{cold_out}"
             assert served.getvalue() == cli.out == cold_out, where
@@ -427,5 +456,6 @@ def test_random_edit_sequences_build_as_a_cold_build_would(
                     undo = before
             outcomes.append(cold_code)
     finally:
+        spare.close()
         helper.close()
     assert 0 in outcomes  # (the sequence built sites, not only failed)
