@@ -14,7 +14,7 @@ withdrawn, a unit renamed, a new photo, days passing — runs through three buil
 - a cold build of a copy without any cache.
 
 All three must exit alike, report the same diagnostics and, when they build, write the same
-bytes.  Some edits break a rule (a youth's attributes no longer agree across files, a note
+bytes; the command line run again, with nothing changed, must answer alike from its memo.  Some edits break a rule (a youth's attributes no longer agree across files, a note
 names someone no longer listed, a public note names a youth); the next step then undoes the
 breaking edit (or first renames the files it broke, which must then be named in the
 findings), so the sequence also goes through failed builds and the ones after them.
@@ -448,6 +448,10 @@ def test_random_edit_sequences_build_as_a_cold_build_would(
             where = f"seed {seed}, step {step}: {done}"
             assert (code, cli.code) == (cold_code, cold_code), f"{where}\n{cold_out}"
             assert served.getvalue() == cli.out == cold_out, where
+            # Again, nothing changed: answered from the memo, with the same findings.
+            again = run_cli(root, "build", "-q", "--out", str(root / "out"),
+                            today=today.isoformat())
+            assert (again.code, again.out) == (cli.code, cli.out), where
             if cold_code == 0:
                 assert tree(root / "site") == tree(root / "out") == cold_site, where
             else:
