@@ -5,7 +5,8 @@ answer.
 sequence of small edits, several cadres at a time — a youth copied into a second cadre's
 list or dropped from one, a political status or a name changed, a note made public or
 private, a youth's name written into a note, notes added, renamed and deleted, consent
-withdrawn, a unit renamed, a new photo, days passing — runs through three builds after every step:
+withdrawn, a unit renamed, a new photo, days passing — runs through three builds after
+every step:
 
 - ``serve``'s build process (its memo and per-cadre records kept from step to step; a
   rebuild after a small edit runs in one process, its workbook made by the helper);
@@ -14,10 +15,12 @@ withdrawn, a unit renamed, a new photo, days passing — runs through three buil
 - a cold build of a copy without any cache.
 
 All three must exit alike, report the same diagnostics and, when they build, write the same
-bytes; the command line run again, with nothing changed, must answer alike from its memo.  Some edits break a rule (a youth's attributes no longer agree across files, a note
-names someone no longer listed, a public note names a youth); the next step then undoes the
-breaking edit (or first renames the files it broke, which must then be named in the
-findings), so the sequence also goes through failed builds and the ones after them.
+bytes; the command line run again with nothing changed (answered from its memo after a
+success) must answer alike.  Some edits break a rule (a youth's attributes no longer agree
+across files, a note names someone no longer listed, a public note names a youth, a value
+no schema allows); the next step then undoes the breaking edit (or first renames the files
+it broke, which the findings must then name), so the sequence also goes through failed
+builds and the ones after them.
 
 Found this way: ``serve`` kept a cadre's results while its notes' contents were the same,
 though one had been renamed (a note's file name is its address: a stale page), and reported
@@ -459,7 +462,7 @@ def test_random_edit_sequences_build_as_a_cold_build_would(
             where = f"seed {seed}, step {step}: {done}"
             assert (code, cli.code) == (cold_code, cold_code), f"{where}\n{cold_out}"
             assert served.getvalue() == cli.out == cold_out, where
-            # Again, nothing changed: answered from the memo, with the same findings.
+            # Again with nothing changed (from the memo, after a success): the same answer.
             again = run_cli(root, "build", "-q", "--out", str(root / "out"),
                             today=today.isoformat())
             assert (again.code, again.out) == (cli.code, cli.out), where
