@@ -57,7 +57,10 @@ if TYPE_CHECKING:
 
 PREFIX = "/__zhilian__/"
 WATCHED_DIRS = ("data", "templates", "docs")
-WATCHED_FILES = ("site_config.yml", "mkdocs.yml")
+#: (CODEOWNERS: the check compares it with the data, G005; made again by a command)
+WATCHED_FILES = ("site_config.yml", "mkdocs.yml", ".github/CODEOWNERS")
+#: the folders of watched files below the root, each watched alone (not what is under it)
+WATCHED_FILE_DIRS = tuple(sorted({f.rsplit("/", 1)[0] for f in WATCHED_FILES if "/" in f}))
 POLL_SECONDS = 20.0  # how long a browser's poll request waits for a new version
 QUIET_SECONDS = 0.2  # debounce: rebuild once the files have been quiet this long
 MAX_DEBOUNCE_SECONDS = 2.0
@@ -549,11 +552,14 @@ class NativeWatcher(Watcher):
                     elif (
                         event.is_directory
                         and event.event_type in ("created", "moved")
-                        and Path(path).name in WATCHED_DIRS
                         and Path(path).parent.resolve() == watcher.root
                     ):
-                        watcher._schedule(Path(path))
-                        watcher.add(Path(path).name)
+                        if Path(path).name in WATCHED_DIRS:
+                            watcher._schedule(Path(path))
+                            watcher.add(Path(path).name)
+                        elif Path(path).name in WATCHED_FILE_DIRS:  # (.github made, or moved in)
+                            watcher._schedule(Path(path), recursive=False)
+                            watcher.add(Path(path).name)
 
         self._handler = _Handler()
         self._observer = Observer()
@@ -561,9 +567,9 @@ class NativeWatcher(Watcher):
         self._watched: set[Path] = set()
         self.kind = "native"
 
-    def _schedule(self, path: Path) -> None:
+    def _schedule(self, path: Path, *, recursive: bool = True) -> None:
         if path not in self._watched and path.is_dir():
-            self._observer.schedule(self._handler, str(path), recursive=True)
+            self._observer.schedule(self._handler, str(path), recursive=recursive)
             self._watched.add(path)
 
     def start(self) -> None:
@@ -571,6 +577,8 @@ class NativeWatcher(Watcher):
         self._observer.schedule(self._handler, str(self.root), recursive=False)
         for name in WATCHED_DIRS:
             self._schedule(self.root / name)
+        for name in WATCHED_FILE_DIRS:
+            self._schedule(self.root / name, recursive=False)
         self._observer.start()
 
     def close(self) -> None:

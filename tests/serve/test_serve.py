@@ -525,6 +525,9 @@ def test_only_watched_paths_are_relevant(tmp_path: Path) -> None:
     assert relevant(root, str(root / "data" / "cadres" / "a.yml")) == "data/cadres/a.yml"
     assert relevant(root, str(root / "site_config.yml")) == "site_config.yml"
     assert relevant(root, str(root / "mkdocs.yml")) == "mkdocs.yml"
+    codeowners = root / ".github" / "CODEOWNERS"  # (checked against the data: G005)
+    assert relevant(root, str(codeowners)) == ".github/CODEOWNERS"
+    assert relevant(root, str(root / ".github" / "workflows" / "check.yml")) is None
     assert relevant(root, str(root / "docs" / "index.md")) == "docs/index.md"
     assert relevant(root, str(root / "templates" / "public" / "base.html"))
     assert relevant(root, str(root / "site" / "public" / "index.html")) is None
@@ -554,6 +557,7 @@ def test_watchers_see_data_changes_and_ignore_the_site(kind: type, tmp_path: Pat
     (root / "data").mkdir()
     (root / "site").mkdir()
     (root / "data" / "a.yml").write_text("a: 1\n")
+    (root / ".github").mkdir()
     watcher = kind(root)
     watcher.start()
     stop = threading.Event()
@@ -564,10 +568,12 @@ def test_watchers_see_data_changes_and_ignore_the_site(kind: type, tmp_path: Pat
         (root / "site" / "index.html").write_text("ignored")
         (root / "data" / "a.yml").write_text("a: 2\n")
         (root / "site_config.yml").write_text("b: 1\n")
+        (root / ".github" / "CODEOWNERS").write_text("* @admin\n")
+        expected = {"data/a.yml", "site_config.yml", ".github/CODEOWNERS"}
         seen: set[str] = set()
-        while not {"data/a.yml", "site_config.yml"} <= seen and not stop.is_set():
+        while not expected <= seen and not stop.is_set():
             seen.update(watcher.wait(stop))
-        assert {"data/a.yml", "site_config.yml"} <= seen
+        assert expected <= seen
         assert not any(p.startswith("site/") for p in seen)
     finally:
         timer.cancel()
