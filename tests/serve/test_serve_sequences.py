@@ -24,6 +24,7 @@ from tests.serve.test_serve import WAIT, start_serve, version, wait_until_built
 from zhilian.demo import generate
 
 REPO = Path(__file__).resolve().parents[2]
+SEEDS = [int(s) for s in os.environ.get("ZHILIAN_SEQ_SEEDS", "3").split(",")]
 STEPS = int(os.environ.get("ZHILIAN_SEQ_STEPS", "8"))
 #: serve has settled when its version has not changed for this long (a rebuild of this
 #: deployment takes well under a second; the watcher waits for 0.2 s of quiet)
@@ -48,7 +49,7 @@ def _settled(base: str, before: str) -> dict[str, object]:
     return now
 
 
-@pytest.mark.parametrize("seed", [3])
+@pytest.mark.parametrize("seed", SEEDS)
 def test_serve_settles_on_what_a_cold_build_writes(tmp_path: Path, seed: int) -> None:
     root = tmp_path / "d"
     generate(root, cadres=8, seed=seed)
