@@ -95,15 +95,14 @@ class Memo:
     rebuild parses and validates only the files that changed.
 
     Both maps are keyed by file content (``FileRead.digest``; the validations by path too,
-    as their diagnostics name the file), never by time, so a memo cannot make a build stale; each load keeps only the entries it used.  Validated
-    models are shared between builds: no stage changes a model after validation.  The stamps
-    give a file's content key without reading it while its stat signature is unchanged
-    (``read.stamps`` says why that is safe).
+    as their diagnostics name the file), never by time, so a memo cannot make a build stale;
+    each load keeps only the entries it used.  Validated models are shared between builds:
+    no stage changes a model after validation.  The stamps give a file's content key without
+    reading it while its stat signature is unchanged (``read.stamps`` says why that is safe).
     """
 
     parsed: dict[bytes, tuple[Any, str]] = field(default_factory=dict)
-    #: by model, content and path: the diagnostics name the file (renamed with the same
-    #: content, it is validated again)
+    #: by model, content and path (a file renamed with the same content is validated again)
     validated: dict[tuple[type[BaseModel], bytes, str], tuple[Any, list[Diagnostic]]] = field(
         default_factory=dict
     )

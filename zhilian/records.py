@@ -11,8 +11,8 @@ file and of its notes (``Deployment.sources``; a note's file name is its address
 build's shared inputs (configuration, org files, surveys, photos, the date:
 :func:`shared_inputs`) and whatever else the stage says the result depends on (``extra``,
 e.g. every youth's 学号 for the privacy scan).  So a kept entry is always the result
-computing it again would give.  The code cannot change
-within the process that keeps the entries.
+computing it again would give.  The code cannot change within the process that keeps the
+entries.
 
 Without ``serve`` every build starts with empty records: they cost a dictionary lookup.
 Processes forked for the public site and the annual report start from the parent's records;
@@ -96,6 +96,7 @@ class CadreRecords:
         sources = dep.sources
         before = self._inputs
         self._inputs = {}
+        kept = 0
         for cid in dep.cadres:
             # Each file's path with its content: a note's file name is its slug (its anchor
             # and address), so a note renamed with the same content is a change too.
@@ -106,12 +107,13 @@ class CadreRecords:
                 continue
             inputs = hashlib.blake2b(shared + repr(own).encode("utf-8", "surrogatepass"),
                                      digest_size=20).digest()
-            # The previous build's object when equal: every lookup then compares by identity
-            # (thousands of them in a rebuild).
-            self._inputs[cid] = inputs if before.get(cid) != inputs else before[cid]
-        self.changed = len(dep.cadres) - sum(
-            1 for cid, key in self._inputs.items() if before.get(cid) is key
-        )
+            if before.get(cid) == inputs:
+                # The previous build's object: every lookup then compares by identity
+                # (thousands of them in a rebuild).
+                inputs = before[cid]
+                kept += 1
+            self._inputs[cid] = inputs
+        self.changed = len(dep.cadres) - kept
         if self._inputs.keys() != before.keys():  # (entries are only ever kept for these)
             self._entries = {k: v for k, v in self._entries.items() if k[1] in self._inputs}
         self._added = {}

@@ -552,14 +552,12 @@ class NativeWatcher(Watcher):
                     elif (
                         event.is_directory
                         and event.event_type in ("created", "moved")
+                        and Path(path).name in (*WATCHED_DIRS, *WATCHED_FILE_DIRS)
                         and Path(path).parent.resolve() == watcher.root
-                    ):
-                        if Path(path).name in WATCHED_DIRS:
-                            watcher._schedule(Path(path))
-                            watcher.add(Path(path).name)
-                        elif Path(path).name in WATCHED_FILE_DIRS:  # (.github made, or moved in)
-                            watcher._schedule(Path(path), recursive=False)
-                            watcher.add(Path(path).name)
+                    ):  # (made, or moved in, after the start)
+                        name = Path(path).name
+                        watcher._schedule(Path(path), recursive=name in WATCHED_DIRS)
+                        watcher.add(name)
 
         self._handler = _Handler()
         self._observer = Observer()

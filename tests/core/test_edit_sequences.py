@@ -42,6 +42,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.core.test_cache_parallel import tree
+from tests.core.test_incremental import _replace
 from zhilian import build, load, records
 from zhilian.build import build_site
 from zhilian.cli import make_parser
@@ -76,17 +77,11 @@ def _entries(text: str) -> list[str]:
     return re.findall(r"^  - id: .*\n(?:    .*\n)*", text.split("\nyouth:\n", 1)[1], re.M)
 
 
-def _swap(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, (path, old)
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def _rewrite(path: Path, pattern: str, new: Callable[[re.Match[str]], str]) -> None:
     """The first match of ``pattern`` (lines: ``^`` and ``$``) becomes ``new(match)``."""
     found = re.search(pattern, path.read_text(encoding="utf-8"), re.M)
     assert found, (path, pattern)
-    _swap(path, found.group(0), new(found))
+    _replace(path, found.group(0), new(found))
 
 
 def retitle(root: Path, rng: random.Random) -> str:
@@ -99,7 +94,7 @@ def rename_youth(root: Path, rng: random.Random) -> str:
     cadre = rng.choice(_cadres(root))
     named = [e for e in _entries(cadre.read_text("utf-8")) if "\n    name: " in e]
     entry = rng.choice(named)
-    _swap(cadre, entry, re.sub(r"\n    name: \S+", f"\n    name: {rng.choice(NAMES)}", entry))
+    _replace(cadre, entry, re.sub(r"\n    name: \S+", f"\n    name: {rng.choice(NAMES)}", entry))
     return cadre.stem
 
 
@@ -107,7 +102,7 @@ def change_status(root: Path, rng: random.Random) -> str:
     cadre = rng.choice(_cadres(root))
     entry = rng.choice(_entries(cadre.read_text("utf-8")))
     status = rng.choice(STATUSES)
-    _swap(cadre, entry, re.sub(r"political_status: \S+", f"political_status: {status}", entry))
+    _replace(cadre, entry, re.sub(r"political_status: \S+", f"political_status: {status}", entry))
     return cadre.stem
 
 
@@ -122,7 +117,7 @@ def copy_youth(root: Path, rng: random.Random) -> str:
 
 def drop_youth(root: Path, rng: random.Random) -> str:
     cadre = rng.choice(_cadres(root))
-    _swap(cadre, rng.choice(_entries(cadre.read_text("utf-8"))), "")
+    _replace(cadre, rng.choice(_entries(cadre.read_text("utf-8"))), "")
     return cadre.stem
 
 
@@ -130,7 +125,7 @@ def end_contact(root: Path, rng: random.Random) -> str:
     """A youth's contact ends (``until``): no longer on the current list."""
     cadre = rng.choice(_cadres(root))
     entry = rng.choice([e for e in _entries(cadre.read_text("utf-8")) if "until:" not in e])
-    _swap(cadre, entry, entry + "    until: 2026-10-01\n")
+    _replace(cadre, entry, entry + "    until: 2026-10-01\n")
     return cadre.stem
 
 
@@ -139,7 +134,7 @@ def toggle_public(root: Path, rng: random.Random) -> str:
     text = note.read_text("utf-8")
     flipped = ("public: false", "public: true") if "public: false" in text else (
         "public: true", "public: false")
-    _swap(note, *flipped)
+    _replace(note, *flipped)
     return note.name
 
 
@@ -180,7 +175,7 @@ def withdraw_consent(root: Path, rng: random.Random) -> str:
 def rename_unit(root: Path, rng: random.Random) -> str:
     org = root / "data" / "org" / rng.choice(["branches.yml", "dorm_groups.yml"])
     name = rng.choice(re.findall(r"^    name: .+$", org.read_text("utf-8"), re.M))
-    _swap(org, name, f"{name}{rng.randrange(10)}")
+    _replace(org, name, f"{name}{rng.randrange(10)}")
     return org.name
 
 
@@ -198,7 +193,7 @@ def move_branch(root: Path, rng: random.Random) -> str:
     entry = rng.choice([e for e in _entries(cadre.read_text("utf-8")) if "branch: " in e])
     branches = re.findall(r"^  - id: (\S+)", (root / "data/org/branches.yml").read_text("utf-8"),
                           re.M)
-    _swap(cadre, entry, re.sub(r"branch: \S+", f"branch: {rng.choice(branches)}", entry))
+    _replace(cadre, entry, re.sub(r"branch: \S+", f"branch: {rng.choice(branches)}", entry))
     return cadre.stem
 
 
@@ -227,7 +222,7 @@ def since(root: Path, rng: random.Random) -> str:
     cadre = rng.choice(_cadres(root))
     entry = rng.choice(_entries(cadre.read_text("utf-8")))
     start = rng.choice(["2026-11-19", "2026-11-21", "2025-01-01"])
-    _swap(cadre, entry, re.sub(r"since: \S+", f"since: {start}", entry))
+    _replace(cadre, entry, re.sub(r"since: \S+", f"since: {start}", entry))
     return cadre.stem
 
 
@@ -241,7 +236,7 @@ def quota(root: Path, rng: random.Random) -> str:
 def survey(root: Path, rng: random.Random) -> str:
     path = rng.choice(sorted((root / "data" / "surveys").glob("*.yml")))
     found = rng.choice(re.findall(r"respondents: \d+", path.read_text("utf-8")))
-    _swap(path, found, f"respondents: {rng.randrange(5, 60)}")
+    _replace(path, found, f"respondents: {rng.randrange(5, 60)}")
     return path.name
 
 
@@ -261,9 +256,9 @@ def change_phone(root: Path, rng: random.Random) -> str:
     found = re.search(r"^  phone: .+$", text, re.M)
     phone = f'  phone: "139{rng.randrange(10**8):08d}"'
     if found:
-        _swap(cadre, found.group(0), phone)
+        _replace(cadre, found.group(0), phone)
     else:
-        _swap(cadre, "\ncontact:", "\ncontact:\n" + phone)
+        _replace(cadre, "\ncontact:", "\ncontact:\n" + phone)
     return cadre.stem
 
 
@@ -298,7 +293,7 @@ def new_login(root: Path, rng: random.Random) -> str:
     login = f"github: seq-{rng.randrange(1000)}"
     found = re.search(r"^github: \S+$", text, re.M) or re.search(r"^since: \S+$", text, re.M)
     assert found
-    _swap(cadre, found.group(0), login if found.group(0).startswith("github") else
+    _replace(cadre, found.group(0), login if found.group(0).startswith("github") else
           f"{found.group(0)}\n{login}")
     assert run_cli(root, "codeowners", today=TODAY).code == 0
     return cadre.stem
