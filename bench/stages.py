@@ -1,4 +1,4 @@
-"""Where one build's time goes: wall and CPU seconds of each stage, in every process.
+"""Where one build's time goes: wall, CPU and system seconds and page faults of each stage, in every process.
 
     .venv/bin/python bench/stages.py [build.py arguments…]
     .venv/bin/python bench/stages.py --root bench/.cache/demo-n1000-s1 --today 2026-11-20 --quiet
@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import importlib
 import os
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -26,12 +27,14 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 STARTED = time.perf_counter()
+SELF = resource.RUSAGE_SELF
 
 #: (module, function or Class.method): the pipeline's stages, in about the order they run.
 STAGES = [
     ("zhilian.fingerprint", "fingerprint"),
     ("zhilian.pipeline", "check"),
     ("zhilian.load", "load"),
+    ("zhilian.read.batch", "_parse_chunk"),
     ("zhilian.metrics", "all_statuses"),
     ("zhilian.rules", "run_rules"),
     ("zhilian.views.public", "build_public_view"),
@@ -54,14 +57,16 @@ STAGES = [
 def _timed(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def timed(*args: Any, **kwargs: Any) -> Any:
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu, before = time.perf_counter(), time.process_time(), resource.getrusage(SELF)
         try:
             return func(*args, **kwargs)
         finally:
-            now = time.perf_counter()
+            now, after = time.perf_counter(), resource.getrusage(SELF)
             sys.stderr.write(
                 f"[{os.getpid()}] {name:28s} {now - wall:6.3f} s wall {time.process_time() - cpu:6.3f}"
-                f" s CPU   (ends at {now - STARTED:6.3f})\n"
+                f" s CPU ({after.ru_stime - before.ru_stime:5.3f} system,"
+                f" {after.ru_minflt - before.ru_minflt:6d} page faults)"
+                f"   (ends at {now - STARTED:6.3f})\n"
             )
 
     return timed
