@@ -1,8 +1,9 @@
 """Two builds of the same inputs in two processes write the same bytes and report the same
-problems, whatever the order Python happens to iterate sets in there: string hashing is
-randomised per process (``PYTHONHASHSEED``), so anything that reaches the output from a
-set unsorted would differ between a cadre's laptop and CI, and every page key built from
-it would miss."""
+problems, whatever the order Python happens to iterate sets in there and whatever the
+machine's time zone: string hashing is randomised per process (``PYTHONHASHSEED``), so
+anything that reaches the output from a set unsorted would differ between a cadre's laptop
+and CI, and every page key built from it would miss; and CI runs in UTC, a cadre in
+China Standard Time (the date is given: ``--today``)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from zhilian.demo import generate
 
 #: two fixed seeds that order the same strings differently in sets (asserted below)
 SEEDS = ("1", "2")
+#: the time zone of the process with each seed: UTC, and China Standard Time as a POSIX
+#: rule (no time zone database needed)
+ZONES = {"1": "UTC0", "2": "CST-8"}
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -38,7 +42,7 @@ def _build(root: Path, out: Path, seed: str, *extra: str) -> tuple[int, str]:
         [sys.executable, str(REPO / "build.py"), *extra, "--root", str(root), "--out",
          str(out), "--today", SAMPLE_TODAY, "--quiet"],
         capture_output=True, text=True, cwd=REPO, check=False,
-        env={**os.environ, "PYTHONHASHSEED": seed},
+        env={**os.environ, "PYTHONHASHSEED": seed, "TZ": ZONES[seed]},
     )
     return run.returncode, run.stdout + run.stderr
 
@@ -52,6 +56,16 @@ def test_the_seeds_order_a_set_of_names_differently() -> None:
         for seed in SEEDS
     }
     assert len(orders) == 2
+
+
+def test_the_time_zones_differ() -> None:
+    code = "import time; print(time.strftime('%z'))"
+    offsets = [
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       check=True, env={**os.environ, "TZ": ZONES[seed]}).stdout.strip()
+        for seed in SEEDS
+    ]
+    assert offsets == ["+0000", "+0800"]
 
 
 @pytest.mark.parametrize("deployment", ["sample", "demo"])
@@ -91,7 +105,7 @@ def test_check_reports_in_two_processes_are_identical(tmp_path: Path) -> None:
             [sys.executable, str(REPO / "build.py"), "check", "--root", str(root),
              "--today", SAMPLE_TODAY, "--format", "json"],
             capture_output=True, text=True, cwd=REPO, check=False,
-            env={**os.environ, "PYTHONHASHSEED": seed},
+            env={**os.environ, "PYTHONHASHSEED": seed, "TZ": ZONES[seed]},
         )
         assert run.returncode == 1, run.stdout + run.stderr
         reports.append(run.stdout)
