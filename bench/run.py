@@ -515,6 +515,7 @@ class Bench:
         ratios = self.s("paired_cold", "build, cold ÷ Hugo, cold (paired)")
         self.s("build_cold_paired", "build, cold (paired)")
         pairs: list[dict[str, float]] = []
+        self.extra["paired_cold"] = pairs  # (what was measured, should a run fail)
         for i in range(self.args.repeat):
             times: dict[str, float] = {}
             for who in (("zhilian", "hugo") if i % 2 == 0 else ("hugo", "zhilian")):
@@ -533,7 +534,6 @@ class Bench:
             ratios.seconds.append(times["zhilian"] / times["hugo"])
             log(f"  pair {i + 1}: zhilian {times['zhilian']:.2f} s / Hugo {times['hugo']:.2f} s"
                 f" = {ratios.seconds[-1]:.2f}×")
-        self.extra["paired_cold"] = pairs
 
     # 8
     def mkdocs(self, dep: Path, total_pages: int) -> None:

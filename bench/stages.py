@@ -1,4 +1,5 @@
-"""Where one build's time goes: wall, CPU and system seconds and page faults of each stage, in every process.
+"""Where one build's time goes: wall, CPU and system seconds and minor page faults of each
+stage, in every process.
 
     .venv/bin/python bench/stages.py [build.py arguments…]
     .venv/bin/python bench/stages.py --root bench/.cache/demo-n1000-s1 --today 2026-11-20 --quiet
