@@ -8,7 +8,9 @@ China Standard Time (the date is given: ``--today``)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,11 +95,16 @@ def test_check_reports_in_two_processes_are_identical(tmp_path: Path) -> None:
     root = tmp_path / "deploy"
     root.mkdir()
     generate(root, cadres=12, seed=3)
-    cadre = sorted((root / "data" / "cadres").glob("*.yml"))[0]
+    cadre, other = sorted((root / "data" / "cadres").glob("*.yml"))[:2]
     text = cadre.read_text(encoding="utf-8")
-    # units nobody knows, a youth listed twice: findings built from several values at once
-    text = text.replace("units:\n", "units:\n  unknown_key: 1\n", 1)
-    cadre.write_text(text + "\nextra_field: 1\n", encoding="utf-8")
+    # Units nobody knows and a youth listed twice (findings made from several values at
+    # once) in one cadre file, a field the schema lacks in another.
+    text = re.sub(r"^  branches: \[", "  branches: [nope-3, nope-1, nope-2, ", text, count=1,
+                  flags=re.M)
+    first_youth = re.search(r"^  - id: .*?(?=^  - id: )", text, flags=re.M | re.S)
+    assert first_youth is not None
+    cadre.write_text(text + first_youth.group(), encoding="utf-8")
+    other.write_text(other.read_text(encoding="utf-8") + "extra_field: 1\n", encoding="utf-8")
     reports = []
     for seed in SEEDS:
         shutil.rmtree(root / ".zhilian-cache", ignore_errors=True)
@@ -110,4 +117,5 @@ def test_check_reports_in_two_processes_are_identical(tmp_path: Path) -> None:
         assert run.returncode == 1, run.stdout + run.stderr
         reports.append(run.stdout)
     assert reports[0] == reports[1]
-    assert "extra_field" in reports[0]
+    codes = [d["code"] for d in json.loads(reports[0]) if d["severity"] == "error"]
+    assert {"R002", "R007", "S001"} <= set(codes), codes  # unknown unit, repeated 学号, field
