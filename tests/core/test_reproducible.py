@@ -28,6 +28,11 @@ SEEDS = ("1", "2")
 ZONES = {"1": "UTC0", "2": "CST-8"}
 
 
+def _env(seed: str) -> dict[str, str]:
+    """A process's environment with string hashing seeded by ``seed``, in its time zone."""
+    return {**os.environ, "PYTHONHASHSEED": seed, "TZ": ZONES[seed]}
+
+
 def _tree(root: Path) -> dict[str, str]:
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -44,7 +49,7 @@ def _build(root: Path, out: Path, seed: str, *extra: str) -> tuple[int, str]:
         [sys.executable, str(REPO / "build.py"), *extra, "--root", str(root), "--out",
          str(out), "--today", SAMPLE_TODAY, "--quiet"],
         capture_output=True, text=True, cwd=REPO, check=False,
-        env={**os.environ, "PYTHONHASHSEED": seed, "TZ": ZONES[seed]},
+        env=_env(seed),
     )
     return run.returncode, run.stdout + run.stderr
 
@@ -54,7 +59,7 @@ def test_the_seeds_order_a_set_of_names_differently() -> None:
     code = "print(list({'张伟', '李娜', '王芳', '刘洋', '陈静', 'wang-fang', 'li-na'}))"
     orders = {
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+                       check=True, env=_env(seed)).stdout
         for seed in SEEDS
     }
     assert len(orders) == 2
@@ -64,7 +69,7 @@ def test_the_time_zones_differ() -> None:
     code = "import time; print(time.strftime('%z'))"
     offsets = [
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       check=True, env={**os.environ, "TZ": ZONES[seed]}).stdout.strip()
+                       check=True, env=_env(seed)).stdout.strip()
         for seed in SEEDS
     ]
     assert offsets == ["+0000", "+0800"]
@@ -112,7 +117,7 @@ def test_check_reports_in_two_processes_are_identical(tmp_path: Path) -> None:
             [sys.executable, str(REPO / "build.py"), "check", "--root", str(root),
              "--today", SAMPLE_TODAY, "--format", "json"],
             capture_output=True, text=True, cwd=REPO, check=False,
-            env={**os.environ, "PYTHONHASHSEED": seed, "TZ": ZONES[seed]},
+            env=_env(seed),
         )
         assert run.returncode == 1, run.stdout + run.stderr
         reports.append(run.stdout)
