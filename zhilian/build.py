@@ -35,7 +35,7 @@ from .fingerprint import code_digest, fingerprinted, remember
 from .paths import CACHE_DIR, templates_dir
 from .read.stamps import Walk
 from .reporters import Reporter, SourceCache
-from .workers import Background, Helper, signals_held, worker_count
+from .workers import Background, Helper, enter_held, worker_count
 
 if TYPE_CHECKING:
     from .annual import Report
@@ -151,16 +151,14 @@ class _Ahead:
             report = _annual_report(result, templates, new_pages(), workbook)
             self.report = enter(Background(report, enabled=False))
         else:
-            self.report = enter(Background(
+            self.report = enter_held(self.stack, lambda: Background(
                 lambda: _annual_report(result, templates, new_pages())(), enabled=self.parallel
             ))
         # That process writes into the new site's folder: should anything fail, it is
-        # stopped before the folder is removed (the stack leaves in reverse order).  The
-        # folder is made and put on the stack with Ctrl-C and SIGTERM held: arriving in
-        # between, one would leave it behind.
-        with signals_held():
-            site = self.site = enter(SiteWriter(self.out, self.spare))
-        self.public = enter(Background(
+        # stopped before the folder is removed (the stack leaves in reverse order).  Both
+        # are put on the stack with Ctrl-C and SIGTERM held (``enter_held``).
+        site = self.site = enter_held(self.stack, lambda: SiteWriter(self.out, self.spare))
+        self.public = enter_held(self.stack, lambda: Background(
             lambda: _public_site(result, templates, new_pages(), site), enabled=self.parallel
         ))
 
@@ -222,7 +220,10 @@ def _build(
     # before the imports below, which this process does while it runs (not when ``serve``
     # rebuilds: its handbook is most often kept as it is, in 0.01 s, and a fork costs more).
     # Each process started here is stopped when this one fails or is interrupted (``with``).
-    with _handbook_ahead(args.root, today, enabled=parallel and not rebuild) as handbook:
+    with ExitStack() as forked:
+        handbook = enter_held(
+            forked, lambda: _handbook_ahead(args.root, today, enabled=parallel and not rebuild)
+        )
         from .render.internal import render_internal
         from .render.page_cache import PageCache
         from .write import SiteManifest

@@ -23,14 +23,14 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import cache
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity
 from .paths import CACHE_DIR
 from .read.stamps import Stamps, signature
-from .workers import Background
+from .workers import Background, enter_held
 
 #: Folders at the top of the deployment (or of the templates) that are no input: output,
 #: caches, tools.  Only there: below, a name like ``site`` may be a cadre's notes folder.
@@ -151,7 +151,8 @@ def fingerprinted(
         return fingerprint(root, out, templates, today, stamps, folders)
 
     if stamps is None and not _memo_path(root, name).is_file():
-        with Background(take, enabled=parallel) as later:
+        with ExitStack() as stack:
+            later = enter_held(stack, lambda: Background(take, enabled=parallel))
             yield None, cache(later.result)
         return
     current = take()

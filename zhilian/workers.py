@@ -22,8 +22,11 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import Any, TypeVar
+
+#: what :func:`enter_held` enters
+C = TypeVar("C", bound=AbstractContextManager[Any])
 
 
 def cpu_count() -> int:
@@ -59,6 +62,16 @@ def signals_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def enter_held(stack: ExitStack, make: Callable[[], C]) -> C:
+    """``stack.enter_context(make())`` with Ctrl-C and SIGTERM held: what ``make`` starts (a
+    process) or makes (a folder) is on the stack, to be stopped or removed should the build
+    fail or be interrupted, before a signal can arrive; arriving in between, one would leave
+    the process running on (still writing into a folder being removed) or the folder behind.
+    Held, it is taken just after."""
+    with signals_held():
+        return stack.enter_context(make())
 
 
 def child_signals(*, unwind: bool = True) -> None:

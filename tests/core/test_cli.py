@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -344,3 +345,41 @@ def test_build_py_runs_as_a_script(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "个警告" in proc.stdout and "Traceback" not in proc.stderr
+
+
+
+
+#: The processes a first build forks, in order (``--jobs 2``; no memo yet, so the
+#: fingerprint is taken meanwhile): each is started and registered to be stopped with
+#: Ctrl-C held.
+FORKED = ["fingerprint", "handbook", "annual report", "public site"]
+
+
+@pytest.mark.parametrize("which", range(len(FORKED)), ids=FORKED)
+def test_an_interrupt_just_as_a_process_of_the_build_starts_stops_it(
+    sample: Path, monkeypatch: pytest.MonkeyPatch, which: int
+) -> None:
+    """A signal just after a process started, before the build had registered it for
+    stopping (raised here as it has just started), would leave it running on: the public
+    site's writing into the new site's folder after its removal, which makes it again.
+    Held, the signal is taken once the process is registered, and stops it."""
+    from zhilian import workers
+
+    started = workers.Background.__init__
+    children = []
+
+    def interrupted(self: workers.Background, fn: Any, *, enabled: bool = True) -> None:
+        started(self, fn, enabled=enabled)
+        if self.process is not None:
+            children.append(self.process)
+            if len(children) == which + 1:
+                signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(workers.Background, "__init__", interrupted)
+    assert run_cli(sample, "build", "--jobs", "2").code == 130
+    for child in children:  # (one left running would go on writing after this)
+        child.join(timeout=60)
+    assert len(children) == which + 1  # nothing more was started
+    assert children[which].exitcode != 0  # stopped, not left to finish its work
+    assert sorted(p.name for p in sample.iterdir() if p.name.startswith(".site")) == []
+    assert not list((sample / ".zhilian-cache").rglob(".build-*"))  # (the handbook's)
