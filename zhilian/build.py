@@ -93,9 +93,10 @@ def _annual_report(
     return lambda: (files(), (pages.used, pages.hits, pages.placed), result.records.added())
 
 
-def _handbook_ahead(root: Path, today: dt.date, *, enabled: bool) -> Background:
-    """Start building the handbook into its cache in another process (without one, or with
-    a broken configuration — which the check reports — the write stage builds it)."""
+def _handbook_ahead(root: Path, today: dt.date, stack: ExitStack, *, enabled: bool) -> Background:
+    """Start building the handbook into its cache in another process, stopped with ``stack``
+    (without one, or with a broken configuration — which the check reports — the write
+    stage builds it)."""
     from .handbook import prepare_handbook
     from .load import ConfigError, read_config
 
@@ -105,7 +106,7 @@ def _handbook_ahead(root: Path, today: dt.date, *, enabled: bool) -> Background:
         config = None
     if config is None:
         return Background(lambda: None, enabled=False)
-    return Background(lambda: prepare_handbook(root, config, today))
+    return enter_held(stack, lambda: Background(lambda: prepare_handbook(root, config, today)))
 
 
 #: ``serve`` rebuilds in one process when at most this many cadres' results must be made
@@ -221,9 +222,7 @@ def _build(
     # rebuilds: its handbook is most often kept as it is, in 0.01 s, and a fork costs more).
     # Each process started here is stopped when this one fails or is interrupted (``with``).
     with ExitStack() as forked:
-        handbook = enter_held(
-            forked, lambda: _handbook_ahead(args.root, today, enabled=parallel and not rebuild)
-        )
+        handbook = _handbook_ahead(args.root, today, forked, enabled=parallel and not rebuild)
         from .render.internal import render_internal
         from .render.page_cache import PageCache
         from .write import SiteManifest
