@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import os
 import shutil
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,14 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE_TODAY = "2026-11-20"
 SAMPLE_DATE = dt.date.fromisoformat(SAMPLE_TODAY)
 ARTIFACTS = REPO / "test-artifacts"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as at a terminal, for this process and (inherited) every process it starts:
+    a shell starts a background job (``pytest &``) with SIGINT ignored, and the tests that
+    interrupt builds would then see them go on."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def copy_deployment(dest: Path) -> Path:

@@ -252,6 +252,9 @@ def _build(
             progress = Progress(reporter, started, enabled=not args.quiet)
             progress.say(f"已读取并检查 {len(result.dep.cadres)} 位团干部、"
                          f"{sum(map(len, result.dep.notes.values()))} 条活动记录")
+            # Made in this process (a lean rebuild, ``--jobs 1``): the public site first,
+            # while the helper makes the workbook that the internal pages' report waits for.
+            public_made = None if ahead.parallel else public.result()
 
             def report_files() -> dict[str, bytes]:
                 files, used, records = report.result()
@@ -269,7 +272,7 @@ def _build(
             )
             write_internal({path: data for path, data in internal.items() if data is not None})
             progress.say(f"已生成内部站点 {len(internal)} 个文件")
-            written, used, records = public.result()
+            written, used, records = public_made if public_made else public.result()
             pages.merge(*used)  # the other process's pages: kept by prune below
             result.records.merge(records)
             files = len(internal) + written

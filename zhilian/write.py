@@ -314,10 +314,19 @@ class SiteWriter:
             remove_empty_folders(str(self.tmp))
         # (pid first, as remove_abandoned reads it: a removal not done is done by a later build)
         old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}-{os.urandom(4).hex()}")
-        if self.out.exists():
-            os.replace(self.out, old)
-        os.replace(self.tmp, self.out)
-        self.committed = True
+        try:
+            # Ctrl-C between the two renames would leave no site at all: held, it is taken
+            # once the new one is in place.
+            with signals_held():
+                if self.out.exists():
+                    os.replace(self.out, old)
+                os.replace(self.tmp, self.out)
+                self.committed = True
+        finally:
+            if self.committed:
+                self._remove_old(old, defer)
+
+    def _remove_old(self, old: Path, defer: Callable[[Callable[[], None]], None] | None) -> None:
         if self.spare is not None:
             remove = partial(self.spare.keep, old)
         else:

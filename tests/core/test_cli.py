@@ -220,6 +220,30 @@ def test_an_interrupt_just_as_the_new_site_folder_is_made_leaves_no_folder(
     assert sorted(p.name for p in sample.iterdir() if p.name.startswith(".site")) == []
 
 
+def test_an_interrupt_as_the_new_site_replaces_the_old_leaves_a_whole_site(
+    sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after the old site is moved aside and before the new one takes its place is
+    taken once the new one is there: ``site/`` is never missing, nothing is left over."""
+    assert run_cli(sample, "build").code == 0
+    cadre = sorted((sample / "data" / "cadres").glob("*.yml"))[0]
+    text = cadre.read_text("utf-8")
+    cadre.write_text(text.replace("\ntitle: ", "\ntitle: 换岗", 1), encoding="utf-8")
+    replace = os.replace
+
+    def interrupted(src: Any, dst: Any) -> None:
+        replace(src, dst)
+        if Path(src) == sample / "site":  # the old site moved aside
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    assert run_cli(sample, "build").code == 130
+    monkeypatch.setattr(os, "replace", replace)
+    page = sample / "site" / "internal" / "cadres" / f"{cadre.stem}.html"
+    assert "换岗" in page.read_text("utf-8")
+    assert sorted(p.name for p in sample.iterdir() if p.name.startswith(".site")) == []
+
+
 def test_the_next_build_removes_what_killed_builds_left(sample: Path) -> None:
     """SIGKILL leaves a build no chance to clean up: the next one removes its folders (the
     process id in their names tells them from those of a build still running)."""

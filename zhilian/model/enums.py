@@ -61,8 +61,19 @@ class LabeledEnum(str, Enum):
                 raise PydanticCustomError("zl_enum", "不是允许的选项", {"expected": expected})
             return found
 
-        return core_schema.no_info_plain_validator_function(
-            validate, serialization=core_schema.plain_serializer_function_ser_schema(str)
+        # Written as a key or label exactly (nearly every value): recognised without
+        # running Python code per value (100,000 youth at province scale); anything else
+        # (spaces around, capitals, not text) goes to ``validate``.
+        exact = core_schema.no_info_after_validator_function(
+            lookup.__getitem__, core_schema.literal_schema([k for k in lookup if type(k) is str])
+        )
+        return core_schema.union_schema(
+            [exact, core_schema.no_info_plain_validator_function(validate)],
+            mode="left_to_right",
+            custom_error_type="zl_enum",
+            custom_error_message="不是允许的选项",
+            custom_error_context={"expected": expected},
+            serialization=core_schema.plain_serializer_function_ser_schema(str),
         )
 
     @classmethod
