@@ -3,6 +3,8 @@ value for clean text, and never accept what the careful path reports."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -90,6 +92,20 @@ def test_real_files_take_the_express_lane_and_agree() -> None:
         agree(text)
         taken += fast_parse(text) is not MISS and not careful(text)[1]
     assert taken > 200  # the sample's files are clean: the lane is really used
+
+
+
+def test_a_banner_of_hashes_is_read_at_once() -> None:
+    """A comment banner ("####…") once made the express lane's check take 2ⁿ steps (one of
+    36 hung the build): read in a process given a minute, the old check needed hours."""
+    code = (
+        "from zhilian.read import parse_yaml\n"
+        "banner = '#' * 48\n"
+        "text = f'{banner}\\n# 团干部信息\\n{banner}\\nname: 王晓明\\ntitle: 团委副书记  # {banner}\\n'\n"
+        "value, diags = parse_yaml(text, 'x.yml')\n"
+        "assert value == {'name': '王晓明', 'title': '团委副书记'} and not diags, (value, diags)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=REPO)
 
 
 scalars = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
