@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from zhilian.read import parse_yaml
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def found(text: str) -> list[tuple[str, int, int]]:
@@ -157,3 +163,15 @@ def test_a_real_syntax_error_elsewhere_is_still_reported() -> None:
 def test_slips_in_every_line_are_reported() -> None:
     text = "".join(f"k{i}：v\n" for i in range(30))
     assert found(text) == [("Y006", i + 1, len(f"k{i}") + 1) for i in range(30)]
+
+
+def test_a_long_line_before_a_full_width_colon_is_judged_at_once() -> None:
+    """Whether a line's text before "：" looks like a key was one pattern whose dashes could
+    be both before the word and in it: 50,000 dashes took 40 s (n² steps).  Read in a process
+    given a minute, the old check needed some 10 minutes for these 200,000."""
+    code = (
+        "from zhilian.read import parse_yaml\n"
+        "value, diags = parse_yaml('name: 王\\n' + '-' * 200_000 + '!：x\\n', 'x.yml')\n"
+        "assert [(d.code, d.line) for d in diags] == [('Y002', 2)], diags\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=REPO)
