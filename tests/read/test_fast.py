@@ -108,6 +108,32 @@ def test_a_banner_of_hashes_is_read_at_once() -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=REPO)
 
 
+def test_a_long_run_of_blanks_takes_the_careful_path() -> None:
+    """rapidyaml takes n² steps on n blanks inside a plain scalar (100,000: 3 s; these
+    1,000,000 some 5 minutes): such text is the careful path's, read at once."""
+    code = (
+        "from zhilian.read import parse_yaml\n"
+        "value, diags = parse_yaml('name: 王' + ' ' * 1_000_000 + '晓明\\n', 'x.yml')\n"
+        "assert value == {'name': '王' + ' ' * 1_000_000 + '晓明'} and not diags, diags\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=REPO)
+
+
+def test_nesting_too_deep_for_the_express_lane_prints_nothing(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """rapidyaml complains on file descriptor 2 when a value nests too deep to emit; the
+    careful path reports the file, and the terminal shows nothing else."""
+    text = "k:\n  " + "- " * 200 + "x\n"  # valid YAML: lists in lists, 200 deep
+    value, diags = parse_yaml(text, "x.yml")
+    assert capfd.readouterr().err == ""
+    assert not diags and isinstance(value, dict)
+    inner, depth = value["k"], 1
+    while isinstance(inner, list):
+        inner, depth = inner[0], depth + 1
+    assert (inner, depth) == ("x", 201)
+
+
 scalars = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
 values = st.recursive(
     scalars | st.sampled_from(["true", "false", "1e3", "0358", "-0", "null", "~", ""]),

@@ -40,6 +40,7 @@ MISS: Any = object()
 # controls, U+FFFE, U+FFFF).
 _RARE = re.compile("[&*!~|>\\\\\t\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 _NULL = re.compile(r"\bnull\b")
+_BLANK_RUN = " " * 1024  # (none in real data; 100,000 took rapidyaml 3 s)
 _BLOCK_HEADER_REST = re.compile(r"[+-]? *(?:#.*)?")
 # Characters that cannot start a plain scalar in YAML 1.1 (rapidyaml is lenient about them),
 # after an indicator and blanks; and indicators right after a flow opener or comma.  A line
@@ -55,6 +56,8 @@ _FLOW_ODD = re.compile(r"[\[{,][^\S\n]*[:?%@`]")
 def _needs_care(text: str) -> bool:
     """True when the careful path could say something the express lane would not."""
     if not text.endswith("\n"):  # block scalars' last line break: the two parsers differ
+        return True
+    if _BLANK_RUN in text:  # rapidyaml takes n² steps on n blanks inside a plain scalar
         return True
     if text.startswith(("---", "...")) or "\n---" in text or "\n..." in text:
         return True
@@ -128,9 +131,9 @@ def fast_parse(text: str) -> Any:
     if ryml is None or not text.strip() or _needs_care(text):
         return MISS
     try:
-        with _QuietStderr():
+        with _QuietStderr():  # (emitting too complains there: of nesting too deep)
             tree = ryml.parse_in_arena(text.encode("utf-8"))
-        emitted = ryml.emit_json_malloc(tree, tree.root_id())
+            emitted = ryml.emit_json_malloc(tree, tree.root_id())
     except Exception:  # any rapidyaml complaint: let libyaml say it precisely
         return MISS
     if emitted is None:

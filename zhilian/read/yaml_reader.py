@@ -655,7 +655,6 @@ _BLOCK_HEADER = re.compile(r"(?:[&!][^ \t]*[ \t]+)*[|>][0-9+-]{0,2}[ \t]*(?:#.*)
 _INDICATORS = re.compile(r"(?:[-?:](?:[ \t]+|$))*")
 _PROPS = re.compile(r"(?:[&!*][^ \t]*(?:[ \t]+|$))*")  # anchors, tags (and an alias)
 _QUOTED = re.compile(r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^']|'')*')""")
-_BRACKETS = re.compile(r"\[[^\[\]{}]*\]|\{[^\[\]{}]*\}")
 _BEFORE_COMMENT = re.compile(r"(?:[^#]|(?<![ \t])#)*")
 
 Slip = tuple[str, int, int, str]  # code, line, col, message
@@ -673,6 +672,20 @@ def _key_before(prefix: str) -> bool:
     opener = max(prefix.rfind("{"), prefix.rfind(","))
     return opener >= 0 and _FLOW_KEY.fullmatch(prefix, opener + 1) is not None
 
+def _opens_unclosed(text: str, start: int) -> bool:
+    """The line from ``start`` has a "[" or "{" that more brackets open than close after.
+    Counted once a line from its end, opener by opener (counting from each of 20,000 on a
+    line took 5 s)."""
+    end = text.find("\n", start)
+    pos = len(text) if end < 0 else end
+    balance = 0  # opened minus closed, from the opener last found to the line's end
+    while (at := max(text.rfind("[", start, pos), text.rfind("{", start, pos))) >= 0:
+        balance += 1 - text.count("]", at, pos) - text.count("}", at, pos)
+        if balance > 0:
+            return True
+        pos = at
+    return False
+
 def _suspicious_lines(text: str) -> list[int]:
     """0-based indexes of lines that may hold a slip (a cheap over-approximation)."""
     hits: list[int] = []
@@ -686,24 +699,26 @@ def _suspicious_lines(text: str) -> list[int]:
     hits.sort()
     found: list[int] = []
     line_no = counted_to = 0
-    last_start = -1
+    last_start = brackets_judged = line_end = -1
     for pos in hits:
-        start = text.rfind("\n", 0, pos) + 1
+        if pos > line_end:  # the first hit on its line (the hits are in order)
+            start = text.rfind("\n", 0, pos) + 1
+            line_end = text.find("\n", pos)
+            line_end = len(text) if line_end < 0 else line_end
         if start == last_start:
             continue  # this line is already in
         c = text[pos]
-        prefix = text[start:pos]
-        if c in "\t\u3000":
-            hit = _LEAD_ONLY.fullmatch(prefix) is not None
-        elif c == "：":
-            hit = _key_before(prefix)
+        if c in "[{":  # an opening bracket not closed on its line: a flow list over lines
+            if start == brackets_judged:
+                continue  # (this line's every bracket is judged with its first)
+            brackets_judged = start
+            hit = _opens_unclosed(text, start)
         elif c in "，；":
-            hit = "[" in prefix or "{" in prefix
-        else:  # an opening bracket not closed on its line: a flow list over several lines
-            end = text.find("\n", pos)
-            end = len(text) if end < 0 else end
-            opened = text.count("[", pos, end) + text.count("{", pos, end)
-            hit = opened > text.count("]", pos, end) + text.count("}", pos, end)
+            hit = text.find("[", start, pos) >= 0 or text.find("{", start, pos) >= 0
+        elif c == "：":
+            hit = _key_before(text[start:pos])
+        else:
+            hit = _LEAD_ONLY.fullmatch(text, start, pos) is not None
         if hit:
             line_no += text.count("\n", counted_to, start)
             counted_to = last_start = start
@@ -936,6 +951,24 @@ def _node_indicators(line: str, lead: str, rest: str) -> int:
     return n + _INDICATORS.match(rest, n).end() - n  # type: ignore[union-attr]
 
 
+_CLOSER = {"[": "]", "{": "}"}
+
+
+def _after_flow(text: str) -> str | None:
+    """What follows the bracketed values that open ``text`` (one, or several right after one
+    another) once they close; None if one does not on this line, or closes the other kind
+    first.  In one pass: bracket by bracket, a line of 20,000 nested ones took 5 s."""
+    expected: list[str] = []
+    for i, char in enumerate(text):
+        if char in _CLOSER:
+            expected.append(_CLOSER[char])
+        elif char in "]}" and expected:
+            if expected.pop() != char:
+                return None
+            if not expected and text[i + 1 : i + 2] not in _CLOSER:
+                return text[i + 1 :]
+    return None
+
 def _is_value(text: str) -> bool:
     """After `key：`, is ``text`` a whole value (so the full-width colon was the separator)?
 
@@ -950,15 +983,10 @@ def _is_value(text: str) -> bool:
             return False
         text = text[quoted.end() :]
     elif text[:1] in ("[", "{"):
-        while True:
-            shorter = _BRACKETS.sub("", text, count=1)
-            if shorter == text:
-                break
-            text = shorter
-            if text[:1] not in ("[", "{"):
-                break
-        if text[:1] in ("[", "{"):
+        rest = _after_flow(text)
+        if rest is None:
             return False
+        text = rest
     else:
         return not _HALF_SEP.search(_BEFORE_COMMENT.match(text).group())  # type: ignore[union-attr]
     return not _BEFORE_COMMENT.match(text).group().strip()  # type: ignore[union-attr]
