@@ -8,12 +8,14 @@ One extra build: the sample with an XSS corpus in every free-text public field a
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import copy_deployment, run_cli
+from tests.conftest import REPO, copy_deployment, run_cli
 
 from .util import DUMPER, Page, html_pages, load_plain, parse, public_dir, split_note
 
@@ -176,3 +178,17 @@ def test_indexable_site_has_no_noindex_and_announces_its_sitemap(hostile: Path) 
     base = load_plain(hostile / "site_config.yml")["site"]["base_url"]
     assert "Disallow: /" not in robots
     assert f"Sitemap: {base}sitemap.xml" in robots
+
+
+def test_block_quotes_nest_only_so_deep() -> None:
+    """A line of ">" nests a block quote per character, and nh3's HTML parser takes n² steps
+    on n nested elements (100,000: 40 s): beyond ``QUOTE_DEPTH`` a line's quotes are dropped.
+    Rendered in a process given a minute (the old rendering of these 200,000 needed ~3)."""
+    code = (
+        "from zhilian.render.markdown import QUOTE_DEPTH, render_markdown\n"
+        "html = render_markdown('>' * 200_000 + ' 深\\n')\n"
+        "assert html.count('<blockquote>') == QUOTE_DEPTH and '深' in html, html[:200]\n"
+        "html = render_markdown('> 一\\n>> 二\\n>>> 三\\n')\n"
+        "assert html.count('<blockquote>') == 3 and '三' in html, html\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=REPO)
