@@ -76,6 +76,14 @@ def slugify(title: str) -> str:
     return slug[:60].rstrip("-") or "note"
 
 
+#: A new cadre's 编号 is a file name (``data/cadres/<编号>.yml``) and a folder's (its notes'):
+#: file systems refuse names of more than 255 bytes.
+MAX_ID_LENGTH = 64
+
+
+def _new_cadre_id(cadre_id: str) -> bool:
+    return len(cadre_id) <= MAX_ID_LENGTH and CADRE_ID_RE.match(cadre_id) is not None
+
 def _refuse(reporter: Reporter, message: str) -> int:
     from .cli import EXIT_USAGE
 
@@ -89,15 +97,20 @@ def new(args: argparse.Namespace, reporter: Reporter) -> int:
     today = (args.today or dt.date.today()).isoformat()
     root: Path = args.root
     if args.what == "cadre":
-        if len(args.args) != 1 or not CADRE_ID_RE.match(args.args[0]):
-            return _refuse(reporter, "用法：python build.py new cadre <编号>（小写字母、数字、连字符）")
+        if len(args.args) != 1 or not _new_cadre_id(args.args[0]):
+            return _refuse(
+                reporter,
+                f"用法：python build.py new cadre <编号>（小写字母、数字、连字符，"
+                f"不超过 {MAX_ID_LENGTH} 个字符）",
+            )
         path = root / "data" / "cadres" / f"{args.args[0]}.yml"
         text = CADRE_TEMPLATE.format(today=today)
     else:
         if len(args.args) < 2:
             return _refuse(reporter, "用法：python build.py new note <团干部编号> <标题>")
         cadre_id, title = args.args[0], " ".join(args.args[1:])
-        if not (root / "data" / "cadres" / f"{cadre_id}.yml").is_file():
+        # (the pattern first: "../x" must not name a file outside data/cadres/)
+        if not CADRE_ID_RE.match(cadre_id) or not (root / "data/cadres" / f"{cadre_id}.yml").is_file():
             return _refuse(reporter, f"没有团干部文件 data/cadres/{cadre_id}.yml")
         path = root / "data" / "notes" / cadre_id / f"{today}-{slugify(title)}.md"
         text = NOTE_TEMPLATE.format(title=json.dumps(title, ensure_ascii=False), today=today)

@@ -330,6 +330,19 @@ def test_new_cadre_and_note_scaffolds(sample: Path) -> None:
     assert run_cli(sample, "new", "note", "nobody", "x").code == 2
 
 
+def test_new_refuses_names_that_are_no_cadre_file(sample: Path) -> None:
+    """An id too long for a file name was an internal error (X002: OSError); a note's
+    cadre given as a path ("../../site_config": a file that exists) made a folder outside
+    data/notes/.  Both are refused with the usage line, and nothing is written."""
+    before = tree(sample)
+    run = run_cli(sample, "new", "cadre", "a" * 300)
+    assert run.code == 2 and "X002" not in run.out and "不超过 64 个字符" in run.out
+    run = run_cli(sample, "new", "note", "../../site_config", "座谈会")
+    assert run.code == 2 and "没有团干部文件" in run.out
+    assert tree(sample) == before
+    assert run_cli(sample, "new", "cadre", "a" * 64).code == 0
+
+
 def test_schema_command_and_sample_validates(sample: Path, tmp_path: Path) -> None:
     out = tmp_path / "schemas"
     assert run_cli(sample, "schema", "--out", str(out)).code == 0
