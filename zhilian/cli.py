@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -33,10 +34,38 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"日期应为 YYYY-MM-DD：{text}") from None
 
 
+#: argparse's messages (its English, as of Python 3.11–3.13) in Chinese; the first that
+#: matches is used, and a message none matches is shown as it is.
+_ARGPARSE_ZH = [
+    (r"the following arguments are required: (.+)", "缺少参数：{0}"),
+    (r"unrecognized arguments: (.+)", "无法识别的参数：{0}"),
+    (r"ambiguous option: (\S+) could match (.+)", "选项 {0} 不明确，可能是：{1}"),
+    (r"argument (\S+): invalid choice: (.+?) \(choose from (.+)\)", "{0} 不能是 {1}，可选：{2}"),
+    (r"argument (\S+): invalid int value: (.+)", "{0} 应为整数：{1}"),
+    (r"argument (\S+): expected one argument", "{0} 后面缺少取值"),
+    (r"argument (\S+): expected at least one argument", "{0} 后面缺少取值"),
+    (r"argument (\S+): (.+)", "{0}：{1}"),  # (the message of one of our types: Chinese)
+]
+
+
+#: the names argparse gives positional arguments (their ``dest``)
+_ARGUMENT_NAMES = {"command": "命令", "what": "要新建的内容（cadre 或 note）", "args": "编号（和标题）"}
+
+
+def _in_chinese(message: str) -> str:
+    for pattern, text in _ARGPARSE_ZH:
+        found = re.fullmatch(pattern, message)
+        if found:
+            first, *rest = found.groups()
+            names = "、".join(_ARGUMENT_NAMES.get(n, n) for n in first.split(", "))
+            return text.format(names, *rest)
+    return message
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"用法错误：{message}\n")
+        sys.stderr.write(f"用法错误：{_in_chinese(message)}\n")
         raise SystemExit(EXIT_USAGE)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -74,6 +75,27 @@ def test_missing_config_exits_2(tmp_path: Path) -> None:
 def test_usage_error_exits_2(sample: Path) -> None:
     assert run_cli(sample, "check", "--today", "2026-13-01").code == 2
     assert run_cli(sample, "frobnicate").code == 2
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (("new", "cadre", "-x"), "缺少参数：编号（和标题）"),
+        (("new",), "缺少参数：要新建的内容（cadre 或 note）、编号（和标题）"),
+        (("frobnicate",), "命令 不能是 'frobnicate'，可选："),
+        (("check", "--jobs", "x"), "--jobs 应为整数：'x'"),
+        (("check", "--bogus"), "无法识别的参数：--bogus"),
+        (("check", "--today", "2026-13-01"), "--today：日期应为 YYYY-MM-DD：2026-13-01"),
+    ],
+)
+def test_usage_errors_are_said_in_chinese(
+    sample: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], said: str
+) -> None:
+    """argparse's own messages are English; a cadre reads them in Chinese."""
+    assert run_cli(sample, *argv).code == 2
+    err = capsys.readouterr().err
+    assert f"用法错误：{said}" in err, err
+    assert not re.search(r"required|unrecognized|invalid|expected", err), err
 
 
 def test_a_bug_exits_2_without_traceback(sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
