@@ -62,7 +62,28 @@ def _in_chinese(message: str) -> str:
     return message
 
 
+#: argparse's headings in the help, in Chinese
+_HELP_ZH = [
+    ("usage: ", "用法："),
+    ("\npositional arguments:\n", "\n命令和参数：\n"),
+    ("\noptions:\n", "\n选项：\n"),
+    ("show this help message and exit", "显示这段帮助后退出"),
+]
+
+
+def _help_in_chinese(text: str) -> str:
+    for english, chinese in _HELP_ZH:
+        text = text.replace(english, chinese, 1)
+    return text
+
+
 class _Parser(argparse.ArgumentParser):
+    def format_usage(self) -> str:
+        return _help_in_chinese(super().format_usage())
+
+    def format_help(self) -> str:
+        return _help_in_chinese(super().format_help())
+
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
         sys.stderr.write(f"用法错误：{_in_chinese(message)}\n")

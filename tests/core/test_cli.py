@@ -442,3 +442,13 @@ def test_an_interrupt_just_as_a_process_of_the_build_starts_stops_it(
     assert children[which].exitcode != 0  # stopped, not left to finish its work
     assert sorted(p.name for p in sample.iterdir() if p.name.startswith(".site")) == []
     assert not list((sample / ".zhilian-cache").rglob(".build-*"))  # (the handbook's)
+
+
+@pytest.mark.parametrize("argv", [["-h"], ["new", "-h"], ["serve", "--help"]])
+def test_help_is_in_chinese(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    from zhilian.cli import main
+
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("用法：python build.py") and "\n选项：\n" in out and "显示这段帮助" in out
+    assert not re.search(r"usage|options:|positional arguments|show this help", out), out
