@@ -175,6 +175,12 @@ def test_non_scalar_key_is_y002() -> None:
 # --- Y004 anchors and aliases -----------------------------------------------------------------
 
 
+def test_an_alias_or_anchor_without_a_name_is_y004() -> None:
+    for text in ("a: *\n", "a: &\n"):
+        diags = parse_yaml(text, "x.yml")[1]
+        assert codes(diags) == [("Y004", 1, 4)] and "锚点或别名" in diags[0].message, text
+
+
 def test_anchor_and_alias_are_each_y004() -> None:
     assert parse_bad("a: &x 1\nb: *x\nc: &unused [1]\n") == [
         ("Y004", 1, 4), ("Y004", 2, 4), ("Y004", 3, 4),
@@ -251,6 +257,11 @@ def test_exclamation_marks_in_text_are_fine() -> None:
         ("a: 1\nb: x\x07y\n", 2, 5, "U+0007"),
         ('a: "\\q"\n', 1, 5, "反斜杠"),
         ("a:\n  b: 1\n c: 2\n", 3, 2, "对齐"),
+        ("intro: | 我是团支书\n  第二行\n", 1, 10, "| 或 > 的同一行后面不能接着写内容"),
+        ("a: x\n%b\n", 2, 1, "以 % 开头的行会被当成 YAML 指令"),
+        ("a: !{b}\n", 1, 5, "以 ! 开头的值会被当成标签"),
+        ("a: !x!y z\n", 1, 4, "以 ! 开头的值会被当成标签"),
+        ('a: "x" ?\n', 1, 8, "以 ? 开头会被当成复杂的键"),
     ],
 )
 def test_syntax_errors_are_y002_in_chinese_at_the_right_place(

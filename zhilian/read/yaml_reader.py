@@ -535,6 +535,20 @@ _SIMPLE_PROBLEMS: dict[str, str] = {
     ),
     "exceeded maximum nesting depth": "嵌套的层数太多",
     "found an indentation indicator equal to 0": "块标量（| 或 >）后面的缩进数字不能是 0",
+    "mapping keys are not allowed in this context": (
+        "以 ? 开头会被当成复杂的键：这是文字时请用引号括起来"
+    ),
+    "found unexpected ':'": "这里的冒号位置不对：值里含有冒号时请用引号括起来",
+}
+#: libyaml's problems by what it was scanning (the problem alone says too little)
+_CONTEXT_PROBLEMS: dict[str, str] = {
+    "while scanning a block scalar": (
+        "| 或 > 的同一行后面不能接着写内容：把内容移到下一行并缩进（| 和 > 后面只能跟 - 、+、"
+        "数字或 # 注释）"
+    ),
+    "while scanning a directive": "以 % 开头的行会被当成 YAML 指令：这是文字时请用引号括起来",
+    "while scanning a tag": "以 ! 开头的值会被当成标签：这是文字时请用引号括起来",
+    "while parsing a tag": "以 ! 开头的值会被当成标签：这是文字时请用引号括起来",
 }
 
 
@@ -552,7 +566,9 @@ def _syntax_error(exc: yaml.YAMLError, text: str, rel: str) -> Diagnostic | None
     problem = exc.problem or ""
     context = exc.context or ""
     pm, cm = exc.problem_mark, exc.context_mark
-    if problem in ("found undefined alias", "second occurrence") or "anchor" in context:
+    if problem in ("found undefined alias", "second occurrence") or (
+        "anchor" in context or "alias" in context
+    ):
         # Usually the event scan has reported it already (the caller drops this one then);
         # a malformed `&` or `*` stops the event scan too, and then this is the report.
         mark = cm or pm
@@ -589,6 +605,10 @@ def _syntax_error(exc: yaml.YAMLError, text: str, rel: str) -> Diagnostic | None
         )
     elif problem in _SIMPLE_PROBLEMS:
         message = _SIMPLE_PROBLEMS[problem]
+    elif context in _CONTEXT_PROBLEMS:
+        message = _CONTEXT_PROBLEMS[context]
+    elif problem == "found undefined tag handle":
+        message = _CONTEXT_PROBLEMS["while scanning a tag"]
     else:
         message = f"YAML 语法错误（{problem or context}）"
     line, col = _where(text, mark) if mark is not None else (1, 1)
