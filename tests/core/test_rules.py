@@ -114,6 +114,17 @@ def test_unknown_family_category(mini: Mini) -> None:
     assert "城镇" in d["message"]
 
 
+def test_where_a_list_item_is_wrong_is_said_plainly(mini: Mini) -> None:
+    """A list's item is "第 N 项", a field inside it "第 N 项的 字段" (not "第 N 项的：")."""
+    mini.cadres["dept-b"]["units"]["branches"] = [["x"]]
+    [d] = found(check(mini), "S003")
+    assert d["message"].startswith("units.branches 第 1 项："), d["message"]
+    del mini.cadres["dept-b"]["units"]["branches"]
+    mini.cadres["dept-b"]["youth"][2]["since"] = "2026-02-30"
+    [d] = found(check(mini), "S005")
+    assert d["message"].startswith("youth 第 3 项的 since："), d["message"]
+
+
 def test_duplicate_org_id(mini: Mini) -> None:
     mini.org["branches"].append(dict(mini.org["branches"][0]))
     assert found(check(mini), "R008")

@@ -77,9 +77,9 @@ def _where(loc: tuple[Any, ...]) -> str:
     text = ""
     for part in loc:
         if isinstance(part, int):
-            text += f" 第 {part + 1} 项的 "
+            text += f" 第 {part + 1} 项"
         else:
-            text += part if not text or text.endswith(" ") else f".{part}"
+            text += f"的 {part}" if text.endswith("项") else f".{part}" if text else part
     return text.strip()
 
 
