@@ -42,8 +42,7 @@ _ARGPARSE_ZH = [
     (r"ambiguous option: (\S+) could match (.+)", "选项 {0} 不明确，可能是：{1}"),
     (r"argument (\S+): invalid choice: (.+?) \(choose from (.+)\)", "{0} 不能是 {1}，可选：{2}"),
     (r"argument (\S+): invalid int value: (.+)", "{0} 应为整数：{1}"),
-    (r"argument (\S+): expected one argument", "{0} 后面缺少取值"),
-    (r"argument (\S+): expected at least one argument", "{0} 后面缺少取值"),
+    (r"argument (\S+): expected (?:at least )?one argument", "{0} 后面缺少取值"),
     (r"argument (\S+): (.+)", "{0}：{1}"),  # (the message of one of our types: Chinese)
 ]
 

@@ -84,6 +84,7 @@ MAX_ID_LENGTH = 64
 def _new_cadre_id(cadre_id: str) -> bool:
     return len(cadre_id) <= MAX_ID_LENGTH and CADRE_ID_RE.match(cadre_id) is not None
 
+
 def _refuse(reporter: Reporter, message: str) -> int:
     from .cli import EXIT_USAGE
 

@@ -78,8 +78,10 @@ def _where(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             text += f" 第 {part + 1} 项"
+        elif text.endswith("项"):
+            text += f"的 {part}"
         else:
-            text += f"的 {part}" if text.endswith("项") else f".{part}" if text else part
+            text += f".{part}" if text else part
     return text.strip()
 
 

@@ -507,6 +507,7 @@ def _scan_properties(text: str, rel: str) -> tuple[list[Diagnostic], bool]:
 _HINT_CONTROL = "这种看不见的字符常见于从网页、Word 或微信复制的文字：删掉它，或重新输入这一段。"
 _HINT_QUOTES = '引号要成对：以 " 开头的值要以 " 结尾；值里本身有引号时，外面改用另一种引号。'
 _MSG_TAB_SYNTAX = "缩进里有 Tab 制表符，请换成空格"
+_MSG_TAG_TEXT = "以 ! 开头的值会被当成标签：这是文字时请用引号括起来"
 _SIMPLE_PROBLEMS: dict[str, str] = {
     "mapping values are not allowed in this context": (
         "这里不能出现“键: 值”：可能是上一行缺少冒号或缩进不对；值里含有“: ”时请用引号括起来"
@@ -539,6 +540,7 @@ _SIMPLE_PROBLEMS: dict[str, str] = {
         "以 ? 开头会被当成复杂的键：这是文字时请用引号括起来"
     ),
     "found unexpected ':'": "这里的冒号位置不对：值里含有冒号时请用引号括起来",
+    "found undefined tag handle": _MSG_TAG_TEXT,
 }
 #: libyaml's problems by what it was scanning (the problem alone says too little)
 _CONTEXT_PROBLEMS: dict[str, str] = {
@@ -547,8 +549,8 @@ _CONTEXT_PROBLEMS: dict[str, str] = {
         "数字或 # 注释）"
     ),
     "while scanning a directive": "以 % 开头的行会被当成 YAML 指令：这是文字时请用引号括起来",
-    "while scanning a tag": "以 ! 开头的值会被当成标签：这是文字时请用引号括起来",
-    "while parsing a tag": "以 ! 开头的值会被当成标签：这是文字时请用引号括起来",
+    "while scanning a tag": _MSG_TAG_TEXT,
+    "while parsing a tag": _MSG_TAG_TEXT,
 }
 
 
@@ -607,8 +609,6 @@ def _syntax_error(exc: yaml.YAMLError, text: str, rel: str) -> Diagnostic | None
         message = _SIMPLE_PROBLEMS[problem]
     elif context in _CONTEXT_PROBLEMS:
         message = _CONTEXT_PROBLEMS[context]
-    elif problem == "found undefined tag handle":
-        message = _CONTEXT_PROBLEMS["while scanning a tag"]
     else:
         message = f"YAML 语法错误（{problem or context}）"
     line, col = _where(text, mark) if mark is not None else (1, 1)
@@ -692,6 +692,7 @@ def _key_before(prefix: str) -> bool:
     opener = max(prefix.rfind("{"), prefix.rfind(","))
     return opener >= 0 and _FLOW_KEY.fullmatch(prefix, opener + 1) is not None
 
+
 def _opens_unclosed(text: str, start: int) -> bool:
     """The line from ``start`` has a "[" or "{" that more brackets open than close after.
     Counted once a line from its end, opener by opener (counting from each of 20,000 on a
@@ -705,6 +706,7 @@ def _opens_unclosed(text: str, start: int) -> bool:
             return True
         pos = at
     return False
+
 
 def _suspicious_lines(text: str) -> list[int]:
     """0-based indexes of lines that may hold a slip (a cheap over-approximation)."""
@@ -988,6 +990,7 @@ def _after_flow(text: str) -> str | None:
             if not expected and text[i + 1 : i + 2] not in _CLOSER:
                 return text[i + 1 :]
     return None
+
 
 def _is_value(text: str) -> bool:
     """After `key：`, is ``text`` a whole value (so the full-width colon was the separator)?

@@ -267,6 +267,7 @@ def history_rows(points: Iterable[tuple[dt.date, int]]) -> Markup:
         for day, count in points
     ))
 
+
 def problem_rows(items: Iterable[ProblemItem], cadres: dict[str, CadreView]) -> Markup:
     """The rows of a problem table (``templates/internal/problems.html``), made here for
     the reason of :func:`youth_rows`: 17,000 problems at 1,000 cadres."""
