@@ -4,11 +4,16 @@ triggers exactly the expected code at the expected place)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import run_cli
+from zhilian.model.data import Cadre
+from zhilian.rules.privacy import PersonalInfo
 
 from .mini import TODAY, Mini, youth
 
@@ -151,6 +156,38 @@ def test_youth_name_in_public_note_body(mini: Mini) -> None:
     # The same text in a private note is fine.
     front["public"] = False
     assert not found(check(mini), "P001")
+
+
+_NAME_CHARS = "欧阳小雨王丽张伟李娜一二三"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    names=st.lists(st.text(_NAME_CHARS, min_size=1, max_size=4), max_size=6),
+    text=st.text(_NAME_CHARS + "ab1 ，\n", max_size=40),
+)
+@example(names=["王丽张", "丽张"], text="王丽张")  # the shorter name, further right, first
+def test_personal_info_finds_what_every_position_would(names: list[str], text: str) -> None:
+    """``PersonalInfo.find`` looks at text only where a name could begin; it finds what a
+    look at every position (the shortest name first, then from the left) finds."""
+    cadre = Cadre.model_validate({
+        "name": "团干部", "level": "校级", "appointment": "专职", "title": "书记",
+        "since": "2025-09-01",
+        "youth": [{"id": f"2024{i:04d}", "name": name, "major": "数学", "grade": "2024",
+                   "political_status": "共青团员", "family": "一般", "since": "2025-09-01"}
+                  for i, name in enumerate(names)],
+    })
+    info = PersonalInfo([cadre])
+
+    def everywhere() -> str | None:
+        for run in re.findall(r"[\u3400-\u9fff]{2,}", text):
+            for size in info.name_lengths:
+                for start in range(len(run) - size + 1):
+                    if run[start : start + size] in info.names:
+                        return run[start : start + size]
+        return None
+
+    assert info.find(text) == everywhere()
 
 
 def test_contact_without_consent_is_a_warning(mini: Mini) -> None:

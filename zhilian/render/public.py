@@ -25,9 +25,9 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import partial
+from html import escape
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape as xml_escape
 
 from markupsafe import Markup
 
@@ -483,7 +483,7 @@ def page_url(view: PublicSite, path: str) -> str:
 
 def sitemap_xml(view: PublicSite, paths: list[str]) -> bytes:
     urls = [page_url(view, p) for p in paths] + [view.base_url + "guide/"]
-    body = "".join(f"  <url><loc>{xml_escape(u)}</loc></url>\n" for u in sorted(set(urls)))
+    body = "".join(f"  <url><loc>{escape(u, quote=False)}</loc></url>\n" for u in sorted(set(urls)))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'

@@ -44,6 +44,11 @@ class PersonalInfo:
         self.ids: set[str] = set().union(*(ids for ids, _, _ in each))
         self.names: set[str] = set().union(*(names for _, names, _ in each)) - cadre_names
         self.name_lengths = sorted({len(n) for n in self.names})
+        # A name can begin only where one of the names' first characters stands (a surname's,
+        # mostly): text is looked at there only.  In the demo's 1,000 cadres, 80 characters
+        # begin their 33,669 names, and stand at 2,637 of the 384,562 in public text.
+        firsts = "".join(sorted({re.escape(n[0]) for n in self.names}))
+        self._name_start = re.compile(f"[{firsts}]") if firsts else None
         digest = hashlib.blake2b(digest_size=16)
         for *_, part in each:
             digest.update(part)
@@ -57,10 +62,13 @@ class PersonalInfo:
         for token in _TOKENS.findall(text):
             if token in self.ids:
                 return token
+        if self._name_start is None:
+            return None
         for run in _CJK_RUN.findall(text):
-            for size in self.name_lengths:
-                for start in range(len(run) - size + 1):
-                    if run[start : start + size] in self.names:
+            starts = [m.start() for m in self._name_start.finditer(run)]
+            for size in self.name_lengths:  # (the shortest first, then from the left)
+                for start in starts:
+                    if start + size <= len(run) and run[start : start + size] in self.names:
                         return run[start : start + size]
         return None
 

@@ -69,11 +69,11 @@ def unit_ids(ctx: RuleContext, cid: str) -> Iterator[Diagnostic]:
     for kind in ("committees", "branches", "dorm_groups"):
         for index, unit_id in enumerate(getattr(cadre.units, kind)):
             yield from _unknown(dep, kind, unit_id, file, ("units", kind, index), cadre=cid)
-    for index, youth in enumerate(cadre.youth):
-        if youth.branch:
+    for index, youth in enumerate(cadre.youth):  # (100 a cadre: the lookups inline)
+        if youth.branch and youth.branch not in dep.branches:
             yield from _unknown(dep, "branches", youth.branch, file,
                                 ("youth", index, "branch"), cadre=cid)
-        if youth.dorm_group:
+        if youth.dorm_group and youth.dorm_group not in dep.dorm_groups:
             yield from _unknown(dep, "dorm_groups", youth.dorm_group, file,
                                 ("youth", index, "dorm_group"), cadre=cid)
         if not youth.branch and not (youth.major and youth.grade):
