@@ -291,6 +291,7 @@ def _build(
     def finish() -> None:  # for the next build: nothing of it is needed to serve this one
         pages.prune()
         manifest.save(pages.placed)
+        result.records.save()
         if memo is not None:
             name, current = memo
             remember(args.root, name, current(), result.diagnostics)

@@ -150,13 +150,18 @@ def run_check(
     The reading, models and rules are imported here, not at the top: a run answered from
     the memo (``fingerprint``) does without them (half a second of imports).
     ``serve`` passes the models it keeps between builds as ``args.memo``; ``loaded`` is
-    told when the data is loaded, before the rules (``pipeline.check``)."""
+    told when the data is loaded, before the rules (``pipeline.check``).  Otherwise the
+    per-cadre results of the last run are taken from the cache (``records``); the caller
+    saves this run's (``result.records.save()``) when it is done with them."""
     from .pipeline import ConfigError, check
+    from .records import kept_records
 
     today = args.today or dt.date.today()
+    memo = getattr(args, "memo", None)
     try:
         result = check(
-            args.root, today, jobs=args.jobs, memo=getattr(args, "memo", None), loaded=loaded
+            args.root, today, jobs=args.jobs, memo=memo, loaded=loaded,
+            records=kept_records(args.root) if memo is None else None,
         )
     except ConfigError as exc:
         return report_config_error(exc, args, reporter), None
@@ -181,7 +186,10 @@ def cmd_check(args: argparse.Namespace, reporter: Reporter) -> int:
     from .workers import worker_count
 
     if args.base:  # pull-request rules depend on git, not only on the working tree
-        return run_check(args, reporter)[0]
+        code, result = run_check(args, reporter)
+        if result is not None:
+            result.records.save()
+        return code
     root = args.root
     today = args.today or dt.date.today()
     parallel = worker_count(args.jobs) > 1
@@ -197,6 +205,7 @@ def cmd_check(args: argparse.Namespace, reporter: Reporter) -> int:
         code, result = run_check(args, reporter)
         if result is not None:
             remember(root, "check", current(), result.diagnostics)
+            result.records.save()
         return code
 
 

@@ -66,15 +66,20 @@ def check(
     jobs: int = 0,
     memo: Memo | None = None,
     loaded: Callable[[CheckResult], None] | None = None,
+    records: CadreRecords | None = None,
 ) -> CheckResult:
     """Read, validate and apply every rule; never raises on bad data.  ``memo``: what a
-    long-running process keeps between runs (see :class:`zhilian.load.Memo`).
+    long-running process keeps between runs (see :class:`zhilian.load.Memo`); without one,
+    ``records`` keeps the per-cadre results (by default for this run only).
 
     ``loaded(result)`` is called once the data is loaded and measured without a data error,
     before the rules add theirs (``build`` starts work that needs no more meanwhile); rules
     only add diagnostics, so what it is given is the final result but for them."""
     config = read_config(root)
-    records = memo.records if memo is not None else CadreRecords(one_build=True)
+    if memo is not None:
+        records = memo.records
+    elif records is None:
+        records = CadreRecords(one_build=True)
     with _no_cycle_collection():
         dep, diags = load(root, config, jobs=jobs, memo=memo)
         records.start(dep, today)

@@ -1,4 +1,5 @@
-"""Per-cadre results kept from one build to the next in a long-running process (``serve``).
+"""Per-cadre results kept from one build to the next: in memory by a long-running process
+(``serve``), and in ``.zhilian-cache/records.pickle`` between runs of ``build.py``.
 
 Most of a build is a pass over every cadre: its status, its rule findings, its rows in the
 views and the report.  After one file changed, only that cadre's results can differ, so each
@@ -12,15 +13,23 @@ build's shared inputs (configuration, org files, surveys, photos, the date:
 :func:`shared_inputs`) and whatever else the stage says the result depends on (``extra``,
 e.g. every youth's 学号 for the privacy scan).  So a kept entry is always the result
 computing it again would give.  The code cannot change within the process that keeps the
-entries.
+entries; the file is read only by the code and templates that wrote it (``code``).
 
-Without ``serve`` every build starts with empty records: they cost a dictionary lookup.
+A result read from the file or sent by another process stays pickled until a stage asks
+for it (:class:`Pickled`): a rebuild after one edit asks for few of them (a cross-cadre
+result whose parts are unchanged needs none of its parts), and the file is written back
+from the same bytes.  The file is pickle, read only from the deployment's own cache folder:
+it is as trusted as the code there (a pull request's check runs the pull request's code).
+
+Records with ``one_build`` live for one build only, in memory (a renderer given no code
+digest, tests); they cost a dictionary lookup.
 Processes forked for the public site and the annual report start from the parent's records;
 what they add is sent back with their result (:meth:`added`, :meth:`merge`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -30,6 +39,8 @@ from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .fingerprint import code_digest
+from .paths import CACHE_DIR, templates_dir
 from .read.stamps import RACY_NS, signature
 
 if TYPE_CHECKING:
@@ -39,6 +50,35 @@ T = TypeVar("T")
 
 #: (stage, cadre id) → entries; an entry is (key, result)
 Entries = dict[tuple[str, str], tuple[Hashable, Any]]
+
+#: Not written to the file: results that hold the validated models (a status: the cadre and
+#: its current youth), which are validated again on every run anyway, and every youth's
+#: 学号, name and attributes, which a rebuild needs only when some cadre's list changed —
+#: then they are made again from the models (0.2 s for 1,000 cadres) rather than read (and
+#: written after every build: 7 MB).
+NOT_KEPT_ON_DISK = frozenset({"status", "status on", "listed youth", "youth attributes"})
+#: changes when what the file holds changes shape (the code's digest covers the rest)
+FILE_FORMAT = 1
+#: in ``CACHE_DIR``
+RECORDS_FILE = "records.pickle"
+
+
+class Pickled:
+    """A result as pickled bytes, unpickled when a stage asks for it."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __reduce__(self) -> tuple[type[Pickled], tuple[bytes]]:
+        return Pickled, (self.data,)
+
+    @staticmethod
+    def of(value: Any) -> Pickled:
+        return value if isinstance(value, Pickled) else Pickled(
+            pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        )
 
 
 def digest_of(value: object) -> bytes:
@@ -71,13 +111,21 @@ def _signature(path: Path) -> Hashable:
     return signature(st)
 
 
+def kept_records(root: Path) -> CadreRecords:
+    """The records a deployment keeps between runs, for the code and templates in use."""
+    return CadreRecords(file=root / CACHE_DIR / RECORDS_FILE, code=code_digest(templates_dir(root)))
+
+
 class CadreRecords:
     """Each stage's result for each cadre, with the inputs it was computed from."""
 
-    def __init__(self, *, one_build: bool = False) -> None:
-        """``one_build``: records that live for one build only (``python build.py``), so
-        they need no inputs: a result is kept by stage, cadre and ``extra`` alone, and
-        nothing is sent back from forked processes."""
+    def __init__(
+        self, *, one_build: bool = False, file: Path | None = None, code: bytes = b""
+    ) -> None:
+        """``one_build``: records that live for one build only, so they need no inputs: a
+        result is kept by stage, cadre and ``extra`` alone, and nothing is sent back from
+        forked processes.  ``file``: where the records are kept between runs, read here
+        when it was written by the same ``code`` (the digest of zhilian and the templates)."""
         self.one_build = one_build
         self._entries: Entries = {}
         self._added: Entries = {}
@@ -86,6 +134,13 @@ class CadreRecords:
         #: how many cadres' inputs differ from the last build's (every cadre's on a first
         #: build, and always with ``one_build``): what this build must compute again
         self.changed = 0
+        self._file, self._code = file, code
+        #: the bytes an entry was read from (from the file or another process), written
+        #: back as they are
+        self._pickled: dict[tuple[str, str] | str, Pickled] = {}
+        self._dirty = False  # something the file does not hold yet
+        if file is not None:
+            self._read(file)
 
     def start(self, dep: Deployment, today: dt.date) -> None:
         """Take this build's inputs; entries of cadres no longer present are dropped."""
@@ -116,6 +171,7 @@ class CadreRecords:
         self.changed = len(dep.cadres) - kept
         if self._inputs.keys() != before.keys():  # (entries are only ever kept for these)
             self._entries = {k: v for k, v in self._entries.items() if k[1] in self._inputs}
+            self._dirty = True
         self._added = {}
 
     def get(self, stage: str, cadre_id: str, compute: Callable[[], T], extra: Hashable = None) -> T:
@@ -123,10 +179,18 @@ class CadreRecords:
         key = (None if self.one_build else self._inputs.get(cadre_id), extra)
         found = self._entries.get((stage, cadre_id))
         if found is not None and found[0] == key:
-            return found[1]  # type: ignore[no-any-return]
+            value = found[1]
+            if not isinstance(value, Pickled):
+                return value  # type: ignore[no-any-return]
+            value = self._unpickled((stage, cadre_id), value)
+            if value is not _MISSING:
+                self._entries[(stage, cadre_id)] = (key, value)
+                return value  # type: ignore[no-any-return]
         value = compute()
         if key[0] is not None or self.one_build:  # a cadre without inputs is not kept
             self._entries[(stage, cadre_id)] = self._added[(stage, cadre_id)] = (key, value)
+            self._pickled.pop((stage, cadre_id), None)
+            self._dirty = True
         return value
 
     def whole(self, name: str, key: Hashable, compute: Callable[[], T]) -> T:
@@ -134,10 +198,28 @@ class CadreRecords:
         all it depends on."""
         found = self._whole.get(name)
         if found is not None and found[0] == key:
-            return found[1]  # type: ignore[no-any-return]
+            value = found[1]
+            if not isinstance(value, Pickled):
+                return value  # type: ignore[no-any-return]
+            value = self._unpickled(name, value)
+            if value is not _MISSING:
+                self._whole[name] = (key, value)
+                return value  # type: ignore[no-any-return]
         value = compute()
         self._whole[name] = (key, value)
+        self._pickled.pop(name, None)
+        self._dirty = True
         return value
+
+    def _unpickled(self, name: tuple[str, str] | str, value: Pickled) -> Any:
+        """``value`` unpickled (its bytes kept for the file), or ``_MISSING`` when they
+        cannot be: computed again then, as if it had never been kept."""
+        try:
+            result = pickle.loads(value.data)
+        except Exception:  # a damaged file: whatever it raises, the result is made again
+            return _MISSING
+        self._pickled[name] = value
+        return result
 
     def forked(self) -> None:
         """In a process just forked for part of the build: what it adds from now on is
@@ -146,10 +228,12 @@ class CadreRecords:
 
     def added(self) -> bytes:
         """What this process computed since :meth:`start` or :meth:`forked`, for the
-        process that forked it (pickled: it only travels from a child to its parent)."""
+        process that forked it (pickled: it only travels from a child to its parent; each
+        result on its own, for the parent to unpickle only what it asks for)."""
         if self.one_build:
             return pickle.dumps({})
-        return pickle.dumps(self._added, protocol=pickle.HIGHEST_PROTOCOL)
+        entries = {k: (key, Pickled.of(value)) for k, (key, value) in self._added.items()}
+        return pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
 
     def merge(self, added: bytes) -> None:
         """Keep what a forked process computed for the same build (:meth:`added`)."""
@@ -157,6 +241,67 @@ class CadreRecords:
         for (stage, cadre_id), entry in entries.items():
             if entry[0][0] == self._inputs.get(cadre_id):
                 self._entries[(stage, cadre_id)] = entry
+                self._pickled.pop((stage, cadre_id), None)
+                self._dirty = True
+
+    def save(self) -> None:
+        """Write the records to their file (when they have one, and something new): the
+        results of this build's cadres with this build's inputs, and the cross-cadre ones."""
+        if self._file is None or not self._dirty:
+            return
+        pickled = self._pickled
+        entries = {
+            k: (key, pickled.get(k) or Pickled.of(value))
+            for k, (key, value) in self._entries.items()
+            if k[0] not in NOT_KEPT_ON_DISK and key[0] == self._inputs.get(k[1])
+        }
+        whole = {
+            name: (key, pickled.get(name) or Pickled.of(value))
+            for name, (key, value) in self._whole.items()
+        }
+        data = pickle.dumps(
+            {"format": FILE_FORMAT, "code": self._code, "inputs": self._inputs,
+             "entries": entries, "whole": whole},
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+        with contextlib.suppress(OSError):  # a read-only checkout builds fine without it
+            self._file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._file.with_name(f".{self._file.name}.{os.getpid()}.tmp")
+            try:
+                tmp.write_bytes(data)
+                os.replace(tmp, self._file)
+            finally:
+                tmp.unlink(missing_ok=True)
+        self._dirty = False
+
+    def _read(self, file: Path) -> None:
+        try:
+            data = pickle.loads(file.read_bytes())
+            if data["format"] != FILE_FORMAT or data["code"] != self._code:
+                return
+            inputs, entries, whole = data["inputs"], data["entries"], data["whole"]
+        except Exception:  # missing or damaged, whatever it raises: start empty
+            return
+        if _well_formed(inputs, entries, whole):
+            self._inputs, self._entries, self._whole = inputs, entries, whole
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+_MISSING = object()
+
+
+def _well_formed(inputs: object, entries: object, whole: object) -> bool:
+    """What :meth:`CadreRecords.save` writes: lookups of anything else would raise."""
+    return (
+        isinstance(inputs, dict) and isinstance(entries, dict) and isinstance(whole, dict)
+        and all(isinstance(v, bytes) for v in inputs.values())
+        and all(
+            isinstance(k, tuple) and len(k) == 2 and isinstance(v, tuple) and len(v) == 2
+            and isinstance(v[1], Pickled)
+            for k, v in entries.items()
+        )
+        and all(isinstance(v, tuple) and len(v) == 2 and isinstance(v[1], Pickled)
+                for v in whole.values())
+    )

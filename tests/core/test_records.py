@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import pickle
 import shutil
 from pathlib import Path
 
+from pydantic import BaseModel
+
+from tests.conftest import run_cli
 from tests.core.test_incremental import REPO, _retitle, _survey
 from zhilian.demo import generate
 from zhilian.load import Memo
 from zhilian.pipeline import check
-from zhilian.records import CadreRecords
+from zhilian.records import NOT_KEPT_ON_DISK, RECORDS_FILE, CadreRecords
 
 TODAY = dt.date(2026, 11, 20)
 
@@ -94,3 +99,67 @@ def test_one_build_records_need_no_inputs() -> None:
     for _ in range(2):
         unstarted.get("card", "someone", lambda: calls.append("y"))
     assert calls == ["x", "y", "y"]  # without inputs nothing is kept
+
+
+def test_records_on_disk_are_found_again_only_for_the_same_inputs_and_code(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "d"
+    generate(root, cadres=4, seed=3)
+    shutil.copytree(REPO / "templates", root / "templates")
+    cadres = sorted(p.stem for p in (root / "data" / "cadres").glob("*.yml"))
+    file = root / ".zhilian-cache" / "records.pickle"
+    calls: list[str] = []
+
+    def run(code: bytes = b"code 1") -> dict[str, object]:
+        """A run as ``build.py`` makes one: the records read, used and written back."""
+        records = CadreRecords(file=file, code=code)
+        check(root, TODAY, jobs=1, records=records)
+        found = {cid: _counting(records, "test", cid, calls) for cid in cadres}
+        records.save()
+        return found
+
+    first = run()
+    assert calls == cadres and file.is_file()
+    calls.clear()
+    again = run()
+    assert calls == [] and again.keys() == first.keys()  # every result read back
+
+    _retitle(root)  # the first cadre's file
+    run()
+    assert calls == [cadres[0]]
+
+    calls.clear()
+    run(b"code 2")  # other code or templates: nothing of the file is taken
+    assert calls == cadres
+
+    for damage in (b"", b"not a pickle", file.read_bytes()[: len(file.read_bytes()) // 2]):
+        file.write_bytes(damage)
+        calls.clear()
+        run(b"code 2")  # computed again, no error
+        assert calls == cadres
+
+
+class _NoModels(pickle.Pickler):
+    def reducer_override(self, obj: object) -> object:
+        assert not isinstance(obj, BaseModel), f"a validated model in the records: {obj!r:.80}"
+        return NotImplemented
+
+
+def test_the_records_file_holds_no_validated_model_and_none_of_the_youth(
+    tmp_path: Path,
+) -> None:
+    """What the file holds is made from the models, never the models themselves (they are
+    validated again on every run), and no stage whose results list every youth."""
+    root = tmp_path / "d"
+    generate(root, cadres=4, seed=5)
+    shutil.copytree(REPO / "templates", root / "templates")
+    run = run_cli(root, "build", today=TODAY.isoformat())
+    assert run.code == 0, run.out
+    data = pickle.loads((root / ".zhilian-cache" / RECORDS_FILE).read_bytes())
+    stages = {stage for stage, _ in data["entries"]}
+    assert stages and not stages & NOT_KEPT_ON_DISK
+    assert {"rule references.unit_ids", "internal view", "public card  3 True"} <= stages
+    values = [value for _, value in [*data["entries"].values(), *data["whole"].values()]]
+    for value in values:
+        _NoModels(io.BytesIO()).dump(pickle.loads(value.data))

@@ -12,10 +12,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cmarkgfm
+import nh3
 import pytest
 import yaml
+from cmarkgfm.cmark import Options
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import REPO, copy_deployment, run_cli
+from zhilian.render.markdown import (
+    _PLAIN_HTML,
+    ALLOWED_ATTRIBUTES,
+    ALLOWED_TAGS,
+    URL_SCHEMES,
+    render_markdown,
+)
 
 from .util import DUMPER, Page, html_pages, load_plain, parse, public_dir, split_note
 
@@ -192,3 +204,21 @@ def test_block_quotes_nest_only_so_deep() -> None:
         "assert html.count('<blockquote>') == 3 and '三' in html, html\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=REPO)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(st.sampled_from(list("ab 一二\n\n*_`#>-+1.[]()<>&\"';:!|~\\/=h")), max_size=60))
+@example("a  \nb")  # a hard line break: cmark writes <br />, nh3 <br>
+@example('"引号" & <尖括号>')  # cmark writes &quot;, which nh3 writes as "
+def test_html_left_without_sanitising_is_what_nh3_would_leave(text: str) -> None:
+    """Plain HTML (text, allowed tags without attributes) skips nh3: only where nh3 would
+    return it unchanged."""
+    html = cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_DEFAULT)
+    sanitised = nh3.clean(
+        html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
+        link_rel="nofollow noopener noreferrer", strip_comments=True,
+    )
+    if _PLAIN_HTML.fullmatch(html):
+        assert sanitised == html
+    render_markdown.cache_clear()
+    assert render_markdown(text) == ("" if not text.strip() else sanitised)

@@ -27,6 +27,12 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 #: quotes beyond this many are dropped.
 QUOTE_DEPTH = 32
 _DEEP_QUOTES = re.compile(rf"^([ \t]*(?:>[ \t]*){{{QUOTE_DEPTH}}})(?:>[ \t]*)+", re.M)
+#: HTML that nh3 would return as it is: text, the three entities cmark writes for it, and
+#: allowed tags without attributes (no links, no comments, no ``<br />``, which nh3 writes
+#: ``<br>``).  Most notes are such paragraphs and lists; nh3 took 0.34 s on a province's
+#: 22,000 notes, this check 0.03 s.
+_PLAIN_TAGS = "|".join(sorted(ALLOWED_TAGS - {"a"}))
+_PLAIN_HTML = re.compile(rf"(?:[^<&]++|&(?:amp|lt|gt);|</?(?:{_PLAIN_TAGS})>)*+")  # (linear)
 
 
 @lru_cache(maxsize=4096)
@@ -37,6 +43,8 @@ def render_markdown(text: str) -> str:
     if _DEEP_QUOTES.search(text):
         text = _DEEP_QUOTES.sub(r"\1", text)
     html = cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_DEFAULT)
+    if _PLAIN_HTML.fullmatch(html):
+        return html
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -69,15 +69,23 @@ class RuleContext:
     @cached_property
     def personal(self) -> PersonalInfo:
         """Every listed youth's 学号 and name: what public text must not contain."""
-        from .privacy import PersonalInfo, listed_youth  # (its rules register through here)
+        from .privacy import Listed, PersonalInfo, listed_youth  # (registers its rules)
 
         cadres = self.dep.cadres
-        listed = [self.records.get("listed youth", cid, partial(listed_youth, cadre))
-                  for cid, cadre in cadres.items()]
-        # The same index as the previous build's while every cadre lists the same people.
-        key = (tuple(digest for *_, digest in listed), tuple(c.name for c in cadres.values()))
+
+        def listed(cid: str) -> Listed:
+            return self.records.get("listed youth", cid, partial(listed_youth, cadres[cid]))
+
+        # The same index as the previous build's while every cadre lists the same people
+        # (the digests are kept on their own: a rebuild then needs no cadre's list).
+        digests = tuple(
+            self.records.get("listed youth digest", cid, lambda cid=cid: listed(cid)[2])
+            for cid in cadres
+        )
+        key = (digests, tuple(c.name for c in cadres.values()))
         return self.records.whole(
-            "personal info", key, partial(PersonalInfo, cadres.values(), listed)
+            "personal info", key,
+            lambda: PersonalInfo(cadres.values(), [listed(cid) for cid in cadres]),
         )
 
 

@@ -116,8 +116,10 @@ def _youth_attributes(dep: Deployment, cadre_id: str) -> list[tuple[str, tuple[o
     found = []
     for youth in dep.cadres[cadre_id].youth:
         major, grade = major_and_grade(youth, dep)
-        found.append((youth.id, (major, grade, youth.political_status, youth.family, youth.name,
-                                 youth.hometown, youth.dorm_group)))
+        # (the status's key, not the member: a part of every build's digest, and an enum's
+        # repr costs twice a string's)
+        found.append((youth.id, (major, grade, youth.political_status.value, youth.family,
+                                 youth.name, youth.hometown, youth.dorm_group)))
     return found
 
 
