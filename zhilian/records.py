@@ -16,9 +16,8 @@ computing it again would give.  The code cannot change within the process that k
 entries; the file is read only by the code and templates that wrote it (``code``).
 
 A result read from the file or sent by another process stays pickled until a stage asks
-for it (:class:`Pickled`): a rebuild after one edit asks for few of them (a cross-cadre
-result whose parts are unchanged needs none of its parts), and the file is written back
-from the same bytes.  The file is pickle, read only from the deployment's own cache folder:
+for it: a rebuild after one edit asks for few of them (a cross-cadre result whose parts are
+unchanged needs none of its parts), and the file is written back from the same bytes.  The file is pickle, read only from the deployment's own cache folder:
 it is as trusted as the code there (a pull request's check runs the pull request's code).
 
 Records with ``one_build`` live for one build only, in memory (a renderer given no code
@@ -63,24 +62,6 @@ FILE_FORMAT = 1
 RECORDS_FILE = "records.pickle"
 
 
-class Pickled:
-    """A result as pickled bytes, unpickled when a stage asks for it."""
-
-    __slots__ = ("data",)
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def __reduce__(self) -> tuple[type[Pickled], tuple[bytes]]:
-        return Pickled, (self.data,)
-
-    @staticmethod
-    def of(value: Any) -> Pickled:
-        return value if isinstance(value, Pickled) else Pickled(
-            pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        )
-
-
 def digest_of(value: object) -> bytes:
     """A value's ``repr`` as a hash: how a per-cadre result (plain dataclasses, lists,
     strings: a stable text) enters a key of pages or of results made from every cadre's."""
@@ -116,6 +97,10 @@ def kept_records(root: Path) -> CadreRecords:
     return CadreRecords(file=root / CACHE_DIR / RECORDS_FILE, code=code_digest(templates_dir(root)))
 
 
+#: (stage, cadre id) or a cross-cadre result's name → (key, the result pickled)
+Stored = dict[Any, tuple[Hashable, bytes]]
+
+
 class CadreRecords:
     """Each stage's result for each cadre, with the inputs it was computed from."""
 
@@ -131,13 +116,14 @@ class CadreRecords:
         self._added: Entries = {}
         self._inputs: dict[str, bytes] = {}
         self._whole: dict[str, tuple[Hashable, Any]] = {}
+        #: results as pickled bytes (read from the file, or sent by a forked process): each
+        #: unpickled when first asked for, and written back as it is while still valid
+        self._stored: Stored = {}
+        self._whole_stored: Stored = {}
         #: how many cadres' inputs differ from the last build's (every cadre's on a first
         #: build, and always with ``one_build``): what this build must compute again
         self.changed = 0
         self._file, self._code = file, code
-        #: the bytes an entry was read from (from the file or another process), written
-        #: back as they are
-        self._pickled: dict[tuple[str, str] | str, Pickled] = {}
         self._dirty = False  # something the file does not hold yet
         if file is not None:
             self._read(file)
@@ -170,26 +156,27 @@ class CadreRecords:
             self._inputs[cid] = inputs
         self.changed = len(dep.cadres) - kept
         if self._inputs.keys() != before.keys():  # (entries are only ever kept for these)
-            self._entries = {k: v for k, v in self._entries.items() if k[1] in self._inputs}
+            present = self._inputs
+            self._entries = {k: v for k, v in self._entries.items() if k[1] in present}
+            self._stored = {k: v for k, v in self._stored.items() if k[1] in present}
             self._dirty = True
         self._added = {}
 
     def get(self, stage: str, cadre_id: str, compute: Callable[[], T], extra: Hashable = None) -> T:
         """The result of ``stage`` for one cadre: kept, or ``compute()``d and kept."""
         key = (None if self.one_build else self._inputs.get(cadre_id), extra)
-        found = self._entries.get((stage, cadre_id))
+        name = (stage, cadre_id)
+        found = self._entries.get(name)
         if found is not None and found[0] == key:
-            value = found[1]
-            if not isinstance(value, Pickled):
-                return value  # type: ignore[no-any-return]
-            value = self._unpickled((stage, cadre_id), value)
-            if value is not _MISSING:
-                self._entries[(stage, cadre_id)] = (key, value)
-                return value  # type: ignore[no-any-return]
+            return found[1]  # type: ignore[no-any-return]
+        value = self._unpickled(self._stored, name, key)
+        if value is not _MISSING:
+            self._entries[name] = (key, value)
+            return value  # type: ignore[no-any-return]
         value = compute()
         if key[0] is not None or self.one_build:  # a cadre without inputs is not kept
-            self._entries[(stage, cadre_id)] = self._added[(stage, cadre_id)] = (key, value)
-            self._pickled.pop((stage, cadre_id), None)
+            self._entries[name] = self._added[name] = (key, value)
+            self._stored.pop(name, None)
             self._dirty = True
         return value
 
@@ -198,28 +185,26 @@ class CadreRecords:
         all it depends on."""
         found = self._whole.get(name)
         if found is not None and found[0] == key:
-            value = found[1]
-            if not isinstance(value, Pickled):
-                return value  # type: ignore[no-any-return]
-            value = self._unpickled(name, value)
-            if value is not _MISSING:
-                self._whole[name] = (key, value)
-                return value  # type: ignore[no-any-return]
-        value = compute()
+            return found[1]  # type: ignore[no-any-return]
+        value = self._unpickled(self._whole_stored, name, key)
+        if value is _MISSING:
+            value = compute()
+            self._whole_stored.pop(name, None)
+            self._dirty = True
         self._whole[name] = (key, value)
-        self._pickled.pop(name, None)
-        self._dirty = True
-        return value
+        return value  # type: ignore[no-any-return]
 
-    def _unpickled(self, name: tuple[str, str] | str, value: Pickled) -> Any:
-        """``value`` unpickled (its bytes kept for the file), or ``_MISSING`` when they
-        cannot be: computed again then, as if it had never been kept."""
-        try:
-            result = pickle.loads(value.data)
-        except Exception:  # a damaged file: whatever it raises, the result is made again
+    @staticmethod
+    def _unpickled(stored: Stored, name: Any, key: Hashable) -> Any:
+        """The stored result of ``name`` if it was made for ``key``; else ``_MISSING``."""
+        found = stored.get(name)
+        if found is None or found[0] != key:
             return _MISSING
-        self._pickled[name] = value
-        return result
+        try:
+            return pickle.loads(found[1])
+        except Exception:  # a damaged file: whatever it raises, the result is made again
+            del stored[name]
+            return _MISSING
 
     def forked(self) -> None:
         """In a process just forked for part of the build: what it adds from now on is
@@ -232,35 +217,38 @@ class CadreRecords:
         result on its own, for the parent to unpickle only what it asks for)."""
         if self.one_build:
             return pickle.dumps({})
-        entries = {k: (key, Pickled.of(value)) for k, (key, value) in self._added.items()}
-        return pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(
+            {name: (key, _pickled(value)) for name, (key, value) in self._added.items()},
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
 
     def merge(self, added: bytes) -> None:
         """Keep what a forked process computed for the same build (:meth:`added`)."""
-        entries: Entries = pickle.loads(added)
-        for (stage, cadre_id), entry in entries.items():
-            if entry[0][0] == self._inputs.get(cadre_id):
-                self._entries[(stage, cadre_id)] = entry
-                self._pickled.pop((stage, cadre_id), None)
+        stored: Stored = pickle.loads(added)
+        for name, entry in stored.items():
+            if entry[0][0] == self._inputs.get(name[1]):
+                self._stored[name] = entry
+                self._entries.pop(name, None)
                 self._dirty = True
 
     def save(self) -> None:
         """Write the records to their file (when they have one, and something new): the
-        results of this build's cadres with this build's inputs, and the cross-cadre ones."""
+        results for this build's inputs, and the cross-cadre ones."""
         if self._file is None or not self._dirty:
             return
-        pickled = self._pickled
+        inputs, stored = self._inputs, self._stored
         entries = {
-            k: (key, pickled.get(k) or Pickled.of(value))
-            for k, (key, value) in self._entries.items()
-            if k[0] not in NOT_KEPT_ON_DISK and key[0] == self._inputs.get(k[1])
+            name: entry for name, entry in stored.items() if entry[0][0] == inputs.get(name[1])
         }
-        whole = {
-            name: (key, pickled.get(name) or Pickled.of(value))
-            for name, (key, value) in self._whole.items()
-        }
+        for name, (key, value) in self._entries.items():
+            fresh = name not in stored and key[0] == inputs.get(name[1])
+            if fresh and name[0] not in NOT_KEPT_ON_DISK:
+                entries[name] = (key, _pickled(value))
+        whole = dict(self._whole_stored)
+        whole.update({name: (key, _pickled(value)) for name, (key, value) in self._whole.items()
+                      if name not in whole})
         data = pickle.dumps(
-            {"format": FILE_FORMAT, "code": self._code, "inputs": self._inputs,
+            {"format": FILE_FORMAT, "code": self._code, "inputs": inputs,
              "entries": entries, "whole": whole},
             protocol=pickle.HIGHEST_PROTOCOL,
         )
@@ -283,13 +271,17 @@ class CadreRecords:
         except Exception:  # missing or damaged, whatever it raises: start empty
             return
         if _well_formed(inputs, entries, whole):
-            self._inputs, self._entries, self._whole = inputs, entries, whole
+            self._inputs, self._stored, self._whole_stored = inputs, entries, whole
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._entries) + len(self._stored.keys() - self._entries.keys())
 
 
 _MISSING = object()
+
+
+def _pickled(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _well_formed(inputs: object, entries: object, whole: object) -> bool:
@@ -299,9 +291,9 @@ def _well_formed(inputs: object, entries: object, whole: object) -> bool:
         and all(isinstance(v, bytes) for v in inputs.values())
         and all(
             isinstance(k, tuple) and len(k) == 2 and isinstance(v, tuple) and len(v) == 2
-            and isinstance(v[1], Pickled)
+            and isinstance(v[0], tuple) and len(v[0]) == 2 and isinstance(v[1], bytes)
             for k, v in entries.items()
         )
-        and all(isinstance(v, tuple) and len(v) == 2 and isinstance(v[1], Pickled)
+        and all(isinstance(v, tuple) and len(v) == 2 and isinstance(v[1], bytes)
                 for v in whole.values())
     )

@@ -162,4 +162,4 @@ def test_the_records_file_holds_no_validated_model_and_none_of_the_youth(
     assert {"rule references.unit_ids", "internal view", "public card  3 True"} <= stages
     values = [value for _, value in [*data["entries"].values(), *data["whole"].values()]]
     for value in values:
-        _NoModels(io.BytesIO()).dump(pickle.loads(value.data))
+        _NoModels(io.BytesIO()).dump(pickle.loads(value))
