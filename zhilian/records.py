@@ -223,12 +223,18 @@ class CadreRecords:
         )
 
     def merge(self, added: bytes) -> None:
-        """Keep what a forked process computed for the same build (:meth:`added`)."""
+        """Keep what a forked process computed for the same build (:meth:`added`): as it
+        came, for the file (this process asks for few of them), or unpickled when there is
+        no file (``serve``, whose next rebuild asks for them all: better now than then)."""
         stored: Stored = pickle.loads(added)
-        for name, entry in stored.items():
-            if entry[0][0] == self._inputs.get(name[1]):
-                self._stored[name] = entry
-                self._entries.pop(name, None)
+        for name, (key, data) in stored.items():
+            if key[0] == self._inputs.get(name[1]):
+                if self._file is None:
+                    self._entries[name] = (key, pickle.loads(data))
+                    self._stored.pop(name, None)
+                else:
+                    self._stored[name] = (key, data)
+                    self._entries.pop(name, None)
                 self._dirty = True
 
     def save(self) -> None:
