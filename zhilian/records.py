@@ -261,6 +261,10 @@ class CadreRecords:
         with contextlib.suppress(OSError):  # a read-only checkout builds fine without it
             self._file.parent.mkdir(parents=True, exist_ok=True)
             tmp = self._file.with_name(f".{self._file.name}.{os.getpid()}.tmp")
+            # What a run killed while writing left (another run writing now only loses
+            # its write: the file is a cache).
+            for stale in self._file.parent.glob(f".{self._file.name}.*.tmp"):
+                stale.unlink(missing_ok=True)
             try:
                 tmp.write_bytes(data)
                 os.replace(tmp, self._file)

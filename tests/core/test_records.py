@@ -133,6 +133,12 @@ def test_records_on_disk_are_found_again_only_for_the_same_inputs_and_code(
     run(b"code 2")  # other code or templates: nothing of the file is taken
     assert calls == cadres
 
+    stale = file.with_name(f".{file.name}.4242.tmp")  # a run killed while writing
+    stale.write_bytes(b"half a file")
+    _retitle(root)
+    run(b"code 2")
+    assert not stale.exists()
+
     for damage in (b"", b"not a pickle", file.read_bytes()[: len(file.read_bytes()) // 2]):
         file.write_bytes(damage)
         calls.clear()
