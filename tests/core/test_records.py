@@ -20,6 +20,14 @@ from zhilian.records import NOT_KEPT_ON_DISK, RECORDS_FILE, CadreRecords
 TODAY = dt.date(2026, 11, 20)
 
 
+def _deployment(tmp_path: Path, cadres: int, seed: int) -> tuple[Path, list[str]]:
+    """A generated deployment with the repository's templates, and its cadres' ids."""
+    root = tmp_path / "d"
+    generate(root, cadres=cadres, seed=seed)
+    shutil.copytree(REPO / "templates", root / "templates")
+    return root, sorted(p.stem for p in (root / "data" / "cadres").glob("*.yml"))
+
+
 def _counting(records: CadreRecords, stage: str, cadre_id: str, calls: list[str]) -> object:
     def compute() -> object:
         calls.append(cadre_id)
@@ -29,12 +37,9 @@ def _counting(records: CadreRecords, stage: str, cadre_id: str, calls: list[str]
 
 
 def test_results_are_kept_by_inputs_and_never_outlive_them(tmp_path: Path) -> None:
-    root = tmp_path / "d"
-    generate(root, cadres=4, seed=3)
-    shutil.copytree(REPO / "templates", root / "templates")
+    root, cadres = _deployment(tmp_path, 4, 3)
     memo = Memo()
     records = memo.records
-    cadres = sorted(p.stem for p in (root / "data" / "cadres").glob("*.yml"))
     calls: list[str] = []
 
     def run(today: dt.date = TODAY) -> dict[str, object]:
@@ -70,10 +75,7 @@ def test_results_are_kept_by_inputs_and_never_outlive_them(tmp_path: Path) -> No
 def test_what_a_forked_process_sends_back_is_kept_only_for_the_same_inputs(
     tmp_path: Path,
 ) -> None:
-    root = tmp_path / "d"
-    generate(root, cadres=3, seed=4)
-    shutil.copytree(REPO / "templates", root / "templates")
-    cadres = sorted(p.stem for p in (root / "data" / "cadres").glob("*.yml"))
+    root, cadres = _deployment(tmp_path, 3, 4)
     parent = check(root, TODAY, jobs=1, memo=Memo()).records
     child = check(root, TODAY, jobs=1, memo=Memo()).records  # as a forked copy would be
     child.forked()
@@ -104,10 +106,7 @@ def test_one_build_records_need_no_inputs() -> None:
 def test_records_on_disk_are_found_again_only_for_the_same_inputs_and_code(
     tmp_path: Path,
 ) -> None:
-    root = tmp_path / "d"
-    generate(root, cadres=4, seed=3)
-    shutil.copytree(REPO / "templates", root / "templates")
-    cadres = sorted(p.stem for p in (root / "data" / "cadres").glob("*.yml"))
+    root, cadres = _deployment(tmp_path, 4, 3)
     file = root / ".zhilian-cache" / "records.pickle"
     calls: list[str] = []
 
@@ -157,9 +156,7 @@ def test_the_records_file_holds_no_validated_model_and_none_of_the_youth(
 ) -> None:
     """What the file holds is made from the models, never the models themselves (they are
     validated again on every run), and no stage whose results list every youth."""
-    root = tmp_path / "d"
-    generate(root, cadres=4, seed=5)
-    shutil.copytree(REPO / "templates", root / "templates")
+    root, _ = _deployment(tmp_path, 4, 5)
     run = run_cli(root, "build", today=TODAY.isoformat())
     assert run.code == 0, run.out
     data = pickle.loads((root / ".zhilian-cache" / RECORDS_FILE).read_bytes())
