@@ -120,7 +120,8 @@ def assess(
     status: CadreStatus, dep: Deployment, today: dt.date, survey_year: int | None = None
 ) -> Assessment:
     """The assessment of one cadre as of ``today`` (``status`` computed for ``today``)."""
-    act = activity(status.cadre.since, dep.notes.get(status.cadre_id, []), today, dep.config)
+    since = dep.cadres[status.cadre_id].since
+    act = activity(since, dep.notes.get(status.cadre_id, []), today, dep.config)
     sat = satisfaction(dep, status.cadre_id, survey_year if survey_year is not None else today.year)
     return Assessment(
         cadre_id=status.cadre_id,

@@ -42,6 +42,7 @@ from pathlib import Path, PurePosixPath
 from .diagnostics import CODES, Diagnostic, Kind, Severity, error
 from .load import load
 from .metrics import CadreStatus, Measure, all_statuses
+from .model.data import Cadre
 from .pipeline import CheckResult, ConfigError, read_config
 from .read import parse_yaml, read_file
 from .reporters import SourceCache, resolve_positions
@@ -260,6 +261,7 @@ class Snapshot:
     cadre_ids: set[str] = field(default_factory=set)  # ids with a data/cadres/<id>.yml
     owners: dict[str, str | None] = field(default_factory=dict)  # id → github login
     statuses: dict[str, CadreStatus] = field(default_factory=dict)
+    cadres: dict[str, Cadre] = field(default_factory=dict)  # the cadres that validate
 
 
 def _lenient_github(text: str | None) -> str | None:
@@ -371,6 +373,7 @@ def snapshot(git: Git, commit: str, today: dt.date, cadres: Iterable[str] | None
             dep, _ = load(root, config)
             cadres = dict(dep.cadres)
             snap.statuses = all_statuses(dep, today)
+            snap.cadres = dep.cadres
         snap.cadre_ids, snap.owners = _owners(root, cadres)
     return snap
 
@@ -601,17 +604,17 @@ def _cadre_section(
     cid: str,
     before: CadreStatus | None,
     after: CadreStatus | None,
+    cadre: Cadre | None,
     broken: dict[tuple[str, str], tuple[Measure, Measure]],
     deleted: bool,
 ) -> list[str]:
-    shown = after or before
-    name = md(shown.cadre.name) if shown else ""
+    """``cadre``: as the pull request leaves it, else as it was at the base."""
+    name = md(cadre.name) if cadre is not None and (after or before) else ""
     lines = [f"### {name}（{md(cid)}）" if name else f"### {md(cid)}", ""]
     if deleted:
         return [*lines, "本次修改删除了这位团干部的文件。", ""]
-    if after is None:
+    if after is None or cadre is None:
         return [*lines, "❌ 文件有数据错误，无法统计指标（见下方错误）。", ""]
-    cadre = after.cadre
     grace = "期内" if after.in_grace else "已过"
     lines += [
         f"{md(cadre.level.label)} · 任职 {cadre.since.isoformat()} · 逐步达到期限 "
@@ -668,8 +671,9 @@ def summary_markdown(
             "",
         ]
     for cid in cadres:
+        cadre = result.dep.cadres.get(cid) or base.cadres.get(cid)
         out += _cadre_section(
-            cid, base.statuses.get(cid), result.statuses.get(cid), broken, cid in deleted
+            cid, base.statuses.get(cid), result.statuses.get(cid), cadre, broken, cid in deleted
         )
     if more_cadres:
         out += [f"另有 {more_cadres} 位团干部的指标有变化，未逐一列出。", ""]

@@ -54,9 +54,11 @@ class Measure:
 
 @dataclass
 class CadreStatus:
+    """A cadre's figures on one day: no validated model in it, so that it is kept on disk
+    with the other per-cadre results (``records``) and read back without the cadre's file."""
+
     cadre_id: str
-    cadre: Cadre
-    current_youth: list[Youth]
+    current_ids: list[str]  # the 学号 on the current list, each once, in the list's order
     quotas: list[Measure]
     diversity: list[Measure]
     breakdown: dict[str, Counter[str]] = field(default_factory=dict)  # diversity key → counts
@@ -110,8 +112,7 @@ def cadre_status(cadre_id: str, cadre: Cadre, dep: Deployment, today: dt.date) -
     grace_end = cadre.since + dt.timedelta(days=config.grace_days)
     return CadreStatus(
         cadre_id=cadre_id,
-        cadre=cadre,
-        current_youth=unique,
+        current_ids=[y.id for y in unique],
         quotas=quotas,
         diversity=diversity,
         breakdown=breakdown,
@@ -135,8 +136,8 @@ def cadres_per_youth(statuses: dict[str, CadreStatus]) -> dict[str, list[str]]:
     """学号 → the cadres whose current list holds it (sorted)."""
     holders: dict[str, list[str]] = {}
     for cid in sorted(statuses):
-        for y in statuses[cid].current_youth:
-            holders.setdefault(y.id, []).append(cid)
+        for student_id in statuses[cid].current_ids:
+            holders.setdefault(student_id, []).append(cid)
     return holders
 
 

@@ -108,7 +108,7 @@ class Repo:
     def end_contacts(self, cid: str, count: int, until: str = "2026-11-01") -> None:
         """Give ``count`` current youth of ``cid`` an ``until`` date (contact ended)."""
         status = self.statuses()[cid]
-        current = {y.id for y in status.current_youth}
+        current = set(status.current_ids)
         rel = self.cadre_file(cid)
         lines = self.read(rel).split("\n")
         out: list[str] = []

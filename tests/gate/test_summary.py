@@ -43,7 +43,7 @@ def test_summary_shows_before_after_and_marks(repo: Repo, tmp_path: Path) -> Non
     assert "❌ 有" in text and "不能合并" in text
     # Only the changed cadres get a table.
     assert text.count("| 指标 | 要求 | 修改前 → 修改后 | 状态 |") == 2
-    assert statuses[broken].cadre.name in text
+    assert yaml.safe_load(repo.read(repo.cadre_file(broken)))["name"] in text
 
     table = rows(text, broken)
     assert table["青年"] == [
@@ -73,7 +73,7 @@ def test_summary_shows_before_after_and_marks(repo: Repo, tmp_path: Path) -> Non
 
 
 def test_summary_never_shows_youth(repo: Repo, tmp_path: Path) -> None:
-    cid = next(c for c, s in repo.statuses().items() if len(s.current_youth) >= 30)
+    cid = next(c for c, s in repo.statuses().items() if len(s.current_ids) >= 30)
     repo.end_contacts(cid, 30)
     repo.edit(f"data/cadres/{cid}.yml", lambda t: t.replace("political_status:", "politcal:", 1))
     out = tmp_path / "summary.md"

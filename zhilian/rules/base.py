@@ -139,7 +139,7 @@ def _digest(part: Callable[[str], object], cadre_id: str) -> bytes:
 
 def current_ids(ctx: RuleContext, cadre_id: str) -> list[str]:
     """The 学号 on the cadre's current list (on ``ctx.today``)."""
-    return [y.id for y in ctx.statuses[cadre_id].current_youth]
+    return ctx.statuses[cadre_id].current_ids
 
 
 def _listed(check: CadreCheck, ctx: RuleContext, cadre_id: str) -> list[Diagnostic]:

@@ -53,7 +53,7 @@ def quotas(ctx: RuleContext) -> Iterator[Diagnostic]:
 def diversity(ctx: RuleContext) -> Iterator[Diagnostic]:
     """当前联系的青年在专业、年级、政治面貌、家庭情况上足够多样。"""
     for cid, status in ctx.statuses.items():
-        if not status.current_youth:
+        if not status.current_ids:
             continue  # Q004 already says the list is empty
         for measure in status.diversity:
             if not measure.met:

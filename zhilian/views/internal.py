@@ -683,7 +683,7 @@ def _cadre_view(
     windows: list[CampaignWindow],
     redact: Redactor,
 ) -> CadreView:
-    cadre = status.cadre
+    cadre = dep.cadres[cid]
     notes = dep.notes.get(cid, [])
     anchors = note_anchors(notes)
     problems = _problem_items(cid, cadre, notes, today, redact, anchors)
@@ -845,7 +845,7 @@ def _completion(
         if deadline is not None and deadline.deadline > today:
             later = records.get(
                 "status on", view.id,
-                partial(cadre_status, view.id, status.cadre, dep, deadline.deadline),
+                partial(cadre_status, view.id, dep.cadres[view.id], dep, deadline.deadline),
                 deadline.deadline,
             )
             if status.quotas_met and not later.quotas_met:
@@ -922,7 +922,7 @@ def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys)
         group.dorm_groups = dorm_groups_of.get(key, [])
         group.served_by = serving["committees"].get(key, [])
         group.current_youth = len(
-            {y.id for v in members for y in result.statuses[v.id].current_youth}
+            {sid for v in members for sid in result.statuses[v.id].current_ids}
         )
         _completion(group, dep, result.statuses, deadline, today, records)
         groups.append(group)
