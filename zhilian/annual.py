@@ -29,7 +29,6 @@ from .diagnostics import error
 from .evaluation import Assessment, activity, composite, satisfaction
 from .load import Deployment
 from .metrics import DIVERSITY, QUOTAS, Measure, cadre_status
-from .model.data import Cadre
 from .model.enums import NoteKind, ProblemStatus
 from .paths import templates_dir
 from .pipeline import CheckResult, ConfigError
@@ -178,8 +177,8 @@ def build_report(result: CheckResult, year: int) -> Report:
     # inputs) and the year: the deadline, period and campaign windows follow from these.
     make_row = partial(_report_row, dep, today, deadline.deadline, year, period, campaigns)
     rows: dict[str, list[ReportRow]] = {}
-    for cid, cadre in dep.cadres.items():
-        row = result.records.get("report row", cid, partial(make_row, cid, cadre), year)
+    for cid in dep.cadres:  # (looked up only when its row is made again: ``load.Cadres``)
+        row = result.records.get("report row", cid, partial(make_row, cid), year)
         rows.setdefault(row.group_key, []).append(row)
     order = ([SCHOOL_GROUP] if SCHOOL_GROUP in rows else []) + list(dep.committees)
     groups = [
@@ -210,10 +209,10 @@ def _report_row(
     period: tuple[dt.date, dt.date],
     campaigns: list[tuple[str, str, list[tuple[dt.date, dt.date]]]],
     cid: str,
-    cadre: Cadre,
 ) -> ReportRow:
     from .views.internal import SCHOOL_GROUP, SCHOOL_GROUP_NAME
 
+    cadre = dep.cadres[cid]
     status = cadre_status(cid, cadre, dep, on)
     notes = dep.notes.get(cid, [])
     in_period = [n for n in notes if period[0] <= n.front.date <= period[1]]

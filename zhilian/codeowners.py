@@ -26,6 +26,7 @@ from typing import Protocol
 from .diagnostics import Diagnostic, error
 from .load import ConfigError, Deployment, load, read_config
 from .model.config import SiteConfig
+from .records import CadreRecords
 from .reporters import Reporter, SourceCache
 
 CODEOWNERS = ".github/CODEOWNERS"
@@ -88,12 +89,17 @@ def _cadre_files(root: Path) -> set[str]:
     return {p.stem for p in folder.glob("*.yml")} if folder.is_dir() else set()
 
 
-def expected(dep: Deployment) -> str | None:
+def expected(dep: Deployment, records: CadreRecords | None = None) -> str | None:
     """What CODEOWNERS should hold, or None while some cadre file does not load (its
-    ``github`` is unknown; that file's own data error already blocks)."""
+    ``github`` is unknown; that file's own data error already blocks).  ``records``: where
+    each cadre's login is kept (a cadre is then looked up only when its file changed)."""
     if _cadre_files(dep.root) - set(dep.cadres):
         return None
-    return generate(dep.config, ((cid, c.github) for cid, c in dep.cadres.items()))
+    records = records or CadreRecords(one_build=True)
+    return generate(dep.config, (
+        (cid, records.get("github", cid, lambda cid=cid: dep.cadres[cid].github))
+        for cid in dep.cadres
+    ))
 
 
 def _first_difference(old: str, new: str) -> int:
@@ -110,7 +116,7 @@ def codeowners_diagnostics(result: _HasDeployment) -> list[Diagnostic]:
     ``result`` is a :class:`~zhilian.pipeline.CheckResult` or a rule context (anything
     with ``.dep``)."""
     dep = result.dep
-    want = expected(dep)
+    want = expected(dep, getattr(result, "records", None))  # (a check's: ``records``)
     if want is None:
         return []
     path = dep.root / CODEOWNERS

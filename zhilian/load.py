@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+from collections.abc import Iterator, MutableMapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,69 @@ class Note:
     body: str  # Markdown, untrusted
 
 
+class DeferredNote(Note):
+    """A note whose file a run validated without a finding, unchanged since: its front
+    matter is validated when first read (``Cadres`` says why).  Such a note's date is the
+    one its file name starts with (else S011 would have been a finding)."""
+
+    def __init__(self, cadre: str, read: FileRead) -> None:  # (``front``: made when asked)
+        self.cadre, self.rel, self.body, self._read = cadre, read.rel, read.body, read
+        self.slug = read.rel.rsplit("/", 1)[1].removesuffix(".md")
+
+    def __getattr__(self, name: str) -> Any:  # only for what the instance lacks: ``front``
+        if name != "front":
+            raise AttributeError(name)
+        front, diags = validate(NoteFront, self._read.value, self.rel)
+        if front is None or diags:  # the same content and code: cannot happen
+            raise RuntimeError(f"{self.rel} 与上次验证的结果不同")
+        self.front = front
+        return front
+
+
+def _note_order(note: Note) -> tuple[dt.date, str]:
+    """Notes by date, then name (a deferred note's date from its name: not validated)."""
+    if isinstance(note, DeferredNote) and "front" not in note.__dict__:
+        return dt.date.fromisoformat(note.slug[:10]), note.slug
+    return note.front.date, note.slug
+
+
+class Cadres(MutableMapping[str, Cadre]):
+    """The cadres by id, in their files' order.  A cadre whose file a run validated without a
+    finding, unchanged since (the same content key), is validated again only when first
+    looked up: a rebuild after an edit of another cadre looks up only that one, as every
+    stage's result for the others is in the records (``records``)."""
+
+    def __init__(self) -> None:
+        self._cadres: dict[str, Cadre | FileRead] = {}
+
+    def defer(self, cadre_id: str, read: FileRead) -> None:
+        self._cadres[cadre_id] = read
+
+    def __getitem__(self, cadre_id: str) -> Cadre:
+        found = self._cadres[cadre_id]
+        if isinstance(found, FileRead):
+            cadre, diags = validate(Cadre, found.value, found.rel)
+            if cadre is None or diags:  # the same content and code: cannot happen
+                raise RuntimeError(f"{found.rel} 与上次验证的结果不同")
+            found = self._cadres[cadre_id] = cadre
+        return found
+
+    def __setitem__(self, cadre_id: str, cadre: Cadre) -> None:
+        self._cadres[cadre_id] = cadre
+
+    def __delitem__(self, cadre_id: str) -> None:
+        del self._cadres[cadre_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._cadres)
+
+    def __len__(self) -> int:
+        return len(self._cadres)
+
+    def __contains__(self, cadre_id: object) -> bool:
+        return cadre_id in self._cadres
+
+
 @dataclass
 class Deployment:
     root: Path
@@ -65,11 +129,14 @@ class Deployment:
     committees: dict[str, Committee] = field(default_factory=dict)
     branches: dict[str, Branch] = field(default_factory=dict)
     dorm_groups: dict[str, DormGroup] = field(default_factory=dict)
-    cadres: dict[str, Cadre] = field(default_factory=dict)  # id → cadre, sorted by id
+    cadres: MutableMapping[str, Cadre] = field(default_factory=Cadres)  # id → cadre, by id
     notes: dict[str, list[Note]] = field(default_factory=dict)  # cadre id → notes by date
     surveys: dict[int, dict[str, SurveyResult]] = field(default_factory=dict)
     photos: dict[str, Path] = field(default_factory=dict)  # file name → path
     sources: dict[str, bytes] = field(default_factory=dict)  # cadre/note file → content key
+    #: cadre or note file → content key, of the files validated without a finding: the next
+    #: run validates them only when looked at (``Cadres``, ``DeferredNote``)
+    clean: dict[str, bytes] = field(default_factory=dict)
 
     @staticmethod
     def cadre_file(cadre_id: str) -> str:
@@ -338,18 +405,34 @@ def _validated(
 
 
 def _add_cadre(
-    dep: Deployment, read: FileRead, diags: list[Diagnostic], memo: Memo | None
+    dep: Deployment, read: FileRead, diags: list[Diagnostic], memo: Memo | None,
+    clean: dict[str, bytes],
 ) -> None:
+    """``clean``: the files the last run validated without a finding, by content key."""
     cadre_id = Path(read.rel).stem
+    if _unchanged_and_clean(read, clean) and isinstance(dep.cadres, Cadres):
+        dep.cadres.defer(cadre_id, read)
+        dep.clean[read.rel] = read.digest
+        return
+    found = len(diags)
     cadre = _validated(Cadre, read, cadre_id, diags, memo)
     if cadre is not None:
         dep.cadres[cadre_id] = cadre
+        if len(diags) == found and read.digest:
+            dep.clean[read.rel] = read.digest
 
 
 def _add_note(
-    dep: Deployment, read: FileRead, diags: list[Diagnostic], memo: Memo | None
+    dep: Deployment, read: FileRead, diags: list[Diagnostic], memo: Memo | None,
+    clean: dict[str, bytes],
 ) -> None:
+    """``clean``: as for :func:`_add_cadre`."""
     _, cadre_id, name = read.rel.rsplit("/", 2)  # data/notes/<cadre>/<name>.md
+    if _unchanged_and_clean(read, clean):
+        dep.notes.setdefault(cadre_id, []).append(DeferredNote(cadre_id, read))
+        dep.clean[read.rel] = read.digest
+        return
+    found = len(diags)
     front = _validated(NoteFront, read, cadre_id, diags, memo)
     if front is None:
         return
@@ -360,6 +443,14 @@ def _add_note(
                     "不一致", path=("date",), cadre=cadre_id)
         )
     dep.notes.setdefault(cadre_id, []).append(Note(cadre_id, read.rel, name.removesuffix(".md"), front, read.body))
+    if len(diags) == found and read.digest:
+        dep.clean[read.rel] = read.digest
+
+
+def _unchanged_and_clean(read: FileRead, clean: dict[str, bytes]) -> bool:
+    """The file has the content a run validated without a finding (its parse had none)."""
+    return bool(read.digest) and clean.get(read.rel) == read.digest and not read.diags \
+        and read.value is not None
 
 
 def _load_surveys(
@@ -397,12 +488,15 @@ def load(
     jobs: int = 0,
     cache: bool = True,
     memo: Memo | None = None,
+    clean: dict[str, bytes] | None = None,
 ) -> tuple[Deployment, list[Diagnostic]]:
     """Read and validate every data file under ``root``; never raises on bad data.
 
     The many files (cadres, notes) are read in one batch — cached by content and parsed
     in parallel when there are many (``zhilian.read.batch``); the few (org, surveys) here.
     With a ``memo`` (``serve``), unchanged files are neither parsed nor validated again.
+    ``clean``: the cadre files an earlier run validated without a finding, by content key
+    (``Deployment.clean`` of that run): those unchanged are validated when looked up.
     """
     dep = Deployment(root=root, config=config)
     diags: list[Diagnostic] = []
@@ -436,16 +530,18 @@ def load(
         for read in reads:
             dep.sources[read.rel] = read.digest
             found = per_file.setdefault(read.rel, []) if memo is not None else diags
+            # (``serve`` keeps the validated models in its memo instead of deferring any)
+            unchanged = (clean or {}) if memo is None else {}
             if read.rel.startswith("data/notes/"):
-                _add_note(dep, read, found, memo)
+                _add_note(dep, read, found, memo, unchanged)
             else:
-                _add_cadre(dep, read, found, memo)
+                _add_cadre(dep, read, found, memo, unchanged)
     if memo is not None:
         _keep_loads(dep, groups, reused, per_file, memo)
         diags += [d for rel, _ in files for d in per_file.get(rel, ())]  # in the files' order
         memo.finish()
     for notes in dep.notes.values():
-        notes.sort(key=lambda n: (n.front.date, n.slug))
+        notes.sort(key=_note_order)
     _load_surveys(dep, diags, memo, few)
     if memo is not None:
         memo.few = few

@@ -125,11 +125,14 @@ def all_statuses(
     dep: Deployment, today: dt.date, records: CadreRecords | None = None
 ) -> dict[str, CadreStatus]:
     if records is None:
-        return {cid: cadre_status(cid, c, dep, today) for cid, c in dep.cadres.items()}
-    return {
-        cid: records.get("status", cid, partial(cadre_status, cid, c, dep, today))
-        for cid, c in dep.cadres.items()
-    }
+        return {cid: status_of(cid, dep, today) for cid in dep.cadres}
+    # (by id: a cadre is looked up only when its status is made again, see ``load.Cadres``)
+    return {cid: records.get("status", cid, partial(status_of, cid, dep, today))
+            for cid in dep.cadres}
+
+
+def status_of(cadre_id: str, dep: Deployment, today: dt.date) -> CadreStatus:
+    return cadre_status(cadre_id, dep.cadres[cadre_id], dep, today)
 
 
 def cadres_per_youth(statuses: dict[str, CadreStatus]) -> dict[str, list[str]]:

@@ -81,7 +81,7 @@ def check(
     elif records is None:
         records = CadreRecords(one_build=True)
     with _no_cycle_collection():
-        dep, diags = load(root, config, jobs=jobs, memo=memo)
+        dep, diags = load(root, config, jobs=jobs, memo=memo, clean=records.clean)
         records.start(dep, today)
         statuses = all_statuses(dep, today, records)
     context = RuleContext(dep, today, statuses, records)

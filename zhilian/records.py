@@ -56,7 +56,7 @@ Entries = dict[tuple[str, str], tuple[Hashable, Any]]
 #: may hold a validated model: ``tests/core/test_records.py`` looks.)
 NOT_KEPT_ON_DISK = frozenset({"listed youth", "youth attributes"})
 #: changes when what the file holds changes shape (the code's digest covers the rest)
-FILE_FORMAT = 1
+FILE_FORMAT = 2
 #: in ``CACHE_DIR``
 RECORDS_FILE = "records.pickle"
 
@@ -124,6 +124,8 @@ class CadreRecords:
         self.changed = 0
         self._file, self._code = file, code
         self._dirty = False  # something the file does not hold yet
+        #: the cadre files the last run validated without a finding (``load.Cadres``)
+        self.clean: dict[str, bytes] = {}
         if file is not None:
             self._read(file)
 
@@ -132,6 +134,9 @@ class CadreRecords:
         if self.one_build:
             self.changed = len(dep.cadres)
             return
+        if dep.clean != self.clean:
+            self.clean = dep.clean
+            self._dirty = True
         shared = shared_inputs(dep, today)
         sources = dep.sources
         before = self._inputs
@@ -254,7 +259,7 @@ class CadreRecords:
                       if name not in whole})
         data = pickle.dumps(
             {"format": FILE_FORMAT, "code": self._code, "inputs": inputs,
-             "entries": entries, "whole": whole},
+             "entries": entries, "whole": whole, "clean": self.clean},
             protocol=pickle.HIGHEST_PROTOCOL,
         )
         with contextlib.suppress(OSError):  # a read-only checkout builds fine without it
@@ -277,10 +282,12 @@ class CadreRecords:
             if data["format"] != FILE_FORMAT or data["code"] != self._code:
                 return
             inputs, entries, whole = data["inputs"], data["entries"], data["whole"]
+            clean = data["clean"]
         except Exception:  # missing or damaged, whatever it raises: start empty
             return
-        if _well_formed(inputs, entries, whole):
+        if _well_formed(inputs, entries, whole) and _well_formed(clean, {}, {}):
             self._inputs, self._stored, self._whole_stored = inputs, entries, whole
+            self.clean = clean
 
     def __len__(self) -> int:
         return len(self._entries) + len(self._stored.keys() - self._entries.keys())

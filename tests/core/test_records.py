@@ -8,10 +8,12 @@ import pickle
 import shutil
 from pathlib import Path
 
+import pytest
 from pydantic import BaseModel
 
 from tests.conftest import run_cli
 from tests.core.test_incremental import REPO, _retitle, _survey
+from zhilian import load
 from zhilian.demo import generate
 from zhilian.load import Memo
 from zhilian.pipeline import check
@@ -166,3 +168,29 @@ def test_the_records_file_holds_no_validated_model_and_none_of_the_youth(
     values = [value for _, value in [*data["entries"].values(), *data["whole"].values()]]
     for value in values:
         _NoModels(io.BytesIO()).dump(pickle.loads(value))
+
+
+def test_a_rebuild_validates_again_only_the_edited_cadres_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The others' results are all in the records: their files are not validated again
+    (``load.Cadres``, ``load.DeferredNote``), and the site is what a cold build makes
+    (``test_incremental``)."""
+    root, cadres = _deployment(tmp_path, 6, 7)
+    assert run_cli(root, "build", "--jobs", "1", today=TODAY.isoformat()).code == 0
+    _retitle(root)  # the first cadre's file
+    edited = f"data/cadres/{cadres[0]}.yml"
+    validated: list[str] = []
+    real = load.validate
+
+    def counting(model: type, value: object, rel: str) -> object:
+        validated.append(rel)
+        return real(model, value, rel)
+
+    monkeypatch.setattr(load, "validate", counting)
+    run = run_cli(root, "build", "--jobs", "1", today=TODAY.isoformat())
+    assert run.code == 0, run.out
+    assert [rel for rel in validated if rel.startswith("data/cadres/")] == [edited]
+    # (the edited cadre's notes are looked at again by its rules and views: no other's)
+    notes = {rel.split("/")[2] for rel in validated if rel.startswith("data/notes/")}
+    assert notes <= {cadres[0]}

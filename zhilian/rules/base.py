@@ -82,7 +82,10 @@ class RuleContext:
             self.records.get("listed youth digest", cid, lambda cid=cid: listed(cid)[2])
             for cid in cadres
         )
-        key = (digests, tuple(c.name for c in cadres.values()))
+        names = tuple(
+            self.records.get("name", cid, lambda cid=cid: cadres[cid].name) for cid in cadres
+        )
+        key = (digests, names)
         return self.records.whole(
             "personal info", key,
             lambda: PersonalInfo(cadres.values(), [listed(cid) for cid in cadres]),

@@ -31,8 +31,8 @@ from ..metrics import (
     DIVERSITY,
     QUOTAS,
     CadreStatus,
-    cadre_status,
     major_and_grade,
+    status_of,
 )
 from ..model.config import SiteConfig
 from ..model.data import Cadre, Problem
@@ -845,7 +845,7 @@ def _completion(
         if deadline is not None and deadline.deadline > today:
             later = records.get(
                 "status on", view.id,
-                partial(cadre_status, view.id, dep.cadres[view.id], dep, deadline.deadline),
+                partial(status_of, view.id, dep, deadline.deadline),
                 deadline.deadline,
             )
             if status.quotas_met and not later.quotas_met:
@@ -890,10 +890,9 @@ def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys)
         past = None
 
     serving: dict[str, dict[str, list[str]]] = {"branches": {}, "dorm_groups": {}, "committees": {}}
-    for v in views:
-        cadre = dep.cadres[v.id]
+    for v in views:  # (from the views: the cadres' files are not looked at again)
         for kind in serving:
-            for unit in set(getattr(cadre.units, kind)):
+            for unit, _ in getattr(v, kind):
                 serving[kind].setdefault(unit, []).append(v.id)
 
     # Each group's cadres and units, sorted out once (not once per 分团委: 67 of them)
