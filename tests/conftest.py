@@ -74,6 +74,19 @@ def run_cli(root: Path, *args: str, fmt: str = "text", today: str | None = SAMPL
     return CliRun(code, stream.getvalue(), reporter)
 
 
+def record_calls(monkeypatch: pytest.MonkeyPatch, owner: Any, name: str, arg: int) -> list[str]:
+    """Spy on ``owner.name``: the list of each call's positional argument ``arg``, in order."""
+    calls: list[str] = []
+    real = getattr(owner, name)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[arg])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, spy)
+    return calls
+
+
 def read_files(
     root: Path, files: list[tuple[str, bool]], max_bytes: int, **options: Any
 ) -> dict[str, FileRead]:

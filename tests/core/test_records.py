@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from tests.conftest import run_cli
+from tests.conftest import record_calls, run_cli
 from tests.core.test_incremental import REPO, _retitle, _survey
 from zhilian import load
 from zhilian.demo import generate
@@ -180,14 +180,7 @@ def test_a_rebuild_validates_again_only_the_edited_cadres_files(
     assert run_cli(root, "build", "--jobs", "1", today=TODAY.isoformat()).code == 0
     _retitle(root)  # the first cadre's file
     edited = f"data/cadres/{cadres[0]}.yml"
-    validated: list[str] = []
-    real = load.validate
-
-    def counting(model: type, value: object, rel: str) -> object:
-        validated.append(rel)
-        return real(model, value, rel)
-
-    monkeypatch.setattr(load, "validate", counting)
+    validated = record_calls(monkeypatch, load, "validate", 2)
     run = run_cli(root, "build", "--jobs", "1", today=TODAY.isoformat())
     assert run.code == 0, run.out
     assert [rel for rel in validated if rel.startswith("data/cadres/")] == [edited]

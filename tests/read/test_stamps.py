@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import read_files
+from tests.conftest import read_files, record_calls
 from zhilian.read import batch, stamps
 from zhilian.read.stamps import Stamps
 
@@ -21,15 +21,7 @@ MAX = 1 << 20
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files ``read_files`` really opened, in order."""
-    opened: list[str] = []
-    read_file = batch.read_file
-
-    def spy(path: str, rel: str, max_bytes: int) -> object:
-        opened.append(rel)
-        return read_file(path, rel, max_bytes)
-
-    monkeypatch.setattr(batch, "read_file", spy)
-    return opened
+    return record_calls(monkeypatch, batch, "read_file", 1)
 
 
 def _read(root: Path, names: list[str], kept: dict, known: Stamps) -> dict[str, object]:
