@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from .diagnostics import DataChanged
 from .paths import CACHE_DIR, POSITIONS_FILE
 from .reporters import REPORTERS, Reporter, SourceCache
 
@@ -271,6 +272,9 @@ def main(argv: Sequence[str] | None = None, reporter: Reporter | None = None) ->
         return COMMANDS[args.command](args, reporter)
     except KeyboardInterrupt:
         return 130
+    except DataChanged as exc:  # (site/ is left as it was: nothing was swapped in)
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_USAGE
     except Exception as exc:  # a bug in zhilian, not in the data
         if os.environ.get("ZHILIAN_DEBUG"):
             traceback.print_exc()

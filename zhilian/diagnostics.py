@@ -214,3 +214,15 @@ def mask_student_id(student_id: str) -> str:
 def mask_name(name: str) -> str:
     """``李明`` → ``李*``; ``欧阳娜娜`` → ``欧***``."""
     return name[:1] + "*" * (len(name) - 1) if name else ""
+
+
+class DataChanged(Exception):
+    """A data file changed while the run read it (between its stat call and a later read of
+    a file it deferred: ``read.batch.Later``): the run stops rather than mix two versions."""
+
+    def __init__(self, rel: str) -> None:
+        super().__init__(rel)  # (the path alone: what pickling between processes keeps)
+        self.rel = rel
+
+    def __str__(self) -> str:
+        return f"数据文件 {self.rel} 在检查或生成的过程中被修改了，请再运行一次。"

@@ -64,18 +64,19 @@ class DeferredNote(Note):
     matter is validated when first read (``Cadres`` says why).  Such a note's date is the
     one its file name starts with (else S011 would have been a finding)."""
 
-    def __init__(self, cadre: str, read: FileRead) -> None:  # (``front``: made when asked)
-        self.cadre, self.rel, self.body, self._read = cadre, read.rel, read.body, read
+    def __init__(self, cadre: str, read: FileRead) -> None:  # (``front``, ``body``: when asked)
+        self.cadre, self.rel, self._read = cadre, read.rel, read
         self.slug = read.rel.rsplit("/", 1)[1].removesuffix(".md")
 
-    def __getattr__(self, name: str) -> Any:  # only for what the instance lacks: ``front``
-        if name != "front":
+    def __getattr__(self, name: str) -> Any:  # only for what the instance lacks
+        if name not in ("front", "body"):
             raise AttributeError(name)
-        front, diags = validate(NoteFront, self._read.value, self.rel)
+        value, self.body = self._read.parsed()
+        front, diags = validate(NoteFront, value, self.rel)
         if front is None or diags:  # the same content and code: cannot happen
             raise RuntimeError(f"{self.rel} 与上次验证的结果不同")
         self.front = front
-        return front
+        return getattr(self, name)
 
 
 def _note_order(note: Note) -> tuple[dt.date, str]:
@@ -100,7 +101,7 @@ class Cadres(MutableMapping[str, Cadre]):
     def __getitem__(self, cadre_id: str) -> Cadre:
         found = self._cadres[cadre_id]
         if isinstance(found, FileRead):
-            cadre, diags = validate(Cadre, found.value, found.rel)
+            cadre, diags = validate(Cadre, found.parsed()[0], found.rel)
             if cadre is None or diags:  # the same content and code: cannot happen
                 raise RuntimeError(f"{found.rel} 与上次验证的结果不同")
             found = self._cadres[cadre_id] = cadre
@@ -448,7 +449,10 @@ def _add_note(
 
 
 def _unchanged_and_clean(read: FileRead, clean: dict[str, bytes]) -> bool:
-    """The file has the content a run validated without a finding (its parse had none)."""
+    """The file has the content a run validated without a finding (its parse had none):
+    deferred by the reader (``defer`` of ``stream_files``), or read and found so."""
+    if read.later is not None:
+        return True
     return bool(read.digest) and clean.get(read.rel) == read.digest and not read.diags \
         and read.value is not None
 
@@ -522,6 +526,8 @@ def load(
         kept=memo.parsed if memo is not None else None,
         stamps=memo.read_stamps if memo is not None else None,
         carried=_parsed(reused, memo),
+        # (``serve`` keeps the validated models in its memo instead of deferring any)
+        defer=(lambda rel, key: clean.get(rel) == key) if clean and memo is None else None,
     )
     # With a memo, each file's diagnostics are kept apart: they go with its cadre's result.
     per_file: dict[str, list[Diagnostic]] = {}
@@ -530,7 +536,6 @@ def load(
         for read in reads:
             dep.sources[read.rel] = read.digest
             found = per_file.setdefault(read.rel, []) if memo is not None else diags
-            # (``serve`` keeps the validated models in its memo instead of deferring any)
             unchanged = (clean or {}) if memo is None else {}
             if read.rel.startswith("data/notes/"):
                 _add_note(dep, read, found, memo, unchanged)

@@ -17,6 +17,7 @@ from zhilian import load
 from zhilian.demo import generate
 from zhilian.load import Memo
 from zhilian.pipeline import check
+from zhilian.read import batch
 from zhilian.records import NOT_KEPT_ON_DISK, RECORDS_FILE, CadreRecords
 
 TODAY = dt.date(2026, 11, 20)
@@ -181,9 +182,11 @@ def test_a_rebuild_validates_again_only_the_edited_cadres_files(
     _retitle(root)  # the first cadre's file
     edited = f"data/cadres/{cadres[0]}.yml"
     validated = record_calls(monkeypatch, load, "validate", 2)
+    cache_reads = record_calls(monkeypatch, batch, "_load_cache", 0)
     run = run_cli(root, "build", "--jobs", "1", today=TODAY.isoformat())
     assert run.code == 0, run.out
     assert [rel for rel in validated if rel.startswith("data/cadres/")] == [edited]
+    assert cache_reads == []  # the parsed values of 6 cadres' files: parsed, not read
     # (the edited cadre's notes are looked at again by its rules and views: no other's)
     notes = {rel.split("/")[2] for rel in validated if rel.startswith("data/notes/")}
     assert notes <= {cadres[0]}

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import marshal
 import os
+import pickle
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import read_files, record_calls
+from zhilian.diagnostics import DataChanged
 from zhilian.read import batch, stamps
 from zhilian.read.stamps import Stamps
 
@@ -210,3 +212,21 @@ def test_stamps_never_lead_to_a_value_parsed_by_another_reader_version(
     monkeypatch.setattr(reader, "READER_VERSION", "next")
     read_files(tmp_path, [("a.yml", False)], MAX, jobs=1, cache_dir=cache)
     assert reads == ["a.yml"]
+
+
+def test_a_deferred_file_changed_before_it_is_parsed_stops_the_run(tmp_path: Path) -> None:
+    """A deferred file is parsed from the cache, else read again: read again with other
+    content (changed after its stat call), the run stops with the file named — it never
+    mixes two versions of the data."""
+    note = tmp_path / "data" / "notes" / "a" / "2026-01-01-x.md"
+    note.parent.mkdir(parents=True)
+    note.write_text("---\ntitle: 一\ndate: 2026-01-01\nkind: 座谈会\n---\n正文\n", "utf-8")
+    rel = note.relative_to(tmp_path).as_posix()
+    [read] = batch.stream_files(tmp_path, [(rel, True)], 1 << 20)
+    later = batch.Later(batch.ParsedCache(None), str(note), rel, True, read.digest, 1 << 20)
+    assert later.parsed() == (read.value, read.body)  # not in the cache: read again, the same
+    note.write_text(note.read_text("utf-8").replace("一", "二"), "utf-8")
+    with pytest.raises(DataChanged) as raised:
+        later.parsed()
+    assert rel in str(raised.value) and "请再运行一次" in str(raised.value)
+    assert pickle.loads(pickle.dumps(raised.value)).rel == rel  # (from a worker process)
