@@ -371,9 +371,9 @@ def snapshot(git: Git, commit: str, today: dt.date, cadres: Iterable[str] | None
             snap.loaded = True
             snap.admins = {a.lower() for a in config.admins}
             dep, _ = load(root, config)
-            cadres = dict(dep.cadres)
+            snap.cadres = dict(dep.cadres)
+            cadres = dict(snap.cadres)
             snap.statuses = all_statuses(dep, today)
-            snap.cadres = dep.cadres
         snap.cadre_ids, snap.owners = _owners(root, cadres)
     return snap
 

@@ -72,11 +72,16 @@ class DeferredNote(Note):
         if name not in ("front", "body"):
             raise AttributeError(name)
         value, self.body = self._read.parsed()
-        front, diags = validate(NoteFront, value, self.rel)
-        if front is None or diags:  # the same content and code: cannot happen
-            raise RuntimeError(f"{self.rel} 与上次验证的结果不同")
-        self.front = front
+        self.front = _revalidated(NoteFront, value, self.rel)
         return getattr(self, name)
+
+
+def _revalidated(model: type[M], value: Any, rel: str) -> M:
+    """The model of a deferred file, which validated without a finding before."""
+    instance, diags = validate(model, value, rel)
+    if instance is None or diags:  # the same content and code: cannot happen
+        raise RuntimeError(f"{rel} 与上次验证的结果不同")
+    return instance
 
 
 def _note_order(note: Note) -> tuple[dt.date, str]:
@@ -101,10 +106,7 @@ class Cadres(MutableMapping[str, Cadre]):
     def __getitem__(self, cadre_id: str) -> Cadre:
         found = self._cadres[cadre_id]
         if isinstance(found, FileRead):
-            cadre, diags = validate(Cadre, found.parsed()[0], found.rel)
-            if cadre is None or diags:  # the same content and code: cannot happen
-                raise RuntimeError(f"{found.rel} 与上次验证的结果不同")
-            found = self._cadres[cadre_id] = cadre
+            found = self._cadres[cadre_id] = _revalidated(Cadre, found.parsed()[0], found.rel)
         return found
 
     def __setitem__(self, cadre_id: str, cadre: Cadre) -> None:
@@ -406,12 +408,10 @@ def _validated(
 
 
 def _add_cadre(
-    dep: Deployment, read: FileRead, diags: list[Diagnostic], memo: Memo | None,
-    clean: dict[str, bytes],
+    dep: Deployment, read: FileRead, diags: list[Diagnostic], memo: Memo | None
 ) -> None:
-    """``clean``: the files the last run validated without a finding, by content key."""
     cadre_id = Path(read.rel).stem
-    if _unchanged_and_clean(read, clean) and isinstance(dep.cadres, Cadres):
+    if read.later is not None and isinstance(dep.cadres, Cadres):  # (deferred by the reader)
         dep.cadres.defer(cadre_id, read)
         dep.clean[read.rel] = read.digest
         return
@@ -424,12 +424,10 @@ def _add_cadre(
 
 
 def _add_note(
-    dep: Deployment, read: FileRead, diags: list[Diagnostic], memo: Memo | None,
-    clean: dict[str, bytes],
+    dep: Deployment, read: FileRead, diags: list[Diagnostic], memo: Memo | None
 ) -> None:
-    """``clean``: as for :func:`_add_cadre`."""
     _, cadre_id, name = read.rel.rsplit("/", 2)  # data/notes/<cadre>/<name>.md
-    if _unchanged_and_clean(read, clean):
+    if read.later is not None:  # (deferred by the reader)
         dep.notes.setdefault(cadre_id, []).append(DeferredNote(cadre_id, read))
         dep.clean[read.rel] = read.digest
         return
@@ -447,14 +445,6 @@ def _add_note(
     if len(diags) == found and read.digest:
         dep.clean[read.rel] = read.digest
 
-
-def _unchanged_and_clean(read: FileRead, clean: dict[str, bytes]) -> bool:
-    """The file has the content a run validated without a finding (its parse had none):
-    deferred by the reader (``defer`` of ``stream_files``), or read and found so."""
-    if read.later is not None:
-        return True
-    return bool(read.digest) and clean.get(read.rel) == read.digest and not read.diags \
-        and read.value is not None
 
 
 def _load_surveys(
@@ -499,8 +489,9 @@ def load(
     The many files (cadres, notes) are read in one batch — cached by content and parsed
     in parallel when there are many (``zhilian.read.batch``); the few (org, surveys) here.
     With a ``memo`` (``serve``), unchanged files are neither parsed nor validated again.
-    ``clean``: the cadre files an earlier run validated without a finding, by content key
-    (``Deployment.clean`` of that run): those unchanged are validated when looked up.
+    ``clean``: the cadre and note files an earlier run validated without a finding, by
+    content key (``Deployment.clean`` of that run): the reader defers those unchanged, and
+    they are validated when looked at (``Cadres``, ``DeferredNote``).
     """
     dep = Deployment(root=root, config=config)
     diags: list[Diagnostic] = []
@@ -536,11 +527,10 @@ def load(
         for read in reads:
             dep.sources[read.rel] = read.digest
             found = per_file.setdefault(read.rel, []) if memo is not None else diags
-            unchanged = (clean or {}) if memo is None else {}
             if read.rel.startswith("data/notes/"):
-                _add_note(dep, read, found, memo, unchanged)
+                _add_note(dep, read, found, memo)
             else:
-                _add_cadre(dep, read, found, memo, unchanged)
+                _add_cadre(dep, read, found, memo)
     if memo is not None:
         _keep_loads(dep, groups, reused, per_file, memo)
         diags += [d for rel, _ in files for d in per_file.get(rel, ())]  # in the files' order

@@ -285,7 +285,7 @@ class CadreRecords:
             clean = data["clean"]
         except Exception:  # missing or damaged, whatever it raises: start empty
             return
-        if _well_formed(inputs, entries, whole) and _well_formed(clean, {}, {}):
+        if _well_formed(inputs, entries, whole) and _bytes_by_name(clean):
             self._inputs, self._stored, self._whole_stored = inputs, entries, whole
             self.clean = clean
 
@@ -300,11 +300,14 @@ def _pickled(value: Any) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def _bytes_by_name(value: object) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, bytes) for v in value.values())
+
+
 def _well_formed(inputs: object, entries: object, whole: object) -> bool:
     """What :meth:`CadreRecords.save` writes: lookups of anything else would raise."""
     return (
-        isinstance(inputs, dict) and isinstance(entries, dict) and isinstance(whole, dict)
-        and all(isinstance(v, bytes) for v in inputs.values())
+        _bytes_by_name(inputs) and isinstance(entries, dict) and isinstance(whole, dict)
         and all(
             isinstance(k, tuple) and len(k) == 2 and isinstance(v, tuple) and len(v) == 2
             and isinstance(v[0], tuple) and len(v[0]) == 2 and isinstance(v[1], bytes)

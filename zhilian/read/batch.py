@@ -281,7 +281,7 @@ def _read_one(
         sig = _signature(path, max_bytes)
         key = stamps.get(rel, sig) if sig is not None else None
         if key is not None and defer is not None and defer(rel, key):
-            return FileRead(rel, digest=key, later=Later(cache, path, rel, is_note, key, max_bytes))
+            return _deferred(cache, path, rel, is_note, key, max_bytes)
         looked_up = key is not None and (defer is None or cache.worth_reading())
         hit = cache.get(key) if looked_up else None
         if hit is not None:
@@ -295,13 +295,19 @@ def _read_one(
         stamps.put(rel, sig, key, read_at)
     if defer is not None:
         if defer(rel, key):  # (its stamp did not vouch, its content is the same)
-            return FileRead(rel, digest=key, later=Later(cache, path, rel, is_note, key, max_bytes))
+            return _deferred(cache, path, rel, is_note, key, max_bytes)
         if not cache.worth_reading():  # (a changed file, most likely not in it)
             return (rel, is_note, text, key)
     hit = cache.get(key)
     if hit is not None:
         return FileRead(rel, hit[0], hit[1], [], key)
     return (rel, is_note, text, key)
+
+
+def _deferred(
+    cache: ParsedCache, path: str, rel: str, is_note: bool, key: bytes, max_bytes: int
+) -> FileRead:
+    return FileRead(rel, digest=key, later=Later(cache, path, rel, is_note, key, max_bytes))
 
 
 def stamped_key(
