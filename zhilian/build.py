@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
-from .fingerprint import code_digest, fingerprinted, remember
+from .fingerprint import STAMPS_FILE, code_digest, fingerprinted, remember
 from .paths import CACHE_DIR, templates_dir
 from .read.stamps import Walk
 from .reporters import Reporter, SourceCache
@@ -180,11 +180,14 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
         return _build(args, reporter, started, out, templates, today, None)
     memo = f"build {out}"
     memo_in_memory = getattr(args, "memo", None)  # ``serve``'s build process keeps one
-    walk = Walk(memo_in_memory.fingerprint_stamps) if memo_in_memory is not None else None
+    # The fingerprint's walk lists and stats every file: the load takes its findings.
+    if memo_in_memory is not None:
+        walk = Walk(memo_in_memory.fingerprint_stamps)
+    else:
+        walk = Walk.kept_in(args.root / CACHE_DIR / STAMPS_FILE)
     parallel = worker_count(args.jobs) > 1
     with fingerprinted(
-        args.root, memo, out, templates, today, walk.stamps if walk else None,
-        parallel=parallel, folders=walk.folders if walk else None,
+        args.root, memo, out, templates, today, walk, parallel=parallel
     ) as (remembered, current):
         if remembered is not None and out.is_dir():
             reporter.report(remembered, SourceCache(args.root))
@@ -192,9 +195,7 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
                 elapsed = time.perf_counter() - started
                 reporter.info(f"输入没有变化，{out} 已是最新（{elapsed:.2f} 秒）。")
             return EXIT_OK
-        if memo_in_memory is not None:
-            memo_in_memory.walked = walk  # this build's walk: see ``Memo.walked``
-        return _build(args, reporter, started, out, templates, today, (memo, current))
+        return _build(args, reporter, started, out, templates, today, (memo, current), walk)
 
 
 def _build(
@@ -205,7 +206,10 @@ def _build(
     templates: Path,
     today: dt.date,
     memo: tuple[str, Callable[[], str]] | None,
+    walk: Walk | None = None,
 ) -> int:
+    """``walk``: the fingerprint's (``fingerprint.fingerprinted``), for the load to take
+    what it found once it is taken — by ``memo[1]()``, before the data is read."""
     from .handbook import HandbookError, build_handbook
 
     parallel = worker_count(args.jobs) > 1
@@ -238,7 +242,10 @@ def _build(
                 stack, out, templates, new_pages, parallel=parallel, spare=spare,
                 helper=getattr(args, "helper", None) if rebuild else None,
             )
-            code, result = run_check(args, reporter, loaded=ahead.start if parallel else None)
+            code, result = run_check(
+                args, reporter, loaded=ahead.start if parallel else None,
+                walked=walk if walk is not None and walk.taken else None,
+            )
             if result is None or result.data_errors:  # (the handbook is dropped on leaving)
                 ahead.drop()
                 if result is None:

@@ -24,6 +24,7 @@ from .reporters import REPORTERS, Reporter, SourceCache
 if TYPE_CHECKING:  # the stages are imported when a command needs them (see run_check)
     from .load import ConfigError
     from .pipeline import CheckResult
+    from .read.stamps import Walk
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -145,13 +146,15 @@ def run_check(
     args: argparse.Namespace,
     reporter: Reporter,
     loaded: Callable[[CheckResult], None] | None = None,
+    walked: Walk | None = None,
 ) -> tuple[int, CheckResult | None]:
     """Shared by ``check`` and ``build``: all diagnostics, reported once.
 
     The reading, models and rules are imported here, not at the top: a run answered from
     the memo (``fingerprint``) does without them (half a second of imports).
     ``serve`` passes the models it keeps between builds as ``args.memo``; ``loaded`` is
-    told when the data is loaded, before the rules (``pipeline.check``).  Otherwise the
+    told when the data is loaded, before the rules (``pipeline.check``); ``walked``: a walk
+    over the files just taken (the fingerprint's), which the load goes by.  Otherwise the
     per-cadre results of the last run are taken from the cache (``records``); the caller
     saves this run's (``result.records.save()``) when it is done with them."""
     from .pipeline import ConfigError, check
@@ -162,7 +165,7 @@ def run_check(
     try:
         result = check(
             args.root, today, jobs=args.jobs, memo=memo, loaded=loaded,
-            records=kept_records(args.root) if memo is None else None,
+            records=kept_records(args.root) if memo is None else None, walked=walked,
         )
     except ConfigError as exc:
         return report_config_error(exc, args, reporter), None

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity
 from .paths import CACHE_DIR
-from .read.stamps import Stamps, signature
+from .read.stamps import Stamps, Walk, signature
 from .workers import Background, enter_held
 
 #: Folders at the top of the deployment (or of the templates) that are no input: output,
@@ -78,7 +78,8 @@ def _walk(
 
 def _content_hash(entry: os.DirEntry[str], stamps: Stamps | None) -> bytes | None:
     sig = None
-    if stamps is not None:
+    # (a link is read each time: its own signature says nothing of what it points to)
+    if stamps is not None and entry.is_file(follow_symlinks=False):
         try:
             sig = signature(entry.stat(follow_symlinks=False))
         except OSError:
@@ -98,28 +99,20 @@ def _content_hash(entry: os.DirEntry[str], stamps: Stamps | None) -> bytes | Non
 
 
 def fingerprint(
-    root: Path,
-    out: Path,
-    templates: Path,
-    today: dt.date,
-    stamps: Stamps | None = None,
-    folders: dict[str, list[os.DirEntry[str]]] | None = None,
+    root: Path, out: Path, templates: Path, today: dt.date, walk: Walk | None = None
 ) -> str:
-    """``stamps``: what ``serve`` keeps in memory; without, they are kept in the cache.
-    ``folders``: see :func:`_walk`."""
-    stamps_path = None
-    if stamps is None:
-        stamps_path = root / CACHE_DIR / STAMPS_FILE
-        stamps = Stamps.load(stamps_path)
+    """``walk``: the stamps to go by and the folder listings to fill (``serve`` keeps its
+    stamps in memory; ``build`` hands its walk on to the load); without, the stamps kept
+    in the cache."""
+    if walk is None:
+        walk = Walk.kept_in(root / CACHE_DIR / STAMPS_FILE)
     digest = hashlib.blake2b(digest_size=20)
     out_path = os.path.realpath(out)
     digest.update(f"{today.isoformat()}\0{out_path}\n".encode())
     for base in dict.fromkeys((root.resolve(), templates.resolve(), PACKAGE)):
         digest.update(f"[{base}]\n".encode())
-        _walk(digest, str(base), "", out_path, stamps, folders)
-    stamps.finish()
-    if stamps_path is not None:
-        stamps.save(stamps_path)
+        _walk(digest, str(base), "", out_path, walk.stamps, walk.folders)
+    walk.finish()
     return digest.hexdigest()
 
 
@@ -130,10 +123,9 @@ def fingerprinted(
     out: Path,
     templates: Path,
     today: dt.date,
-    stamps: Stamps | None = None,
+    walk: Walk | None = None,
     *,
     parallel: bool = True,
-    folders: dict[str, list[os.DirEntry[str]]] | None = None,
 ) -> Iterator[tuple[list[Diagnostic] | None, Callable[[], str]]]:
     """``(remembered, current)``: the diagnostics the memo ``name`` holds if the inputs are
     unchanged since (else None), and ``current()``, the inputs' fingerprint.
@@ -145,12 +137,14 @@ def fingerprinted(
     it reads the data: a fingerprint taken after a file was read could hold an edit the
     output lacks, and mark that output current.  The process is stopped if the run fails;
     without ``parallel`` (``--jobs 1``) the fingerprint is taken by ``current()`` itself.
-    ``folders`` (with ``stamps``: taken here, before the run): see :func:`_walk`."""
+    ``walk``: see :func:`fingerprint`; ``walk.taken`` tells whether it was taken in this
+    process (a walk kept in memory, ``serve``'s, always is)."""
 
     def take() -> str:
-        return fingerprint(root, out, templates, today, stamps, folders)
+        return fingerprint(root, out, templates, today, walk)
 
-    if stamps is None and not _memo_path(root, name).is_file():
+    in_memory = walk is not None and walk.file is None
+    if not in_memory and not _memo_path(root, name).is_file():
         with ExitStack() as stack:
             later = enter_held(stack, lambda: Background(take, enabled=parallel))
             yield None, cache(later.result)

@@ -187,10 +187,6 @@ class Memo:
     records: CadreRecords = field(default_factory=CadreRecords)
     #: each cadre's load result, by the content keys of its files (:func:`load`)
     cadres: dict[str, CadreLoad] = field(default_factory=dict)
-    #: what the fingerprint saw when it has just walked the files (``build``): its file
-    #: signatures and folder listings stand in for the load's own, for the load that
-    #: follows, which takes them (a later load without a walk before it looks itself)
-    walked: Walk | None = None
     #: the few other data files (org, surveys) parsed, by path and content (:func:`_read_few`)
     few: dict[tuple[str, bytes], tuple[Any, list[Diagnostic]]] = field(default_factory=dict)
     #: the digest of the code and templates of the last build that succeeded (``build``)
@@ -360,7 +356,7 @@ def _note_files(data: _DataFolder, diags: list[Diagnostic], known: set[str]) -> 
 
 class _DataFolder:
     """The folders under ``data/``: listed here, or taken from the walk just before
-    (``Memo.walked``), whose paths are the resolved root's."""
+    (the fingerprint's), whose paths are the resolved root's."""
 
     def __init__(self, root: Path, walked: Walk | None) -> None:
         self.walked = walked
@@ -483,6 +479,7 @@ def load(
     cache: bool = True,
     memo: Memo | None = None,
     clean: dict[str, bytes] | None = None,
+    walked: Walk | None = None,
 ) -> tuple[Deployment, list[Diagnostic]]:
     """Read and validate every data file under ``root``; never raises on bad data.
 
@@ -491,15 +488,14 @@ def load(
     With a ``memo`` (``serve``), unchanged files are neither parsed nor validated again.
     ``clean``: the cadre and note files an earlier run validated without a finding, by
     content key (``Deployment.clean`` of that run): the reader defers those unchanged, and
-    they are validated when looked at (``Cadres``, ``DeferredNote``).
+    they are validated when looked at (``Cadres``, ``DeferredNote``).  ``walked``: a walk
+    over the files just taken (the fingerprint's): its folder listings and file signatures
+    stand in for the load's own.
     """
     dep = Deployment(root=root, config=config)
     diags: list[Diagnostic] = []
     few: dict[tuple[str, bytes], Any] = {}
     _load_org(dep, diags, memo, few)
-    walked = None
-    if memo is not None:
-        walked, memo.walked = memo.walked, None
     data = _DataFolder(root, walked)
     cadre_files = _cadre_files(data, diags)
     # Notes of a cadre whose file fails validation still belong to a known cadre.
@@ -516,6 +512,7 @@ def load(
         cache_dir=root / CACHE_DIR if cache else None,
         kept=memo.parsed if memo is not None else None,
         stamps=memo.read_stamps if memo is not None else None,
+        walked=data.signature if walked is not None else None,
         carried=_parsed(reused, memo),
         # (``serve`` keeps the validated models in its memo instead of deferring any)
         defer=(lambda rel, key: clean.get(rel) == key) if clean and memo is None else None,

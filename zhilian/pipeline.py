@@ -19,6 +19,7 @@ from .diagnostics import Diagnostic, Kind
 from .load import ConfigError, Deployment, Memo, load, read_config
 from .metrics import CadreStatus, all_statuses
 from .model.config import SiteConfig
+from .read.stamps import Walk
 from .records import CadreRecords
 from .rules import RuleContext, run_rules
 
@@ -67,6 +68,7 @@ def check(
     memo: Memo | None = None,
     loaded: Callable[[CheckResult], None] | None = None,
     records: CadreRecords | None = None,
+    walked: Walk | None = None,
 ) -> CheckResult:
     """Read, validate and apply every rule; never raises on bad data.  ``memo``: what a
     long-running process keeps between runs (see :class:`zhilian.load.Memo`); without one,
@@ -74,14 +76,17 @@ def check(
 
     ``loaded(result)`` is called once the data is loaded and measured without a data error,
     before the rules add theirs (``build`` starts work that needs no more meanwhile); rules
-    only add diagnostics, so what it is given is the final result but for them."""
+    only add diagnostics, so what it is given is the final result but for them.
+    ``walked``: see :func:`zhilian.load.load`."""
     config = read_config(root)
     if memo is not None:
         records = memo.records
     elif records is None:
         records = CadreRecords(one_build=True)
     with _no_cycle_collection():
-        dep, diags = load(root, config, jobs=jobs, memo=memo, clean=records.clean)
+        dep, diags = load(
+            root, config, jobs=jobs, memo=memo, clean=records.clean, walked=walked
+        )
         records.start(dep, today)
         statuses = all_statuses(dep, today, records)
     context = RuleContext(dep, today, statuses, records)

@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import read_files, record_calls
 from zhilian.diagnostics import DataChanged
 from zhilian.read import batch, stamps
-from zhilian.read.stamps import Stamps
+from zhilian.read.stamps import Stamps, Walk
 
 MAX = 1 << 20
 
@@ -114,7 +114,7 @@ def test_fingerprint_with_stamps_equals_the_one_without(
     known: Stamps = Stamps()
 
     def both() -> tuple[str, str]:
-        return (fingerprint(tmp_path, tmp_path / "site", templates, today, known),
+        return (fingerprint(tmp_path, tmp_path / "site", templates, today, Walk(known)),
                 fingerprint(tmp_path, tmp_path / "site", templates, today))
 
     first = both()

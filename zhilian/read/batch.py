@@ -170,6 +170,7 @@ def stream_files(
     stamps: Stamps | None = None,
     carried: dict[bytes, tuple[Any, str]] | None = None,
     defer: Callable[[str, bytes], bool] | None = None,
+    walked: Callable[[str], Signature | None] | None = None,
 ) -> Iterator[FileRead]:
     """Read ``files`` ((path relative to root, is a note) pairs): their results, in order.
 
@@ -187,7 +188,8 @@ def stream_files(
     elsewhere (``load``'s kept cadres), kept as if they had been read.  ``defer(path, key)``:
     whether an unchanged file (its content key vouched for by its stamp) is to be parsed
     only if its :meth:`FileRead.parsed` is called; the cache file is then read only if
-    something asks (``ParsedCache``).
+    something asks (``ParsedCache``).  ``walked(path)``: a file's signature as a walk of
+    this run took it just before (None: not taken), instead of a stat call of its own.
     """
     cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
     stamps_path = None
@@ -208,7 +210,8 @@ def stream_files(
         submit: Callable[..., Future[list[FileRead]]] | None = None
         base = f"{root}{os.sep}"
         for rel, is_note in files:
-            read = _read_one(base + rel, rel, is_note, max_bytes, stamps, cache, defer)
+            sig = walked(rel) if walked is not None else None
+            read = _read_one(base + rel, rel, is_note, max_bytes, stamps, cache, defer, sig)
             if isinstance(read, FileRead):
                 slots.append(read)
                 continue
@@ -273,12 +276,14 @@ def _read_one(
     stamps: Stamps | None,
     cache: ParsedCache,
     defer: Callable[[str, bytes], bool] | None = None,
+    walked: Signature | None = None,
 ) -> FileRead | ToParse:
     """The result of one file when it is at hand (cached, deferred or unreadable);
-    otherwise what :func:`_parse_chunk` needs to parse it."""
+    otherwise what :func:`_parse_chunk` needs to parse it.  ``walked``: its signature, if
+    a walk just took it (see :func:`stamped_key`)."""
     sig = None
     if stamps is not None:
-        sig = _signature(path, max_bytes)
+        sig = _signature(path, max_bytes) if walked is None or walked[2] > max_bytes else walked
         key = stamps.get(rel, sig) if sig is not None else None
         if key is not None and defer is not None and defer(rel, key):
             return _deferred(cache, path, rel, is_note, key, max_bytes)

@@ -88,12 +88,27 @@ class Stamps:
 
 @dataclass
 class Walk:
-    """What a walk over the deployment (the fingerprint's, in ``serve``) has just seen:
-    each file's signature (its stamps) and each folder's entries sorted by name, by path.
-    The load right after it takes them instead of listing and stat'ing the files again."""
+    """What a walk over the deployment (the fingerprint's) has just seen: each file's
+    signature (its stamps) and each folder's entries sorted by name, by path.  The load
+    right after it takes them instead of listing and stat'ing the files again."""
 
     stamps: Stamps
     folders: dict[str, list[os.DirEntry[str]]] = field(default_factory=dict)
+    #: where the stamps are kept between runs (``build.py``); None: in memory (``serve``)
+    file: Path | None = None
+    #: the walk was taken (in this process): until then it tells nothing
+    taken: bool = False
+
+    @classmethod
+    def kept_in(cls, file: Path) -> Walk:
+        return cls(Stamps.load(file), file=file)
+
+    def finish(self) -> None:
+        """The walk is over: the stamps follow it (and are stored, when kept in a file)."""
+        self.stamps.finish()
+        if self.file is not None:
+            self.stamps.save(self.file)
+        self.taken = True
 
     def signature(self, path: str) -> Signature | None:
         return self.stamps.signature(path)
