@@ -17,8 +17,15 @@ entries; the file is read only by the code and templates that wrote it (``code``
 
 A result read from the file or sent by another process stays pickled until a stage asks
 for it: a rebuild after one edit asks for few of them (a cross-cadre result whose parts are
-unchanged needs none of its parts), and the file is written back from the same bytes.  The file is pickle, read only from the deployment's own cache folder:
-it is as trusted as the code there (a pull request's check runs the pull request's code).
+unchanged needs none of its parts), and the file is written back from the same bytes.  The
+file is pickle, read only from the deployment's own cache folder: it is as trusted as the
+code there (a pull request's check runs the pull request's code).
+
+The records of 1,000 cadres take 27 MB (0.12 s to write).  A build that changed a few of
+them writes only what differs from that file, to a second one (``CHANGES_FILE``), which
+names the first by a token: once the changes grow to an eighth of the whole, the whole is
+written again and the changes file removed.  Either file is replaced in one step, and
+changes made for another version of the first are ignored.
 
 Records with ``one_build`` live for one build only, in memory (a renderer given no code
 digest, tests); they cost a dictionary lookup.
@@ -35,6 +42,7 @@ import os
 import pickle
 import time
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -56,9 +64,12 @@ Entries = dict[tuple[str, str], tuple[Hashable, Any]]
 #: may hold a validated model: ``tests/core/test_records.py`` looks.)
 NOT_KEPT_ON_DISK = frozenset({"listed youth", "youth attributes"})
 #: changes when what the file holds changes shape (the code's digest covers the rest)
-FILE_FORMAT = 2
-#: in ``CACHE_DIR``
+FILE_FORMAT = 3
+#: in ``CACHE_DIR``: the records as some build left them, and what builds since changed
 RECORDS_FILE = "records.pickle"
+CHANGES_FILE = "records-changes.pickle"
+#: the changes are written alone while they are at most this part of the records file
+CHANGES_SHARE = 1 / 8
 
 
 def digest_of(value: object) -> bytes:
@@ -100,6 +111,17 @@ def kept_records(root: Path) -> CadreRecords:
 Stored = dict[Any, tuple[Hashable, bytes]]
 
 
+@dataclass(frozen=True)
+class _Written:
+    """The records file as this process last read or wrote it: what changes are told
+    from (its entries are compared by identity: an entry kept as read is the same object)."""
+
+    token: bytes
+    entries: Stored
+    whole: Stored
+    size: int
+
+
 class CadreRecords:
     """Each stage's result for each cadre, with the inputs it was computed from."""
 
@@ -123,7 +145,8 @@ class CadreRecords:
         #: build, and always with ``one_build``): what this build must compute again
         self.changed = 0
         self._file, self._code = file, code
-        self._dirty = False  # something the file does not hold yet
+        self._written: _Written | None = None
+        self._dirty = False  # something the files do not hold yet
         #: the cadre files the last run validated without a finding (``load.Cadres``)
         self.clean: dict[str, bytes] = {}
         if file is not None:
@@ -165,6 +188,11 @@ class CadreRecords:
             self._stored = {k: v for k, v in self._stored.items() if k[1] in present}
             self._dirty = True
         self._added = {}
+
+    def inputs_of(self, cadre_id: str) -> bytes | None:
+        """The digest of a cadre's inputs in this build (:meth:`start`): its files' paths
+        and content keys with the shared inputs; None when not kept (``one_build``)."""
+        return self._inputs.get(cadre_id)
 
     def get(self, stage: str, cadre_id: str, compute: Callable[[], T], extra: Hashable = None) -> T:
         """The result of ``stage`` for one cadre: kept, or ``compute()``d and kept."""
@@ -242,8 +270,9 @@ class CadreRecords:
                 self._dirty = True
 
     def save(self) -> None:
-        """Write the records to their file (when they have one, and something new): the
-        results for this build's inputs, and the cross-cadre ones."""
+        """Write the records (when they have a file, and something new): the results for
+        this build's inputs, and the cross-cadre ones — to the changes file when they
+        differ little from the records file (see the module's docstring)."""
         if self._file is None or not self._dirty:
             return
         inputs, stored = self._inputs, self._stored
@@ -257,37 +286,68 @@ class CadreRecords:
         whole = dict(self._whole_stored)
         whole.update({name: (key, _pickled(value)) for name, (key, value) in self._whole.items()
                       if name not in whole})
-        data = pickle.dumps(
-            {"format": FILE_FORMAT, "code": self._code, "inputs": inputs,
-             "entries": entries, "whole": whole, "clean": self.clean},
-            protocol=pickle.HIGHEST_PROTOCOL,
-        )
-        with contextlib.suppress(OSError):  # a read-only checkout builds fine without it
+        common = {"format": FILE_FORMAT, "code": self._code, "inputs": inputs, "clean": self.clean}
+        written, changes = self._written, self._file.with_name(CHANGES_FILE)
+        with contextlib.suppress(OSError):  # a read-only checkout builds fine without them
             self._file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._file.with_name(f".{self._file.name}.{os.getpid()}.tmp")
-            # What a run killed while writing left (another run writing now only loses
-            # its write: the file is a cache).
-            for stale in self._file.parent.glob(f".{self._file.name}.*.tmp"):
-                stale.unlink(missing_ok=True)
-            try:
-                tmp.write_bytes(data)
-                os.replace(tmp, self._file)
-            finally:
-                tmp.unlink(missing_ok=True)
+            # What a run killed while writing left (another run writing now only loses its
+            # write: the files are a cache).
+            for name in (self._file.name, CHANGES_FILE):
+                for stale in self._file.parent.glob(f".{name}.*.tmp"):
+                    stale.unlink(missing_ok=True)
+            if written is not None:
+                changed, dropped = _changes(written.entries, entries)
+                whole_changed, whole_dropped = _changes(written.whole, whole)
+                size = sum(len(data) for changes_ in (changed, whole_changed)
+                           for _, data in changes_.values())
+                if size <= written.size * CHANGES_SHARE:
+                    _write(changes, _pickled({
+                        **common, "base": written.token, "entries": changed,
+                        "dropped": dropped, "whole": whole_changed,
+                        "whole dropped": whole_dropped,
+                    }))
+                    self._dirty = False
+                    return
+            token = os.urandom(16)
+            data = _pickled({**common, "token": token, "entries": entries, "whole": whole})
+            _write(self._file, data)
+            changes.unlink(missing_ok=True)  # (made for the file just replaced: ignored)
+            self._written = _Written(token, entries, whole, len(data))
         self._dirty = False
 
     def _read(self, file: Path) -> None:
+        base = self._read_file(file)
+        if base is None or not isinstance(base.get("token"), bytes):
+            return
+        inputs, entries, whole, clean = base["inputs"], base["entries"], base["whole"], base["clean"]
+        if not _well_formed(inputs, entries, whole, clean):
+            return
+        self._written = _Written(base["token"], entries, whole, file.stat().st_size)
+        changes = self._read_file(file.with_name(CHANGES_FILE))
+        if changes is not None and changes.get("base") == base["token"]:
+            try:
+                inputs, clean = changes["inputs"], changes["clean"]
+                changed, whole_changed = changes["entries"], changes["whole"]
+                dropped, whole_dropped = changes["dropped"], changes["whole dropped"]
+                if not (_well_formed(inputs, changed, whole_changed, clean)
+                        and isinstance(dropped, list) and isinstance(whole_dropped, list)):
+                    raise ValueError
+                entries, whole = _changed(entries, changed, dropped), _changed(
+                    whole, whole_changed, whole_dropped)
+            except Exception:  # damaged: the records as the file holds them
+                inputs, clean = base["inputs"], base["clean"]
+        self._inputs, self._stored, self._whole_stored = inputs, dict(entries), dict(whole)
+        self.clean = clean
+
+    def _read_file(self, file: Path) -> dict[str, Any] | None:
+        """A file's content if it is records written by this code, else None."""
         try:
             data = pickle.loads(file.read_bytes())
-            if data["format"] != FILE_FORMAT or data["code"] != self._code:
-                return
-            inputs, entries, whole = data["inputs"], data["entries"], data["whole"]
-            clean = data["clean"]
+            if data["format"] == FILE_FORMAT and data["code"] == self._code:
+                return data  # type: ignore[no-any-return]
         except Exception:  # missing or damaged, whatever it raises: start empty
-            return
-        if _well_formed(inputs, entries, whole) and _bytes_by_name(clean):
-            self._inputs, self._stored, self._whole_stored = inputs, entries, whole
-            self.clean = clean
+            pass
+        return None
 
     def __len__(self) -> int:
         return len(self._entries) + len(self._stored.keys() - self._entries.keys())
@@ -300,14 +360,39 @@ def _pickled(value: Any) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def _changes(before: Stored, now: Stored) -> tuple[Stored, list[Any]]:
+    """What differs in ``now`` from ``before`` (an entry kept is the same object), and the
+    names ``now`` no longer has."""
+    changed = {name: entry for name, entry in now.items() if before.get(name) is not entry}
+    return changed, [name for name in before if name not in now]
+
+
+def _changed(stored: Stored, changed: Stored, dropped: list[Any]) -> Stored:
+    out = {**stored, **changed}
+    for name in dropped:
+        out.pop(name, None)
+    return out
+
+
+def _write(file: Path, data: bytes) -> None:
+    """Replace ``file`` in one step (a run killed meanwhile leaves it as it was)."""
+    tmp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, file)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _bytes_by_name(value: object) -> bool:
     return isinstance(value, dict) and all(isinstance(v, bytes) for v in value.values())
 
 
-def _well_formed(inputs: object, entries: object, whole: object) -> bool:
+def _well_formed(inputs: object, entries: object, whole: object, clean: object) -> bool:
     """What :meth:`CadreRecords.save` writes: lookups of anything else would raise."""
     return (
-        _bytes_by_name(inputs) and isinstance(entries, dict) and isinstance(whole, dict)
+        _bytes_by_name(inputs) and _bytes_by_name(clean)
+        and isinstance(entries, dict) and isinstance(whole, dict)
         and all(
             isinstance(k, tuple) and len(k) == 2 and isinstance(v, tuple) and len(v) == 2
             and isinstance(v[0], tuple) and len(v[0]) == 2 and isinstance(v[1], bytes)

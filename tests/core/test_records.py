@@ -14,11 +14,12 @@ from pydantic import BaseModel
 from tests.conftest import record_calls, run_cli
 from tests.core.test_incremental import REPO, _retitle, _survey
 from zhilian import load
+from zhilian import records as records_module
 from zhilian.demo import generate
 from zhilian.load import Memo
 from zhilian.pipeline import check
 from zhilian.read import batch
-from zhilian.records import NOT_KEPT_ON_DISK, RECORDS_FILE, CadreRecords
+from zhilian.records import CHANGES_FILE, NOT_KEPT_ON_DISK, RECORDS_FILE, CadreRecords
 
 TODAY = dt.date(2026, 11, 20)
 
@@ -146,6 +147,55 @@ def test_records_on_disk_are_found_again_only_for_the_same_inputs_and_code(
         calls.clear()
         run(b"code 2")  # computed again, no error
         assert calls == cadres
+
+
+def test_a_few_changed_records_are_written_alone_and_read_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After one edit only what changed is written (the records file stays as it was);
+    changes made for another version of the records file are never applied; once they
+    are no longer few, the records file is written again and the changes dropped."""
+    root, cadres = _deployment(tmp_path, 6, 3)
+    file = root / ".zhilian-cache" / RECORDS_FILE
+    changes = file.with_name(CHANGES_FILE)
+    calls: list[str] = []
+
+    def run() -> dict[str, object]:
+        records = CadreRecords(file=file, code=b"code")
+        check(root, TODAY, jobs=1, records=records)
+        found = {cid: records.get("test", cid, lambda cid=cid: calls.append(cid) or cid)
+                 for cid in cadres}
+        records.save()
+        return found
+
+    run()
+    assert not changes.exists()
+    whole = file.read_bytes()
+    _retitle(root)  # the first cadre's file
+    calls.clear()
+    run()
+    assert calls == [cadres[0]] and file.read_bytes() == whole and changes.is_file()
+    calls.clear()
+    assert run() == {cid: cid for cid in cadres} and calls == []  # both files read back
+
+    # Changes naming the records file as it is are applied (a value planted for the first
+    # cadre's present inputs is what it gets) ...
+    planted = pickle.loads(changes.read_bytes())
+    name = ("test", cadres[0])
+    planted["entries"][name] = (planted["entries"][name][0], pickle.dumps("planted"))
+    changes.write_bytes(pickle.dumps(planted))
+    assert run()[cadres[0]] == "planted" and calls == []
+    # ... but not once the records file was written again (by a run that changed much).
+    changes.write_bytes(pickle.dumps(planted))
+    monkeypatch.setattr(records_module, "CHANGES_SHARE", 0.0)
+    _retitle(root)
+    run()
+    assert file.read_bytes() != whole and not changes.exists()
+    changes.write_bytes(pickle.dumps(planted))  # made for the records file before
+    calls.clear()
+    assert run()[cadres[0]] == cadres[0] and calls == []
+    changes.write_bytes(b"damaged")
+    assert run()[cadres[0]] == cadres[0] and calls == []  # the records file alone
 
 
 class _NoModels(pickle.Pickler):
