@@ -580,7 +580,10 @@ class ProblemsPageView(NamesPageView):
         self._shown = [problems[cid] for cid in self.cadres]
 
     def key(self) -> tuple[Any, ...]:
-        return (*super().key(), self._shown, self.common)
+        # A common issue's items are cadres' problems, in ``_shown`` already with the
+        # issue each belongs to (its ``cluster``): the issue needs only its own fields.
+        issues = [(c.category, c.summaries, c.cadres) for c in self.common]
+        return (*super().key(), self._shown, issues)
 
     # Made once for the template (jinja2's filters took 0.2 s over 17,000 problems), and
     # only when the page is rendered, not when it is kept.
@@ -669,8 +672,13 @@ def _shared_inputs(dep: Deployment, view: InternalView, settings: str) -> bytes:
     return hashlib.blake2b(text.encode() + view.redact.digest, digest_size=20).digest()
 
 
-def _own_sources(dep: Deployment, cadre_id: str) -> bytes:
-    """Content keys of the cadre's file and notes (and the notes' names: date and slug)."""
+def _own_sources(result: CheckResult, cadre_id: str) -> bytes:
+    """Content keys of the cadre's file and notes (and the notes' names: date and slug):
+    as the records hold them, hashed with the build's shared inputs, when they do."""
+    kept = result.records.inputs_of(cadre_id)
+    if kept is not None:
+        return kept
+    dep = result.dep
     rels = [Deployment.cadre_file(cadre_id)] + [n.rel for n in dep.notes.get(cadre_id, [])]
     return b"".join(rel.encode() + b"\0" + dep.sources.get(rel, b"?") for rel in rels)
 
@@ -728,7 +736,7 @@ def _cadre_pages(
     out: dict[str, bytes | Unchanged | None] = {}
     for cadre in view.cadres.values():
         keys[cadre.id] = pages.key(
-            "internal/cadre.html", shared, _own_sources(result.dep, cadre.id), shown[cadre.id]
+            "internal/cadre.html", shared, _own_sources(result, cadre.id), shown[cadre.id]
         )
         page = pages.get(keys[cadre.id], f"internal/{_cadre_path(cadre.id)}")
         if page is not None:

@@ -567,14 +567,16 @@ def common_issues(
     for item in items:
         item.cluster = None  # (an item kept from the previous build may have had one)
         by_category[item.category].append(item)
+    # Each distinct summary normalised once (a province's 8,500 problems have ~1,200).
+    normalised = {summary: normalise_summary(summary) for summary in {p.summary for p in items}}
     for category in ProblemCategory:
         members = by_category.get(category, [])
-        keys = sorted({normalise_summary(p.summary) for p in members})
+        keys = sorted({normalised[p.summary] for p in members})
         roots = cluster(keys)
         clusters: dict[int, list[ProblemItem]] = defaultdict(list)
         index_of = {key: i for i, key in enumerate(keys)}
         for item in members:
-            clusters[roots[index_of[normalise_summary(item.summary)]]].append(item)
+            clusters[roots[index_of[normalised[item.summary]]]].append(item)
         for root in sorted(clusters):
             group = clusters[root]
             cadres = sorted({p.cadre_id for p in group})
