@@ -69,6 +69,9 @@ class ReportRow:
     forwarded: int
     resolved: int
     assessment: Assessment
+    #: the rows' order within a group (pinyin of the name: made with the row, which is
+    #: kept per cadre, and not for every row of every build)
+    sort_key: tuple[str, ...] = ()
     #: the cells of the report this row is in (:func:`row_cells`)
     cells: list[Cell] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -166,7 +169,7 @@ def _campaign_windows(
 
 def build_report(result: CheckResult, year: int) -> Report:
     """Raises :class:`CalendarUnknown` when the year's holiday schedule is unknown."""
-    from .views.internal import SCHOOL_GROUP, SCHOOL_GROUP_NAME, pinyin_key
+    from .views.internal import SCHOOL_GROUP, SCHOOL_GROUP_NAME
 
     dep, today = result.dep, result.today
     deadline = report_deadline(year, result.config)
@@ -185,7 +188,7 @@ def build_report(result: CheckResult, year: int) -> Report:
         ReportGroup(
             key,
             dep.committees[key].name if key else SCHOOL_GROUP_NAME,
-            sorted(rows.get(key, []), key=lambda r: pinyin_key(r.name, r.cadre_id)),
+            sorted(rows.get(key, []), key=lambda r: r.sort_key),
         )
         for key in order
     ]
@@ -210,7 +213,7 @@ def _report_row(
     campaigns: list[tuple[str, str, list[tuple[dt.date, dt.date]]]],
     cid: str,
 ) -> ReportRow:
-    from .views.internal import SCHOOL_GROUP, SCHOOL_GROUP_NAME
+    from .views.internal import SCHOOL_GROUP, SCHOOL_GROUP_NAME, pinyin_key
 
     cadre = dep.cadres[cid]
     status = cadre_status(cid, cadre, dep, on)
@@ -250,6 +253,7 @@ def _report_row(
         forwarded=sum(1 for p in problems if p.status is ProblemStatus.FORWARDED or p.forwarded_to),
         resolved=sum(1 for p in problems if p.status is ProblemStatus.RESOLVED),
         assessment=assessment,
+        sort_key=pinyin_key(cadre.name, cid),
     )
 
 

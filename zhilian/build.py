@@ -69,11 +69,14 @@ def _public_site(
     """Render and write ``public/``: the files never travel between processes.  The
     renderer gets the public view only, which holds public fields only, by construction.
     Also returned: the page-cache entries used, and the per-cadre records made."""
+    from .pipeline import no_cycle_collection
     from .render.public import render_public
     from .views.public import build_public_view
 
     result.records.forked()
-    files = render_public(build_public_view(result), templates, pages, result.records)
+    with no_cycle_collection():
+        view = build_public_view(result)
+    files = render_public(view, templates, pages, result.records)
     site.write(files, "public")
     return len(files), (pages.used, pages.hits, pages.placed), result.records.added()
 

@@ -47,9 +47,10 @@ class CheckResult:
 
 
 @contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Loading builds millions of small acyclic objects; the cyclic collector would rescan
-    them over and over (40 % of a large check).  Pause it, then freeze what was built."""
+def no_cycle_collection() -> Iterator[None]:
+    """Loading builds millions of small acyclic objects, and so do the views (from the
+    records, most of a rebuild's); the cyclic collector would rescan them over and over
+    (40 % of a large check).  Pause it, then freeze what was built."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -83,7 +84,7 @@ def check(
         records = memo.records
     elif records is None:
         records = CadreRecords(one_build=True)
-    with _no_cycle_collection():
+    with no_cycle_collection():
         dep, diags = load(
             root, config, jobs=jobs, memo=memo, clean=records.clean, walked=walked
         )
@@ -93,8 +94,8 @@ def check(
     result = CheckResult(root, today, config, dep, statuses, diags, context, records)
     if loaded is not None and not result.data_errors:
         loaded(result)  # outside the block above: forked processes collect their garbage
-    with _no_cycle_collection():
+    with no_cycle_collection():
         result.diagnostics += run_rules(context)
     return result
 
-__all__ = ["CheckResult", "ConfigError", "Memo", "check", "read_config"]
+__all__ = ["CheckResult", "ConfigError", "Memo", "check", "no_cycle_collection", "read_config"]

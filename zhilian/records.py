@@ -137,6 +137,7 @@ class CadreRecords:
         self._added: Entries = {}
         self._inputs: dict[str, bytes] = {}
         self._whole: dict[str, tuple[Hashable, Any]] = {}
+        self._whole_added: dict[str, tuple[Hashable, Any]] = {}
         #: results as pickled bytes (read from the file, or sent by a forked process): each
         #: unpickled when first asked for, and written back as it is while still valid
         self._stored: Stored = {}
@@ -187,7 +188,7 @@ class CadreRecords:
             self._entries = {k: v for k, v in self._entries.items() if k[1] in present}
             self._stored = {k: v for k, v in self._stored.items() if k[1] in present}
             self._dirty = True
-        self._added = {}
+        self._added, self._whole_added = {}, {}
 
     def inputs_of(self, cadre_id: str) -> bytes | None:
         """The digest of a cadre's inputs in this build (:meth:`start`): its files' paths
@@ -222,6 +223,7 @@ class CadreRecords:
         if value is _MISSING:
             value = compute()
             self._whole_stored.pop(name, None)
+            self._whole_added[name] = (key, value)
             self._dirty = True
         self._whole[name] = (key, value)
         return value  # type: ignore[no-any-return]
@@ -241,24 +243,26 @@ class CadreRecords:
     def forked(self) -> None:
         """In a process just forked for part of the build: what it adds from now on is
         what :meth:`added` sends back."""
-        self._added = {}
+        self._added, self._whole_added = {}, {}
 
     def added(self) -> bytes:
         """What this process computed since :meth:`start` or :meth:`forked`, for the
         process that forked it (pickled: it only travels from a child to its parent; each
         result on its own, for the parent to unpickle only what it asks for)."""
         if self.one_build:
-            return pickle.dumps({})
-        return pickle.dumps(
+            return _pickled(({}, {}))
+        return _pickled((
             {name: (key, _pickled(value)) for name, (key, value) in self._added.items()},
-            protocol=pickle.HIGHEST_PROTOCOL,
-        )
+            {name: (key, _pickled(value)) for name, (key, value) in self._whole_added.items()},
+        ))
 
     def merge(self, added: bytes) -> None:
         """Keep what a forked process computed for the same build (:meth:`added`): as it
         came, for the file (this process asks for few of them), or unpickled when there is
         no file (``serve``, whose next rebuild asks for them all: better now than then)."""
-        stored: Stored = pickle.loads(added)
+        stored: Stored
+        whole: Stored
+        stored, whole = pickle.loads(added)
         for name, (key, data) in stored.items():
             if key[0] == self._inputs.get(name[1]):
                 if self._file is None:
@@ -268,6 +272,13 @@ class CadreRecords:
                     self._stored[name] = (key, data)
                     self._entries.pop(name, None)
                 self._dirty = True
+        for name, (key, data) in whole.items():  # (kept by a digest of all they depend on)
+            if self._file is None:
+                self._whole[name] = (key, pickle.loads(data))
+            else:
+                self._whole_stored[name] = (key, data)
+                self._whole.pop(name, None)
+            self._dirty = True
 
     def save(self) -> None:
         """Write the records (when they have a file, and something new): the results for

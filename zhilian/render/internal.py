@@ -26,7 +26,7 @@ from ..calendar import CalendarUnknown, report_deadline
 from ..evaluation import KEY_PHRASE_CHARS, SIMILARITY_RATIO, Assessment
 from ..load import Deployment
 from ..model.enums import ProblemCategory, ProblemStatus
-from ..pipeline import CheckResult
+from ..pipeline import CheckResult, no_cycle_collection
 from ..records import digest_of
 from ..views.internal import (
     CadreView,
@@ -346,7 +346,10 @@ def render_internal(
     Otherwise they are made here."""
     pages = pages or PageCache(None)
     # Clustering similar problems compares every pair: kept while the summaries are the same.
-    view = build_internal_view(result, lambda keys: pages.memo("clusters", keys, cluster_keys))
+    with no_cycle_collection():
+        view = build_internal_view(
+            result, lambda keys: pages.memo("clusters", keys, cluster_keys)
+        )
     files: dict[str, bytes | Unchanged | None] = {}
     report_error = _report_error(result)
     view.report_files = [] if report_error else sorted(report_file_names(result.today.year))

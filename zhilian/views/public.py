@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from functools import partial
 
 from ..load import Deployment, Note
-from ..model.data import Committee
+from ..model.data import Branch, Committee, DormGroup
 from ..model.enums import Level, label_of
 from ..pipeline import CheckResult
+from ..records import digest_of
 from ..render.markdown import render_markdown
 from ..render.photos import process_photo
 from .pinyin import other_readings, spelling
@@ -270,7 +271,7 @@ def build_public_view(result: CheckResult) -> PublicSite:
         today=result.today,
         cadres=ordered,
         groups=groups,
-        committees=_committees(ordered, dep, unit),
+        committees=_committees(ordered, dep, unit, _unit_orders(result)),
         notes=_notes(result, {c.id: c for c in ordered}),
     )
 
@@ -301,8 +302,28 @@ def _groups(cadres: list[PublicCadre], committees: dict[str, Committee]) -> tupl
     return tuple(groups)
 
 
+def _unit_orders(result: CheckResult) -> dict[str, tuple[list[str], list[str]]]:
+    """Each 分团委's 团支部 and 宿舍团小组 ids in the order of their names' pinyin: kept while
+    the units are the same (a province's 975 names take 0.06 s to spell)."""
+    dep = result.dep
+    units = [(u.id, u.name, u.committee) for u in (*dep.branches.values(), *dep.dorm_groups.values())]
+
+    def orders() -> dict[str, tuple[list[str], list[str]]]:
+        def spelled(table: dict[str, Branch] | dict[str, DormGroup], cid: str) -> list[str]:
+            mine = [u for u in table.values() if u.committee == cid]
+            return [u.id for u in sorted(mine, key=lambda u: (spelling(u.name), u.id))]
+
+        return {cid: (spelled(dep.branches, cid), spelled(dep.dorm_groups, cid))
+                for cid in dep.committees}
+
+    return result.records.whole("unit order", (digest_of(units), tuple(dep.committees)), orders)
+
+
 def _committees(
-    cadres: tuple[PublicCadre, ...], dep: Deployment, unit: Callable[[str, str], PublicUnit]
+    cadres: tuple[PublicCadre, ...],
+    dep: Deployment,
+    unit: Callable[[str, str], PublicUnit],
+    orders: dict[str, tuple[list[str], list[str]]],
 ) -> tuple[PublicCommittee, ...]:
     serving: dict[str, list[str]] = {}
     members: dict[str, list[str]] = {}
@@ -322,21 +343,16 @@ def _committees(
 
     result = []
     for cid in dep.committees:
-        branches = sorted(
-            (b for b in dep.branches.values() if b.committee == cid),
-            key=lambda b: (spelling(b.name), b.id),
-        )
-        dorms = sorted(
-            (d for d in dep.dorm_groups.values() if d.committee == cid),
-            key=lambda d: (spelling(d.name), d.id),
-        )
+        branches, dorms = orders[cid]
         result.append(
             PublicCommittee(
                 unit=unit("committee", cid),
                 serving=tuple(serving.get(cid, ())),
                 members=tuple(members.get(cid, ())),
-                branches=tuple(find_unit("branch", b.id, cid, None) for b in branches),
-                dorm_groups=tuple(find_unit("dorm_group", d.id, cid, d.branch) for d in dorms),
+                branches=tuple(find_unit("branch", b, cid, None) for b in branches),
+                dorm_groups=tuple(
+                    find_unit("dorm_group", d, cid, dep.dorm_groups[d].branch) for d in dorms
+                ),
             )
         )
     return tuple(result)
