@@ -40,22 +40,32 @@ class RuleContext:
             partial(cadres_per_youth, self.statuses),
         )
 
+    def over_limit(self, limit: int) -> list[tuple[str, list[str]]]:
+        """The 学号 held by more than ``limit`` cadres, with their holders: kept apart
+        from :attr:`holders` (from the same parts), which a rebuild then does without."""
+        return self.across(
+            "holders", partial(current_ids, self),
+            lambda: [(sid, h) for sid, h in self.holders.items() if len(h) > limit],
+            limit, result="youth over limit",
+        )
+
     def across(
         self, name: str, part: Callable[[str], object], compute: Callable[[], T],
-        extra: Hashable = None,
+        extra: Hashable = None, *, result: str | None = None,
     ) -> T:
         """``compute()``: a result over every cadre, made from each cadre's ``part(cid)``
         (and ``extra``) only.  Kept between builds (``records``) while every cadre's part is
         the same — a part is computed again only for a cadre whose files changed — so that
         after one edit the cross-cadre rules over 100,000 youth are not run again when the
-        edit does not touch what they look at (a title, a note)."""
+        edit does not touch what they look at (a title, a note).  ``result``: the name it is
+        kept under, when other than ``name`` (another result from the same parts)."""
         if self.records.one_build:
             return compute()
         parts = tuple(
             (cid, self.records.get(f"{name} part", cid, partial(_digest, part, cid)))
             for cid in self.dep.cadres
         )
-        return self.records.whole(name, (parts, extra), compute)
+        return self.records.whole(result or name, (parts, extra), compute)
 
     def findings_across(
         self, name: str, part: Callable[[str], object],
