@@ -9,7 +9,8 @@ us their original text back, and ``true``/``false`` can only come from exactly t
 slip and no possible anchor, alias or tag.  This module then guards against what rapidyaml
 reads differently from libyaml or more leniently (found by fuzzing the two against each
 other): document markers and directives, plain ``null``/``~`` (kept as strings by the
-careful path), indicator characters starting a plain scalar, block-scalar headers other
+careful path), plain scalars rapidyaml emits as other text (``.5``, ``5.``, ``nan``,
+``inf``), indicator characters starting a plain scalar, block-scalar headers other
 than ``|``/``|-``/``|+``, escapes, control characters, and a missing final newline.  Any
 parse error, duplicate key or JSON surprise falls back too, so diagnostics always come from
 one place.
@@ -51,6 +52,12 @@ _BLOCK_HEADER_REST = re.compile(r"[+-]? *(?:#.*)?")
 # a cadre's file hung the build.)
 _PLAIN_ODD = re.compile(r"[:\-\n,][^\S\n]*[\]},?@`%:]")
 _FLOW_ODD = re.compile(r"[\[{,][^\S\n]*[:?%@`]")
+# Plain scalars rapidyaml *emits* as other text (found by fuzzing numbers and words against
+# libyaml): a number with a leading or trailing point (``.5`` → ``0.5``, ``5.`` → ``5.0``)
+# and the words of special floats (``nan`` → ``.nan``, ``infinity`` → ``.inf``).
+_REWRITTEN = re.compile(
+    r"(?<![\w.])[-+]?\.[0-9]|[0-9]\.(?![0-9])|(?<![\w])[-+]?\.?(?:[Nn][Aa][Nn]|[Ii][Nn][Ff])"
+)
 
 
 def _needs_care(text: str) -> bool:
@@ -64,6 +71,8 @@ def _needs_care(text: str) -> bool:
     if "null" in text and _NULL.search(text):
         return True
     if _FLOW_ODD.search(text) or _PLAIN_ODD.search(text) or text.lstrip()[:1] in "]},?@`%":
+        return True
+    if _REWRITTEN.search(text):
         return True
     for hit in _RARE.finditer(text):
         pos, char = hit.start(), hit.group()
