@@ -596,6 +596,16 @@ def tool_version(cmd: list[str]) -> str:
         else ""
 
 
+def compile_bytecode() -> bool:
+    """zhilian's modules compiled to bytecode, as an installed package's are: pip compiles
+    them when it installs, and Python when it first imports them — unless
+    ``PYTHONDONTWRITEBYTECODE`` is set, as on the machine this was written on, where every
+    run compiled all of them again (0.06–0.08 s of each build)."""
+    import compileall
+
+    return bool(compileall.compile_dir(str(REPO / "zhilian"), quiet=1))
+
+
 def machine_facts() -> dict[str, Any]:
     cpu = ""
     mem = 0
@@ -760,6 +770,7 @@ def main(argv: Iterable[str] | None = None) -> int:
 
     started = time.perf_counter()
     facts = machine_facts()
+    facts["bytecode_compiled"] = compile_bytecode()
     load_before = os.getloadavg()
     if load_before[0] > 0.5 * (facts["usable_cpus"] or 1):
         log(f"WARNING: the machine is busy (load average {load_before[0]:.1f} on "

@@ -15,7 +15,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import cached_property, lru_cache, partial
 
 from ..calendar import CalendarUnknown, Deadline, next_deadline, report_deadline
 from ..diagnostics import mask_name, mask_student_id
@@ -199,6 +199,12 @@ class ProblemItem:
     resolved_on: dt.date | None
     age: int | None  # days since the note, for unresolved items
     cluster: int | None = None  # index into InternalView.common when a common issue
+
+    @cached_property
+    def key(self) -> str:
+        """The summary as common issues compare it (:func:`normalise_summary`): worked out
+        once, and kept with the item's view (a rebuild then normalises the edited only)."""
+        return normalise_summary(self.summary)
 
 
 @dataclass
@@ -589,16 +595,14 @@ def common_issues(
     for item in items:
         item.cluster = None  # (an item kept from the previous build may have had one)
         by_category[item.category].append(item)
-    # Each distinct summary normalised once (a province's 8,500 problems have ~1,200).
-    normalised = {summary: normalise_summary(summary) for summary in {p.summary for p in items}}
     for category in ProblemCategory:
         members = by_category.get(category, [])
-        keys = sorted({normalised[p.summary] for p in members})
+        keys = sorted({p.key for p in members})
         roots = cluster(keys)
         clusters: dict[int, list[ProblemItem]] = defaultdict(list)
         index_of = {key: i for i, key in enumerate(keys)}
         for item in members:
-            clusters[roots[index_of[normalised[item.summary]]]].append(item)
+            clusters[roots[index_of[item.key]]].append(item)
         for root in sorted(clusters):
             group = clusters[root]
             cadres = sorted({p.cadre_id for p in group})
