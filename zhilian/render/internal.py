@@ -15,7 +15,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from functools import cached_property, partial
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from ..views.internal import (
     CampaignCell,
     GroupView,
     InternalView,
+    Lazy,
     MaskedYouth,
     ProblemItem,
     QuotaBar,
@@ -380,26 +381,27 @@ def render_internal(
     group_chart = hbar_chart([(g.name, g.fulfilment) for g in view.groups], "按分团委的平均实现度")
     # The overview page shows a few figures of each cadre: kept while those are the same
     # (a cadre's title, contacts or notes' text are not among them).
-    index_cadres = {cid: IndexCadre.of(cadre) for cid, cadre in view.cadres.items()}
+    index_page = IndexPageView(view)
     index_shown = {
         cid: result.records.get(
-            "index shown", cid, partial(digest_of, index_cadres[cid]), view.redact.digest
+            "index shown", cid, lambda cid=cid: digest_of(index_page.cadres[cid]),
+            view.redact.digest,
         )
-        for cid in view.cadres
+        for cid in view.rows
     }
+    index_page.shown = [index_shown[cid] for cid in view.rows]
     files["index.html"] = _kept_page(
-        env, pages, settings, "index.html", "index.html", "",
-        IndexPageView(view, index_cadres, index_shown), common,
+        env, pages, settings, "index.html", "index.html", "", index_page, common,
         level_chart=level_chart, group_chart=group_chart, month_chart=month_chart(view),
     )
     # Each cadre's part of the view as hashes, for page keys: kept per cadre, with the
     # common-issue marks of its problems (they come from every cadre's problems).
     hashes = {
         cid: result.records.get(
-            "internal shown", cid, partial(_shown, cadre),
-            (view.redact.digest, tuple(p.cluster for p in cadre.problems)),
+            "internal shown", cid, lambda cid=cid: _shown(view.cadres[cid]),
+            (view.redact.digest, view.clusters.get(cid, ())),
         )
-        for cid, cadre in view.cadres.items()
+        for cid in view.rows
     }
     shown = {cid: whole for cid, (whole, _) in hashes.items()}
     problems = {cid: listed for cid, (_, listed) in hashes.items()}
@@ -483,7 +485,7 @@ class NamesPageView(CadrePageView):
     def __init__(self, view: InternalView, ids: Iterable[str]) -> None:
         super().__init__(view)
         wanted = set(ids)
-        self.cadres = {cid: c for cid, c in view.cadres.items() if cid in wanted}
+        self.cadres = {cid: c for cid, c in view.rows.items() if cid in wanted}
 
     def key(self) -> tuple[Any, ...]:
         names = [(cid, c.name, c.sort_key) for cid, c in self.cadres.items()]
@@ -528,7 +530,7 @@ class IndexGroup:
     @classmethod
     def of(cls, group: GroupView) -> IndexGroup:
         return cls(
-            group.key, group.name, group.is_committee, tuple(c.id for c in group.cadres),
+            group.key, group.name, group.is_committee, tuple(c.id for c in group.rows),
             group.met, group.fulfilment, group.gaps, group.complete, group.pending,
         )
 
@@ -539,17 +541,17 @@ class CommonFlag:
 
 
 class IndexPageView(CadrePageView):
-    """All the overview page may read of the whole view; ``shown``: each cadre's
-    :class:`IndexCadre` as a hash, for the key (kept per cadre, like the cadre itself)."""
+    """All the overview page may read of the whole view.  Its cadres are made from their
+    views only when the page is rendered; ``shown``, each cadre's :class:`IndexCadre` as a
+    hash, stands for them in the key (kept per cadre, like the cadre itself)."""
 
-    def __init__(
-        self, view: InternalView, cadres: dict[str, IndexCadre], shown: dict[str, bytes]
-    ) -> None:
+    def __init__(self, view: InternalView) -> None:
         super().__init__(view)
-        self.cadres, self._shown = cadres, [shown[cid] for cid in cadres]
+        self.cadres = Lazy(view.rows, lambda cid: IndexCadre.of(view.cadres[cid]))
+        self.shown: list[bytes] = []
         self.config = view.config
-        self.below_quota = [cadres[c.id] for c in view.below_quota]
-        self.by_composite = [cadres[c.id] for c in view.by_composite]
+        self._below_quota = [c.id for c in view.below_quota]
+        self._by_composite = [c.id for c in view.by_composite]
         self.groups = [IndexGroup.of(g) for g in view.groups]
         self.incomplete = [IndexGroup.of(g) for g in view.incomplete]
         self.committees = [g.key for g in view.committees]
@@ -560,11 +562,18 @@ class IndexPageView(CadrePageView):
         self.deadline, self.deadline_error = view.deadline, view.deadline_error
         self.past_deadline, self.definitions_html = view.past_deadline, view.definitions_html
 
+    @property
+    def below_quota(self) -> list[IndexCadre]:
+        return [self.cadres[cid] for cid in self._below_quota]
+
+    @property
+    def by_composite(self) -> list[IndexCadre]:
+        return [self.cadres[cid] for cid in self._by_composite]
+
     def key(self) -> tuple[Any, ...]:
         # (the configuration is in every kept page's key: ``settings``)
         return (
-            *super().key(), list(self.cadres), self._shown,
-            [c.id for c in self.below_quota], [c.id for c in self.by_composite],
+            *super().key(), list(self.cadres), self.shown, self._below_quota, self._by_composite,
             self.groups, self.incomplete, self.committees, self.common, self.fulfilment,
             self.open_problems, self.overlap, self.levels, self.months, self.kinds,
             self.surveys, self.window_totals, self.deadline, self.deadline_error,
@@ -577,8 +586,8 @@ class ProblemsPageView(NamesPageView):
     problems as a hash (:func:`_shown`)."""
 
     def __init__(self, view: InternalView, problems: dict[str, bytes]) -> None:
-        super().__init__(view, (p.cadre_id for p in view.problems))
-        self.problems, self.common = view.problems, view.common
+        super().__init__(view, (cid for cid, row in view.rows.items() if row.problems))
+        self._view, self.common = view, view.common
         self.config = view.config
         self._shown = [problems[cid] for cid in self.cadres]
 
@@ -587,6 +596,10 @@ class ProblemsPageView(NamesPageView):
         # issue each belongs to (its ``cluster``): the issue needs only its own fields.
         issues = [(c.category, c.summaries, c.cadres) for c in self.common]
         return (*super().key(), self._shown, issues)
+
+    @property
+    def problems(self) -> list[ProblemItem]:
+        return self._view.problems  # (read from every cadre's view: when rendered only)
 
     # Made once for the template (jinja2's filters took 0.2 s over 17,000 problems), and
     # only when the page is rendered, not when it is kept.
@@ -645,8 +658,8 @@ def _committee_page(
     page_view = NamesPageView(view, named)
     # The group as its fields, with its cadres' hashes for the cadres themselves.
     inputs = [
-        [shown[c.id] for c in group.cadres] if f.name == "cadres" else getattr(group, f.name)
-        for f in fields(group)
+        [shown[c.id] for c in group.rows] if f.name == "rows" else getattr(group, f.name)
+        for f in fields(group) if f.name != "views"
     ]
     return _kept_page(
         env, pages, settings, _committee_path(group.key), "committee.html", "../", page_view,
@@ -737,13 +750,11 @@ def _cadre_pages(
     (None here)."""
     keys: dict[str, str] = {}
     out: dict[str, bytes | Unchanged | None] = {}
-    for cadre in view.cadres.values():
-        keys[cadre.id] = pages.key(
-            "internal/cadre.html", shared, _own_sources(result, cadre.id), shown[cadre.id]
-        )
-        page = pages.get(keys[cadre.id], f"internal/{_cadre_path(cadre.id)}")
+    for cid in view.cadres:
+        keys[cid] = pages.key("internal/cadre.html", shared, _own_sources(result, cid), shown[cid])
+        page = pages.get(keys[cid], f"internal/{_cadre_path(cid)}")
         if page is not None:
-            out[_cadre_path(cadre.id)] = page
+            out[_cadre_path(cid)] = page
     todo = [cid for cid in view.cadres if _cadre_path(cid) not in out]
     _JOB.update(result=result, view=view, env=environment(templates), common=common,
                 keys=keys, pages=pages, write=write)

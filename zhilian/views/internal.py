@@ -13,9 +13,10 @@ import difflib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache, partial
+from typing import TypeVar
 
 from ..calendar import CalendarUnknown, Deadline, next_deadline, report_deadline
 from ..diagnostics import mask_name, mask_student_id
@@ -38,10 +39,12 @@ from ..model.config import SiteConfig
 from ..model.data import Cadre, Problem
 from ..model.enums import NoteKind, ProblemCategory, ProblemStatus
 from ..pipeline import CheckResult
-from ..records import CadreRecords
+from ..records import CadreRecords, digest_of
 from ..render.markdown import render_markdown
 from ..rules.privacy import PersonalInfo
 from .pinyin import spelling
+
+T = TypeVar("T")
 
 #: Group key of school-level cadres who belong to no 分团委.
 SCHOOL_GROUP = ""
@@ -280,6 +283,84 @@ class CadreView:
         return next((q.required for q in self.quotas if q.key == "youth"), 0)
 
 
+@dataclass(frozen=True)
+class CadreRow:
+    """What the pages about every cadre take of one: made with its :class:`CadreView` and
+    kept beside it, so that a rebuild reads a cadre's whole view only for the pages that
+    show more of it (its own, its 分团委's, the problem lists when they change)."""
+
+    id: str
+    name: str
+    sort_key: tuple[str, ...]
+    group_key: str
+    level_key: str
+    all_met: bool
+    fulfilment: float
+    composite: float | None
+    in_grace: bool
+    grace_end: dt.date
+    committees: tuple[str, ...]
+    branches: tuple[str, ...]
+    dorm_groups: tuple[str, ...]
+    campaigns: tuple[CampaignCell, ...]
+    problems: int
+    open_problems: int
+
+    @classmethod
+    def of(cls, view: CadreView) -> CadreRow:
+        return cls(
+            view.id, view.name, view.sort_key, view.group_key, view.level_key, view.all_met,
+            view.fulfilment, view.assessment.composite, view.in_grace, view.grace_end,
+            tuple(u for u, _ in view.committees), tuple(u for u, _ in view.branches),
+            tuple(u for u, _ in view.dorm_groups), tuple(view.campaigns), len(view.problems),
+            sum(1 for p in view.problems if p.status is ProblemStatus.OPEN),
+        )
+
+
+class Lazy(Mapping[str, T]):
+    """Values by cadre id, in a given order, each made when first asked for."""
+
+    def __init__(self, order: Iterable[str], make: Callable[[str], T]) -> None:
+        self._order = list(order)
+        self._known = set(self._order)
+        self._make = make
+        self._made: dict[str, T] = {}
+
+    def __getitem__(self, cadre_id: str) -> T:
+        if cadre_id not in self._made:
+            if cadre_id not in self._known:
+                raise KeyError(cadre_id)
+            self._made[cadre_id] = self._make(cadre_id)
+        return self._made[cadre_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+
+class CadreViews(Lazy["CadreView"]):
+    """Every cadre's view in display order, each read from the records when first asked
+    for, with the common issue of each of its problems marked on it (``mark_clusters``)."""
+
+    def __init__(self, order: Iterable[str], view_of: Callable[[str], CadreView]) -> None:
+        super().__init__(order, lambda cid: self._mark(view_of(cid)))
+        self._clusters: dict[str, tuple[int | None, ...]] = {}
+
+    def mark_clusters(self, clusters: dict[str, tuple[int | None, ...]]) -> None:
+        """Each problem's common issue (``ProblemItem.cluster``), by cadre."""
+        self._clusters = clusters
+        for view in self._made.values():
+            self._mark(view)
+
+    def _mark(self, view: CadreView) -> CadreView:
+        marks = self._clusters.get(view.id, ())
+        for index, item in enumerate(view.problems):
+            item.cluster = marks[index] if index < len(marks) else None
+        return view
+
+
 @dataclass
 class CadreDetail:
     """What only the cadre's own page shows, and the costly part of it (masking every youth
@@ -294,8 +375,9 @@ class CadreDetail:
 class GroupView:
     key: str  # committee id, or SCHOOL_GROUP
     name: str
-    cadres: list[CadreView]
+    rows: list[CadreRow]
     is_committee: bool
+    views: CadreViews = field(repr=False, compare=False)
     branches: list[tuple[str, str, str, str, list[str]]] = field(default_factory=list)
     dorm_groups: list[tuple[str, str, list[str]]] = field(default_factory=list)
     served_by: list[str] = field(default_factory=list)  # 校级 cadres listing this committee
@@ -304,14 +386,19 @@ class GroupView:
     pending: list[tuple[str, str]] = field(default_factory=list)  # (cadre id, why)
 
     @property
+    def cadres(self) -> list[CadreView]:
+        """The group's cadres' whole views (read for its page only)."""
+        return [self.views[row.id] for row in self.rows]
+
+    @property
     def fulfilment(self) -> float | None:
-        if not self.cadres:
+        if not self.rows:
             return None
-        return sum(c.fulfilment for c in self.cadres) / len(self.cadres)
+        return sum(c.fulfilment for c in self.rows) / len(self.rows)
 
     @property
     def met(self) -> int:
-        return sum(1 for c in self.cadres if c.all_met)
+        return sum(1 for c in self.rows if c.all_met)
 
     @property
     def branch_gaps(self) -> int:
@@ -366,6 +453,31 @@ class CommonIssue:
         return sum(1 for p in self.items if p.status is ProblemStatus.OPEN)
 
 
+@dataclass(frozen=True)
+class KeptIssue:
+    """A common issue as it is kept between builds: its problems by where they are."""
+
+    category: ProblemCategory
+    summaries: list[str]
+    cadres: list[str]
+    refs: list[tuple[str, int]]  # (cadre id, index in its view's problems)
+    open: int
+
+
+class IssueView:
+    """A common issue for the pages: its problems are read from the cadres' views when a
+    page shows them."""
+
+    def __init__(self, kept: KeptIssue, views: CadreViews) -> None:
+        self.category, self.summaries, self.cadres = kept.category, kept.summaries, kept.cadres
+        self.open = kept.open
+        self._refs, self._views = kept.refs, views
+
+    @cached_property
+    def items(self) -> list[ProblemItem]:
+        return [self._views[cid].problems[index] for cid, index in self._refs]
+
+
 @dataclass
 class SurveyYear:
     year: int
@@ -382,15 +494,16 @@ class SurveyYear:
 class InternalView:
     today: dt.date
     config: SiteConfig
-    cadres: dict[str, CadreView]  # id → view, in display order (pinyin of the name)
+    cadres: CadreViews  # id → view, in display order (pinyin of the name)
+    rows: dict[str, CadreRow]  # the same order
     groups: list[GroupView]
     levels: list[LevelRow]
     overlap: list[OverlapRow]
     windows: list[CampaignWindow]
     months: list[MonthRow]
     kinds: list[tuple[str, str]]  # (key, label) of NoteKind
-    problems: list[ProblemItem]
-    common: list[CommonIssue]
+    common: list[IssueView]
+    clusters: dict[str, tuple[int | None, ...]]  # each cadre's problems' common issues
     surveys: list[SurveyYear]
     deadline: Deadline | None  # the next deadline (on or after today)
     deadline_error: str | None  # why the next deadline is unknown
@@ -404,29 +517,33 @@ class InternalView:
     def committees(self) -> list[GroupView]:
         return [g for g in self.groups if g.is_committee]
 
-    @property
-    def fulfilment(self) -> float | None:
-        views = list(self.cadres.values())
-        return sum(c.fulfilment for c in views) / len(views) if views else None
+    @cached_property
+    def problems(self) -> list[ProblemItem]:
+        """Every cadre's problems, the oldest first (read from every view: for the problem
+        lists' page only)."""
+        items = (p for cid, row in self.rows.items() if row.problems for p in self.cadres[cid].problems)
+        return sorted(items, key=_problem_order)
 
     @property
-    def below_quota(self) -> list[CadreView]:
-        rows = [c for c in self.cadres.values() if not c.all_met]
+    def fulfilment(self) -> float | None:
+        rows = list(self.rows.values())
+        return sum(c.fulfilment for c in rows) / len(rows) if rows else None
+
+    @property
+    def below_quota(self) -> list[CadreRow]:
+        rows = [c for c in self.rows.values() if not c.all_met]
         return sorted(rows, key=lambda c: (c.in_grace, c.grace_end, c.sort_key))
 
     @property
-    def by_composite(self) -> list[CadreView]:
-        return sorted(
-            self.cadres.values(),
-            key=lambda c: (-(c.assessment.composite or 0.0), c.sort_key),
-        )
+    def by_composite(self) -> list[CadreRow]:
+        return sorted(self.rows.values(), key=lambda c: (-(c.composite or 0.0), c.sort_key))
 
     @property
     def window_totals(self) -> list[tuple[int, int]]:
         """Per campaign window: (cadres with a note, cadres for whom it counts)."""
         totals = []
         for i in range(len(self.windows)):
-            cells = [c.campaigns[i] for c in self.cadres.values()]
+            cells = [c.campaigns[i] for c in self.rows.values()]
             totals.append(
                 (
                     sum(1 for c in cells if c.ok),
@@ -441,7 +558,7 @@ class InternalView:
 
     @property
     def open_problems(self) -> int:
-        return sum(1 for p in self.problems if p.status is ProblemStatus.OPEN)
+        return sum(row.open_problems for row in self.rows.values())
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -620,6 +737,44 @@ def common_issues(
         for item in issue.items:
             item.cluster = index
     return found
+
+
+def _common_issues(
+    result: CheckResult, views: CadreViews, cluster: Clustering, masked: bytes
+) -> tuple[list[IssueView], dict[str, tuple[int | None, ...]]]:
+    """The common issues, and each cadre's problems' issue: kept while every cadre's
+    problems are the same (then no view is read).  ``masked``: the digest of what the
+    views' text is masked with (each cadre's problems' digest is kept by it too)."""
+    records, min_cadres = result.records, result.config.problems.common_issue_min_cadres
+
+    def digest(cid: str) -> bytes:
+        return digest_of([(p.category, p.summary, p.status, p.note_date, p.note_anchor)
+                          for p in views[cid].problems])
+
+    parts = tuple(
+        (cid, records.get("problems digest", cid, partial(digest, cid), masked)) for cid in views
+    )
+
+    def compute() -> tuple[list[KeptIssue], dict[str, tuple[int | None, ...]]]:
+        items, where = [], {}
+        for cid in views:
+            for index, item in enumerate(views[cid].problems):
+                items.append(item)
+                where[id(item)] = (cid, index)
+        items.sort(key=_problem_order)  # (as the problem lists order them)
+        found = common_issues(items, min_cadres, cluster)
+        kept = [
+            KeptIssue(c.category, c.summaries, c.cadres, [where[id(p)] for p in c.items], c.open)
+            for c in found
+        ]
+        clusters = {
+            cid: tuple(p.cluster for p in views[cid].problems)
+            for cid in views if any(p.cluster is not None for p in views[cid].problems)
+        }
+        return kept, clusters
+
+    kept, clusters = records.whole("common issues", (parts, min_cadres), compute)
+    return [IssueView(issue, views) for issue in kept], clusters
 
 
 def _problem_order(p: ProblemItem) -> tuple[object, ...]:
@@ -873,9 +1028,9 @@ def _completion(
     """A 分团委 is complete when each of its cadres meets every quota today and — with the
     youth dates known now — still on the next report deadline."""
     pending = []
-    if not group.cadres:
+    if not group.rows:
         pending.append(("", "没有团干部"))
-    for view in group.cadres:
+    for view in group.rows:
         status = statuses[view.id]
         reasons = []
         if not status.quotas_met:
@@ -914,10 +1069,17 @@ def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys)
         return _cadre_view(cid, status, assess(status, dep, today), dep, today, windows, redact)
 
     # Free text is masked with every listed youth's names: the views depend on them all.
-    views = [records.get("internal view", cid, partial(cadre_view, cid), redact.digest)
-             for cid in dep.cadres]
-    views.sort(key=lambda v: v.sort_key)
-    cadres = {v.id: v for v in views}
+    def view_of(cid: str) -> CadreView:
+        return records.get("internal view", cid, partial(cadre_view, cid), redact.digest)
+
+    rows_of = {
+        cid: records.get("internal row", cid, lambda cid=cid: CadreRow.of(view_of(cid)), redact.digest)
+        for cid in dep.cadres
+    }
+    rows = dict(sorted(rows_of.items(), key=lambda item: item[1].sort_key))
+    views = CadreViews(rows, view_of)
+    common, clusters = _common_issues(result, views, cluster, redact.digest)
+    views.mark_clusters(clusters)
 
     try:
         deadline, deadline_error = next_deadline(today, config), None
@@ -931,15 +1093,15 @@ def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys)
         past = None
 
     serving: dict[str, dict[str, list[str]]] = {"branches": {}, "dorm_groups": {}, "committees": {}}
-    for v in views:  # (from the views: the cadres' files are not looked at again)
+    for row in rows.values():  # (from the rows: the cadres' files are not looked at again)
         for kind in serving:
-            for unit, _ in getattr(v, kind):
-                serving[kind].setdefault(unit, []).append(v.id)
+            for unit in getattr(row, kind):
+                serving[kind].setdefault(unit, []).append(row.id)
 
     # Each group's cadres and units, sorted out once (not once per 分团委: 67 of them)
-    members_of: dict[str, list[CadreView]] = {}
-    for v in views:
-        members_of.setdefault(v.group_key, []).append(v)
+    members_of: dict[str, list[CadreRow]] = {}
+    for row in rows.values():
+        members_of.setdefault(row.group_key, []).append(row)
     branches_of: dict[str, list[tuple[str, str, str, str, list[str]]]] = {}
     for b in sorted(dep.branches.values(), key=lambda b: b.id):
         branches_of.setdefault(b.committee, []).append(
@@ -954,10 +1116,10 @@ def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys)
     groups = []
     school = members_of.get(SCHOOL_GROUP, [])
     if school:
-        groups.append(GroupView(SCHOOL_GROUP, SCHOOL_GROUP_NAME, school, is_committee=False))
+        groups.append(GroupView(SCHOOL_GROUP, SCHOOL_GROUP_NAME, school, False, views))
     for key, committee in dep.committees.items():
         members = members_of.get(key, [])
-        group = GroupView(key, committee.name, members, is_committee=True)
+        group = GroupView(key, committee.name, members, True, views)
         group.branches = branches_of.get(key, [])
         group.dorm_groups = dorm_groups_of.get(key, [])
         group.served_by = serving["committees"].get(key, [])
@@ -969,7 +1131,7 @@ def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys)
 
     levels = []
     for level_key, label in (("school", "校级"), ("department", "系级")):
-        members = [v for v in views if v.level_key == level_key]
+        members = [row for row in rows.values() if row.level_key == level_key]
         levels.append(
             LevelRow(
                 level_key,
@@ -987,9 +1149,6 @@ def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys)
         for sid, holders in sorted(over, key=lambda kv: (-len(kv[1]), kv[0]))
     ]
 
-    problems = sorted((p for v in views for p in v.problems), key=_problem_order)
-    common = common_issues(problems, config.problems.common_issue_min_cadres, cluster)
-
     surveys = []
     for year in sorted(dep.surveys, reverse=True):
         entries = [r for cid, r in dep.surveys[year].items() if cid in dep.cadres]
@@ -1005,15 +1164,16 @@ def build_internal_view(result: CheckResult, cluster: Clustering = cluster_keys)
     return InternalView(
         today=today,
         config=config,
-        cadres=cadres,
+        cadres=views,
+        rows=rows,
         groups=groups,
         levels=levels,
         overlap=overlap,
         windows=windows,
         months=_months(result),
         kinds=[(k.value, k.label) for k in NoteKind],
-        problems=problems,
         common=common,
+        clusters=clusters,
         surveys=surveys,
         deadline=deadline,
         deadline_error=deadline_error,
