@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import operator
 import os
 import re
 from collections.abc import Iterator, MutableMapping
@@ -82,6 +83,9 @@ def _revalidated(model: type[M], value: Any, rel: str) -> M:
     if instance is None or diags:  # the same content and code: cannot happen
         raise RuntimeError(f"{rel} 与上次验证的结果不同")
     return instance
+
+
+_SLUG = operator.attrgetter("slug")
 
 
 def _note_order(note: Note) -> tuple[dt.date, str]:
@@ -501,7 +505,7 @@ def load(
     # Notes of a cadre whose file fails validation still belong to a known cadre.
     note_files = _note_files(data, diags, {Path(rel).stem for rel in cadre_files})
     files = [(rel, False) for rel in cadre_files] + [(rel, True) for rel in note_files]
-    groups = _by_cadre(files)
+    groups = _by_cadre(files) if memo is not None else {}
     reused = _reusable(dep, groups, memo, data) if memo is not None else {}
     skipped = {rel for load in reused.values() for rel, _ in load.files}
     reads = stream_files(
@@ -519,6 +523,7 @@ def load(
     )
     # With a memo, each file's diagnostics are kept apart: they go with its cadre's result.
     per_file: dict[str, list[Diagnostic]] = {}
+    validated: set[str] = set()  # the cadres with a note validated now
     with closing(reads):  # on an error here, the workers stop at once
         # validated as they come, while the last files are being parsed
         for read in reads:
@@ -526,14 +531,18 @@ def load(
             found = per_file.setdefault(read.rel, []) if memo is not None else diags
             if read.rel.startswith("data/notes/"):
                 _add_note(dep, read, found, memo)
+                if read.later is None:
+                    validated.add(read.rel.rsplit("/", 2)[1])
             else:
                 _add_cadre(dep, read, found, memo)
     if memo is not None:
         _keep_loads(dep, groups, reused, per_file, memo)
         diags += [d for rel, _ in files for d in per_file.get(rel, ())]  # in the files' order
         memo.finish()
-    for notes in dep.notes.values():
-        notes.sort(key=_note_order)
+    for cid, notes in dep.notes.items():
+        # Deferred notes' dates are their names' first ten characters (ISO dates): their
+        # names alone give the order (23,000 dates parsed cost 0.03 s).
+        notes.sort(key=_note_order if memo is not None or cid in validated else _SLUG)
     _load_surveys(dep, diags, memo, few)
     if memo is not None:
         memo.few = few
