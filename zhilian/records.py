@@ -327,14 +327,14 @@ class CadreRecords:
         self._dirty = False
 
     def _read(self, file: Path) -> None:
-        base = self._read_file(file)
+        base, size = self._read_file(file)
         if base is None or not isinstance(base.get("token"), bytes):
             return
         inputs, entries, whole, clean = base["inputs"], base["entries"], base["whole"], base["clean"]
         if not _well_formed(inputs, entries, whole, clean):
             return
-        self._written = _Written(base["token"], entries, whole, file.stat().st_size)
-        changes = self._read_file(file.with_name(CHANGES_FILE))
+        self._written = _Written(base["token"], entries, whole, size)
+        changes, _ = self._read_file(file.with_name(CHANGES_FILE))
         if changes is not None and changes.get("base") == base["token"]:
             try:
                 inputs, clean = changes["inputs"], changes["clean"]
@@ -343,23 +343,25 @@ class CadreRecords:
                 if not (_well_formed(inputs, changed, whole_changed, clean)
                         and isinstance(dropped, list) and isinstance(whole_dropped, list)):
                     raise ValueError
-                entries, whole = _changed(entries, changed, dropped), _changed(
-                    whole, whole_changed, whole_dropped)
+                entries = _applied(entries, changed, dropped)
+                whole = _applied(whole, whole_changed, whole_dropped)
             except Exception:  # damaged: the records as the file holds them
                 inputs, clean = base["inputs"], base["clean"]
         self._inputs, self._stored, self._whole_stored = inputs, dict(entries), dict(whole)
         self.clean = clean
 
-    def _read_file(self, file: Path) -> dict[str, Any] | None:
-        """A file's content if it is records written by this code, else None."""
+    def _read_file(self, file: Path) -> tuple[dict[str, Any] | None, int]:
+        """A file's content if it is records written by this code (else None), and its
+        size."""
         try:
             with open(file, "rb") as handle:  # (no copy of the whole file: 0.03 s less)
                 data = pickle.load(handle)
+                size = os.fstat(handle.fileno()).st_size
             if data["format"] == FILE_FORMAT and data["code"] == self._code:
-                return data  # type: ignore[no-any-return]
+                return data, size
         except Exception:  # missing or damaged, whatever it raises: start empty
             pass
-        return None
+        return None, 0
 
     def __len__(self) -> int:
         return len(self._entries) + len(self._stored.keys() - self._entries.keys())
@@ -379,7 +381,8 @@ def _changes(before: Stored, now: Stored) -> tuple[Stored, list[Any]]:
     return changed, [name for name in before if name not in now]
 
 
-def _changed(stored: Stored, changed: Stored, dropped: list[Any]) -> Stored:
+def _applied(stored: Stored, changed: Stored, dropped: list[Any]) -> Stored:
+    """``stored`` with the changes :func:`_changes` found."""
     out = {**stored, **changed}
     for name in dropped:
         out.pop(name, None)

@@ -381,17 +381,17 @@ def render_internal(
     group_chart = hbar_chart([(g.name, g.fulfilment) for g in view.groups], "按分团委的平均实现度")
     # The overview page shows a few figures of each cadre: kept while those are the same
     # (a cadre's title, contacts or notes' text are not among them).
-    index_page = IndexPageView(view)
+    # (each made from the cadre's view only when a key or the page needs it)
+    index_cadres = Lazy(view.rows, lambda cid: IndexCadre.of(view.cadres[cid]))
     index_shown = {
         cid: result.records.get(
-            "index shown", cid, lambda cid=cid: digest_of(index_page.cadres[cid]),
-            view.redact.digest,
+            "index shown", cid, lambda cid=cid: digest_of(index_cadres[cid]), view.redact.digest
         )
         for cid in view.rows
     }
-    index_page.shown = [index_shown[cid] for cid in view.rows]
     files["index.html"] = _kept_page(
-        env, pages, settings, "index.html", "index.html", "", index_page, common,
+        env, pages, settings, "index.html", "index.html", "",
+        IndexPageView(view, index_cadres, index_shown), common,
         level_chart=level_chart, group_chart=group_chart, month_chart=month_chart(view),
     )
     # Each cadre's part of the view as hashes, for page keys: kept per cadre, with the
@@ -541,14 +541,15 @@ class CommonFlag:
 
 
 class IndexPageView(CadrePageView):
-    """All the overview page may read of the whole view.  Its cadres are made from their
-    views only when the page is rendered; ``shown``, each cadre's :class:`IndexCadre` as a
-    hash, stands for them in the key (kept per cadre, like the cadre itself)."""
+    """All the overview page may read of the whole view; ``shown``: each cadre's
+    :class:`IndexCadre` as a hash, for the key (kept per cadre, like the cadre itself), so
+    that ``cadres`` are made only when the page is rendered."""
 
-    def __init__(self, view: InternalView) -> None:
+    def __init__(
+        self, view: InternalView, cadres: Lazy[IndexCadre], shown: dict[str, bytes]
+    ) -> None:
         super().__init__(view)
-        self.cadres = Lazy(view.rows, lambda cid: IndexCadre.of(view.cadres[cid]))
-        self.shown: list[bytes] = []
+        self.cadres, self._shown = cadres, [shown[cid] for cid in cadres]
         self.config = view.config
         self._below_quota = [c.id for c in view.below_quota]
         self._by_composite = [c.id for c in view.by_composite]
@@ -573,7 +574,7 @@ class IndexPageView(CadrePageView):
     def key(self) -> tuple[Any, ...]:
         # (the configuration is in every kept page's key: ``settings``)
         return (
-            *super().key(), list(self.cadres), self.shown, self._below_quota, self._by_composite,
+            *super().key(), list(self.cadres), self._shown, self._below_quota, self._by_composite,
             self.groups, self.incomplete, self.committees, self.common, self.fulfilment,
             self.open_problems, self.overlap, self.levels, self.months, self.kinds,
             self.surveys, self.window_totals, self.deadline, self.deadline_error,
