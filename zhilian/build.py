@@ -15,13 +15,16 @@ The stages, in order:
                 and each internal cadre page by the process that rendered it)
 
 Before all this, the inputs' fingerprint answers a run whose inputs are unchanged from
-the memo (``fingerprint``); a first run takes it in another process meanwhile.
+the memo (``fingerprint``).  With workers it is taken in another process while this one
+imports the stages, and the load takes that process's walk (its folder listings and file
+signatures) instead of listing and stat'ing the 23,000 files of a province again.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import sys
 import time
 from collections.abc import Callable
@@ -31,9 +34,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
-from .fingerprint import STAMPS_FILE, code_digest, fingerprinted, remember
+from .fingerprint import Fingerprint, code_digest, fingerprinted, remember
 from .paths import CACHE_DIR, templates_dir
-from .read.stamps import Walk
 from .reporters import Reporter, SourceCache
 from .workers import Background, Helper, enter_held, worker_count
 
@@ -183,22 +185,37 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
         return _build(args, reporter, started, out, templates, today, None)
     memo = f"build {out}"
     memo_in_memory = getattr(args, "memo", None)  # ``serve``'s build process keeps one
-    # The fingerprint's walk lists and stats every file: the load takes its findings.
-    if memo_in_memory is not None:
-        walk = Walk(memo_in_memory.fingerprint_stamps)
-    else:
-        walk = Walk.kept_in(args.root / CACHE_DIR / STAMPS_FILE)
+    stamps = memo_in_memory.fingerprint_stamps if memo_in_memory is not None else None
     parallel = worker_count(args.jobs) > 1
     with fingerprinted(
-        args.root, memo, out, templates, today, walk, parallel=parallel
-    ) as (remembered, current):
+        args.root, memo, out, templates, today, stamps, parallel=parallel
+    ) as taken:
+        _import_stages(taken.ready)
+        remembered = taken.remembered()
         if remembered is not None and out.is_dir():
             reporter.report(remembered, SourceCache(args.root))
             if not args.quiet:
                 elapsed = time.perf_counter() - started
                 reporter.info(f"输入没有变化，{out} 已是最新（{elapsed:.2f} 秒）。")
             return EXIT_OK
-        return _build(args, reporter, started, out, templates, today, (memo, current), walk)
+        return _build(args, reporter, started, out, templates, today, (memo, taken))
+
+
+#: what a build imports, in steps of 0.01–0.04 s (see :func:`_import_stages`)
+_STAGES = (
+    "pydantic", "pydantic.fields", "pydantic.main", ".model.data", ".model.config",
+    ".handbook", ".annual", ".views.pinyin", ".views.internal", "jinja2", ".render.internal",
+    ".render.page_cache", ".write", ".pipeline",
+)
+
+
+def _import_stages(ready: Callable[[], bool]) -> None:
+    """Import the stages while the fingerprint is taken in another process, until it is
+    there: unchanged inputs are then answered without the rest (0.2 s of imports)."""
+    for name in _STAGES:
+        if ready():
+            return
+        importlib.import_module(name, __package__)
 
 
 def _build(
@@ -208,11 +225,11 @@ def _build(
     out: Path,
     templates: Path,
     today: dt.date,
-    memo: tuple[str, Callable[[], str]] | None,
-    walk: Walk | None = None,
+    memo: tuple[str, Fingerprint] | None,
 ) -> int:
-    """``walk``: the fingerprint's (``fingerprint.fingerprinted``), for the load to take
-    what it found once it is taken — by ``memo[1]()``, before the data is read."""
+    """``memo``: its name, and the inputs' fingerprint (``fingerprint.fingerprinted``),
+    whose walk the load goes by once it is taken — by ``current()``, before the data is
+    read."""
     from .handbook import HandbookError, build_handbook
 
     parallel = worker_count(args.jobs) > 1
@@ -234,8 +251,10 @@ def _build(
         from .render.page_cache import PageCache
         from .write import SiteManifest
 
+        walk = None
         if memo is not None:
-            memo[1]()  # taken before the data is read (``fingerprint.fingerprinted``)
+            memo[1].current()  # taken before the data is read (``fingerprint.fingerprinted``)
+            walk = memo[1].walk
         # One PageCache per process; what the others used is merged into this one.
         manifest = SiteManifest(out, args.root / CACHE_DIR)
         new_pages = partial(PageCache, args.root / CACHE_DIR / "pages", made_by, manifest)
@@ -247,7 +266,7 @@ def _build(
             )
             code, result = run_check(
                 args, reporter, loaded=ahead.start if parallel else None,
-                walked=walk if walk is not None and walk.taken else None,
+                walked=walk,
             )
             if result is None or result.data_errors:  # (the handbook is dropped on leaving)
                 ahead.drop()
@@ -303,8 +322,8 @@ def _build(
         manifest.save(pages.placed)
         result.records.save()
         if memo is not None:
-            name, current = memo
-            remember(args.root, name, current(), result.diagnostics)
+            name, taken = memo
+            remember(args.root, name, taken.current(), result.diagnostics)
 
     if defer is None:
         finish()

@@ -199,16 +199,18 @@ def cmd_check(args: argparse.Namespace, reporter: Reporter) -> int:
     parallel = worker_count(args.jobs) > 1
     with fingerprinted(
         root, "check", root / "site", templates_dir(root), today, parallel=parallel
-    ) as (remembered, current):
+    ) as taken:
+        if not taken.ready():  # what run_check needs, imported meanwhile
+            from . import pipeline  # noqa: F401
+
+        remembered = taken.remembered()
         if remembered is not None:
             reporter.report(remembered, SourceCache(root))
             return EXIT_ERRORS if any(d.is_error for d in remembered) else EXIT_OK
-        from . import pipeline  # noqa: F401  (what run_check needs, imported meanwhile)
-
-        current()  # taken before the data is read (``fingerprint.fingerprinted``)
-        code, result = run_check(args, reporter)
+        taken.current()  # taken before the data is read (``fingerprint.fingerprinted``)
+        code, result = run_check(args, reporter, walked=taken.walk)
         if result is not None:
-            remember(root, "check", current(), result.diagnostics)
+            remember(root, "check", taken.current(), result.diagnostics)
             result.records.save()
         return code
 

@@ -24,7 +24,6 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from functools import cache
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity
@@ -116,6 +115,48 @@ def fingerprint(
     return digest.hexdigest()
 
 
+class Fingerprint:
+    """The inputs' fingerprint as :func:`fingerprinted` takes it: :meth:`current` waits for
+    it, :meth:`remembered` compares it with the memo, :meth:`ready` tells whether either
+    would wait; :attr:`walk`: the walk it took, once :meth:`current` has been called."""
+
+    def __init__(
+        self, take: Callable[[], tuple[str, Walk]], elsewhere: Background | None,
+        kept: bool, name: str, root: Path,
+    ) -> None:
+        """``kept``: whether the memo ``name`` exists (else there is nothing to compare)."""
+        self._take, self._elsewhere, self._kept = take, elsewhere, kept
+        self._name, self._root = name, root
+        self._value: str | None = None
+        self._walk: Walk | bytes | None = None  # (bytes: ``Walk.findings``, adopted if asked)
+
+    def ready(self) -> bool:
+        return self._value is not None or (
+            self._elsewhere is not None and not self._elsewhere.running()
+        )
+
+    def current(self) -> str:
+        if self._value is None:
+            if self._elsewhere is not None:
+                self._value, self._walk = self._elsewhere.result()
+            else:
+                self._value, self._walk = self._take()
+        return self._value
+
+    @property
+    def walk(self) -> Walk | None:
+        if isinstance(self._walk, bytes):
+            self._walk = Walk.adopted(self._walk)
+        return self._walk
+
+    def remembered(self) -> list[Diagnostic] | None:
+        """The diagnostics the memo holds if the inputs are unchanged since, else None
+        (without a memo, at once)."""
+        if not self._kept:
+            return None
+        return recall(self._root, self._name, self.current())
+
+
 @contextmanager
 def fingerprinted(
     root: Path,
@@ -123,34 +164,41 @@ def fingerprinted(
     out: Path,
     templates: Path,
     today: dt.date,
-    walk: Walk | None = None,
+    stamps: Stamps | None = None,
     *,
     parallel: bool = True,
-) -> Iterator[tuple[list[Diagnostic] | None, Callable[[], str]]]:
-    """``(remembered, current)``: the diagnostics the memo ``name`` holds if the inputs are
-    unchanged since (else None), and ``current()``, the inputs' fingerprint.
+) -> Iterator[Fingerprint]:
+    """The inputs' fingerprint, and whether the memo ``name`` holds it.
 
-    With no memo to compare it with (a first run, a fresh clone, a deleted cache) the
-    fingerprint is needed only for the memo written after the run: it is then taken in a
-    forked process while this one imports what the run needs (a cold build of 1,000 cadres
-    spent 0.35 s on it first).  ``current()`` waits for it, and the run must call it before
-    it reads the data: a fingerprint taken after a file was read could hold an edit the
-    output lacks, and mark that output current.  The process is stopped if the run fails;
-    without ``parallel`` (``--jobs 1``) the fingerprint is taken by ``current()`` itself.
-    ``walk``: see :func:`fingerprint`; ``walk.taken`` tells whether it was taken in this
-    process (a walk kept in memory, ``serve``'s, always is)."""
-
-    def take() -> str:
-        return fingerprint(root, out, templates, today, walk)
-
-    in_memory = walk is not None and walk.file is None
-    if not in_memory and not _memo_path(root, name).is_file():
-        with ExitStack() as stack:
-            later = enter_held(stack, lambda: Background(take, enabled=parallel))
-            yield None, cache(later.result)
+    With workers (``parallel``) it is taken in a forked process, which hands back its
+    walk's findings (``Walk.findings``): this one meanwhile imports what a build needs,
+    and when the memo holds the fingerprint (the inputs are unchanged), answers from it
+    as soon as it is taken.  A first run (no memo) needs it only for the memo written
+    after the run.  Either way the run must call ``current()`` before it reads the data:
+    a fingerprint taken after a file was read could hold an edit the output lacks, and
+    mark that output current.  The process is stopped if the run fails.  ``stamps``: kept
+    in memory (``serve``): the fingerprint is then taken here, at once; otherwise they are
+    kept in the cache (``STAMPS_FILE``)."""
+    kept = stamps is not None or _memo_path(root, name).is_file()
+    if stamps is not None:
+        walk = Walk(stamps)
+        value = fingerprint(root, out, templates, today, walk)
+        yield Fingerprint(lambda: (value, walk), None, kept, name, root)
         return
-    current = take()
-    yield recall(root, name, current), lambda: current
+
+    def take() -> tuple[str, Walk]:
+        walk = Walk.kept_in(root / CACHE_DIR / STAMPS_FILE)
+        return fingerprint(root, out, templates, today, walk), walk
+
+    def take_elsewhere() -> tuple[str, bytes | None]:
+        value, walk = take()
+        if kept and recall(root, name, value) is not None:
+            return value, None  # unchanged: the run is answered from the memo
+        return value, walk.findings(f"{root.resolve()}{os.sep}data{os.sep}")
+
+    with ExitStack() as stack:
+        elsewhere = enter_held(stack, lambda: Background(take_elsewhere)) if parallel else None
+        yield Fingerprint(take, elsewhere, kept, name, root)
 
 
 def code_digest(templates: Path) -> bytes:

@@ -538,14 +538,16 @@ def test_serve_takes_the_load_of_unchanged_cadres_as_it_is(
         assert tree(deployment / "site") == _cold(deployment, tmp_path, f"load-{name}"), name
 
 
-@pytest.mark.parametrize("kept_in", ["serve", "the cache"])
+@pytest.mark.parametrize("kept_in", ["serve", "the cache", "another process"])
 def test_a_load_takes_the_file_signatures_of_the_walk_just_before_it(
-    deployment: Path, monkeypatch: pytest.MonkeyPatch, kept_in: str
+    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept_in: str
 ) -> None:
     """The fingerprint has just stat'ed every file (with its stamps in ``serve``'s memory,
-    or in the cache for ``build.py``): the load that follows takes those signatures instead
-    of stat calls of its own.  A load with no walk just before it makes its own (an earlier
-    walk's signature could be stale)."""
+    or in the cache for ``build.py``, in this process or in another one with workers): the
+    load that follows takes those signatures and folder listings instead of stat calls of
+    its own.  A load with no walk just before it makes its own (an earlier walk's
+    signature could be stale)."""
+    from zhilian import workers
     from zhilian.read import batch, stamps
 
     monkeypatch.setattr(stamps, "RACY_NS", 0)
@@ -556,9 +558,20 @@ def test_a_load_takes_the_file_signatures_of_the_walk_just_before_it(
         stat_calls.append(path)
         return signature(path, max_bytes)
 
+    adopted: list[int] = []
+    adopt = stamps.Walk.adopted.__func__  # type: ignore[attr-defined]
+
+    def counted_adoption(cls: type[stamps.Walk], findings: bytes) -> stamps.Walk:
+        walk = adopt(cls, findings)
+        adopted.append(len(walk.folders))
+        return walk
+
     monkeypatch.setattr(batch, "_signature", counted)
+    monkeypatch.setattr(stamps.Walk, "adopted", classmethod(counted_adoption))
+    elsewhere = kept_in == "another process"
+    assert not elsewhere or workers.can_fork()
     args = make_parser().parse_args(
-        ["build", "--root", str(deployment), "--today", TODAY, "-q", "--jobs", "1"]
+        ["build", "--root", str(deployment), "--today", TODAY, "-q", "--jobs", "2" if elsewhere else "1"]
     )
     if kept_in == "serve":
         args.memo = load.Memo()
@@ -566,8 +579,13 @@ def test_a_load_takes_the_file_signatures_of_the_walk_just_before_it(
     data_files = [*deployment.glob("data/cadres/*.yml"), *deployment.glob("data/notes/*/*.md")]
     _retitle(deployment)
     stat_calls.clear()
+    adopted.clear()
     assert build_site(args, TextReporter(io.StringIO())) == 0
     assert stat_calls == []  # the edited file too: the walk read it, and stamped it
+    # (with workers, the folders under data/ are taken from the other process: each
+    # cadre's notes, and more)
+    assert adopted[0] > len(list(deployment.glob("data/notes/*"))) if elsewhere else not adopted
+    assert tree(deployment / "site") == _cold(deployment, tmp_path, f"walk-{kept_in}")
 
     load.load(deployment, load.read_config(deployment), memo=load.Memo())
     assert len(stat_calls) >= len(data_files)

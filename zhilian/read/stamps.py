@@ -15,9 +15,11 @@ caches it leads to stay keyed by content, and a missing or damaged stamp file co
 
 from __future__ import annotations
 
+import marshal
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from zhilian.read.cache_file import load_value, store_value
 
@@ -86,6 +88,22 @@ class Stamps:
         self._changed = False
 
 
+class Seen(NamedTuple):
+    """A folder entry as a walk in another process saw it (what the load reads of an
+    ``os.DirEntry``)."""
+
+    name: str
+    path: str
+    folder: bool
+
+    def is_dir(self) -> bool:
+        return self.folder
+
+
+#: a folder's entries, as ``os.scandir`` gives them or as :class:`Seen`
+Entry = os.DirEntry[str] | Seen
+
+
 @dataclass
 class Walk:
     """What a walk over the deployment (the fingerprint's) has just seen: each file's
@@ -93,11 +111,13 @@ class Walk:
     right after it takes them instead of listing and stat'ing the files again."""
 
     stamps: Stamps
-    folders: dict[str, list[os.DirEntry[str]]] = field(default_factory=dict)
+    folders: dict[str, list[Entry]] = field(default_factory=dict)
     #: where the stamps are kept between runs (``build.py``); None: in memory (``serve``)
     file: Path | None = None
-    #: the walk was taken (in this process): until then it tells nothing
+    #: the walk was taken (in this process, or :meth:`adopted`): until then it tells nothing
     taken: bool = False
+    #: the signatures of a walk taken in another process (:meth:`adopted`)
+    signatures: dict[str, Signature] | None = None
 
     @classmethod
     def kept_in(cls, file: Path) -> Walk:
@@ -111,8 +131,35 @@ class Walk:
         self.taken = True
 
     def signature(self, path: str) -> Signature | None:
+        if self.signatures is not None:
+            return self.signatures.get(path)
         return self.stamps.signature(path)
 
-    def entries(self, folder: str) -> list[os.DirEntry[str]] | None:
+    def entries(self, folder: str) -> list[Entry] | None:
         """The entries of ``folder`` (a path as the walk named it), None if not walked."""
         return self.folders.get(folder)
+
+    def findings(self, under: str) -> bytes:
+        """What a load needs of this walk, for another process (:meth:`adopted`): the
+        entries of the folders under ``under`` (a path ending in a separator), with the
+        signatures of their files."""
+        signature = self.stamps.signature
+        return marshal.dumps({
+            folder: [(e.name, e.is_dir(), signature(e.path)) for e in entries]
+            for folder, entries in self.folders.items() if folder.startswith(under)
+        })
+
+    @classmethod
+    def adopted(cls, findings: bytes) -> Walk:
+        """The walk another process took, from its :meth:`findings`."""
+        folders: dict[str, list[Entry]] = {}
+        signatures: dict[str, Signature] = {}
+        sep = os.sep
+        for folder, listing in marshal.loads(findings).items():
+            entries = folders[folder] = []
+            for name, is_dir, sig in listing:
+                entry = Seen(name, f"{folder}{sep}{name}", is_dir)
+                entries.append(entry)
+                if sig is not None:
+                    signatures[entry.path] = sig
+        return cls(Stamps(), folders, taken=True, signatures=signatures)
