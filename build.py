@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """zhilian (直联) — the one entry point.  See README.md and `python build.py --help`."""
 
+import os
 import signal
 import sys
 
@@ -10,4 +11,9 @@ if __name__ == "__main__":
     # A cancelled job (SIGTERM) stops like Ctrl-C: the half-written site is removed, and the
     # last good one stays as it was.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    sys.exit(main())
+    code = main()
+    # Every file is written and closed and every child process has ended by now: the
+    # process ends without tearing down its objects one by one (0.03–0.05 s of a rebuild).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -13,8 +13,10 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps
+if TYPE_CHECKING:  # (imported when a photo is processed: a rebuild seldom has one, 0.03 s)
+    from PIL.Image import Image as PilImage
 
 MAX_SIDE = 240  # px: cards show 72 CSS px, the cadre page 120 (sharp at 2× DPR)
 MAX_INPUT_PIXELS = 40_000_000  # bigger is a mistake (or a decompression bomb): skip it
@@ -32,6 +34,8 @@ class ProcessedPhoto:
 def process_photo(path: Path) -> ProcessedPhoto | None:
     """The publishable JPEG of ``path``, or None when the file is not a readable image
     (the reference rules report a bad photo; the card then shows the generated avatar)."""
+    from PIL import Image
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -46,7 +50,9 @@ def process_photo(path: Path) -> ProcessedPhoto | None:
         return None
 
 
-def _encode(img: Image.Image) -> ProcessedPhoto:
+def _encode(img: PilImage) -> ProcessedPhoto:
+    from PIL import Image, ImageOps
+
     img = ImageOps.exif_transpose(img) or img
     if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
         rgba = img.convert("RGBA")
