@@ -194,7 +194,8 @@ def fingerprinted(
         value, walk = take()
         if kept and recall(root, name, value) is not None:
             return value, None  # unchanged: the run is answered from the memo
-        return value, walk.findings(f"{root.resolve()}{os.sep}data{os.sep}")
+        base = f"{root.resolve()}{os.sep}"
+        return value, walk.findings(base, f"{base}data{os.sep}")
 
     with ExitStack() as stack:
         elsewhere = enter_held(stack, lambda: Background(take_elsewhere)) if parallel else None

@@ -13,7 +13,7 @@ import hashlib
 import operator
 import os
 import re
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +39,7 @@ from .model.validate import validate
 from .paths import CACHE_DIR
 from .read import read_yaml as read_mapping
 from .read.batch import FileRead, stamped_key, stream_files
-from .read.stamps import Signature, Stamps, Walk
+from .read.stamps import Entry, Signature, Stamps, Walk
 from .records import CadreRecords
 
 M = TypeVar("M", bound=BaseModel)
@@ -65,9 +65,9 @@ class DeferredNote(Note):
     matter is validated when first read (``Cadres`` says why).  Such a note's date is the
     one its file name starts with (else S011 would have been a finding)."""
 
-    def __init__(self, cadre: str, read: FileRead) -> None:  # (``front``, ``body``: when asked)
-        self.cadre, self.rel, self._read = cadre, read.rel, read
-        self.slug = read.rel.rsplit("/", 1)[1].removesuffix(".md")
+    def __init__(self, cadre: str, read: FileRead, slug: str) -> None:
+        # (``front`` and ``body``: when first asked for)
+        self.cadre, self.rel, self.slug, self._read = cadre, read.rel, slug, read
 
     def __getattr__(self, name: str) -> Any:  # only for what the instance lacks
         if name not in ("front", "body"):
@@ -310,8 +310,7 @@ def _load_org(
 def _cadre_files(data: _DataFolder, diags: list[Diagnostic]) -> list[str]:
     """data/cadres/<id>.yml paths (relative), reporting misnamed files."""
     found = []
-    for entry in data.entries("cadres"):
-        name = entry.name
+    for name in data.names_at(f"{data.path}{os.sep}cadres"):
         rel = f"data/cadres/{name}"
         if name.startswith(".") or name.lower() == "readme.md":
             continue
@@ -339,13 +338,13 @@ def _note_files(data: _DataFolder, diags: list[Diagnostic], known: set[str]) -> 
                       line=1, col=1)
             )
             continue
-        for entry in data.entries_at(cadre_dir.path):
-            rel = f"data/notes/{cadre_id}/{entry.name}"
-            if entry.name.startswith("."):
+        for name in data.names_at(cadre_dir.path):
+            rel = f"data/notes/{cadre_id}/{name}"
+            if name.startswith("."):
                 continue
-            if not NOTE_NAME_RE.match(entry.name):
+            if not NOTE_NAME_RE.match(name):
                 diags.append(
-                    error("Y014", rel, f"活动记录文件名“{entry.name}”应为 YYYY-MM-DD-名称.md",
+                    error("Y014", rel, f"活动记录文件名“{name}”应为 YYYY-MM-DD-名称.md",
                           line=1, col=1, cadre=cadre_id)
                 )
             elif cadre_id not in known:
@@ -366,11 +365,15 @@ class _DataFolder:
         self.walked = walked
         self.root = f"{root.resolve() if walked else root}{os.sep}"
         self.path = f"{self.root}data"
+        #: a data file's signature as the walk took it (``rel``: ``data/…``), if it did
+        self.signature: Callable[[str], Signature | None] = (
+            walked.signature_under(self.root) if walked is not None else lambda rel: None
+        )
 
     def entries(self, name: str) -> list[os.DirEntry[str]]:
         return self.entries_at(f"{self.path}{os.sep}{name}")
 
-    def entries_at(self, folder: str) -> list[os.DirEntry[str]]:
+    def entries_at(self, folder: str) -> list[Entry]:
         """The entries of ``folder`` sorted by name ([] when it is not a folder)."""
         if self.walked is not None:
             seen = self.walked.entries(folder)
@@ -382,11 +385,10 @@ class _DataFolder:
         except (FileNotFoundError, NotADirectoryError):
             return []
 
-    def signature(self, rel: str) -> Signature | None:
-        """A data file's signature as the walk took it (``rel``: ``data/…``), if it did."""
-        if self.walked is None:
-            return None
-        return self.walked.signature(self.root + rel)
+    def names_at(self, folder: str) -> list[str]:
+        """The names in ``folder``, sorted ([] when it is not a folder)."""
+        names = self.walked.names(folder) if self.walked is not None else None
+        return names if names is not None else [entry.name for entry in self.entries_at(folder)]
 
 
 def _validated(
@@ -428,7 +430,7 @@ def _add_note(
 ) -> None:
     _, cadre_id, name = read.rel.rsplit("/", 2)  # data/notes/<cadre>/<name>.md
     if read.later is not None:  # (deferred by the reader)
-        dep.notes.setdefault(cadre_id, []).append(DeferredNote(cadre_id, read))
+        dep.notes.setdefault(cadre_id, []).append(DeferredNote(cadre_id, read, name.removesuffix(".md")))
         dep.clean[read.rel] = read.digest
         return
     found = len(diags)

@@ -223,10 +223,11 @@ def test_a_deferred_file_changed_before_it_is_parsed_stops_the_run(tmp_path: Pat
     note.write_text("---\ntitle: 一\ndate: 2026-01-01\nkind: 座谈会\n---\n正文\n", "utf-8")
     rel = note.relative_to(tmp_path).as_posix()
     [read] = batch.stream_files(tmp_path, [(rel, True)], 1 << 20)
-    later = batch.Later(batch.ParsedCache(None), str(note), rel, True, read.digest, 1 << 20)
-    assert later.parsed() == (read.value, read.body)  # not in the cache: read again, the same
+    later = batch.Later(batch.ParsedCache(None), f"{tmp_path}{os.sep}", 1 << 20)
+    deferred = batch.FileRead(rel, digest=read.digest, later=later, is_note=True)
+    assert deferred.parsed() == (read.value, read.body)  # not in the cache: read again, the same
     note.write_text(note.read_text("utf-8").replace("一", "二"), "utf-8")
     with pytest.raises(DataChanged) as raised:
-        later.parsed()
+        deferred.parsed()
     assert rel in str(raised.value) and "请再运行一次" in str(raised.value)
     assert pickle.loads(pickle.dumps(raised.value)).rel == rel  # (from a worker process)

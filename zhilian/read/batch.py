@@ -59,10 +59,13 @@ class FileRead:
     digest: bytes = b""  # content key of the text (what later stages key their caches on)
     #: a file the caller chose not to have parsed now (``defer``): :meth:`parsed` gives it
     later: Later | None = None
+    is_note: bool = False  # (known for a deferred file only)
 
     def parsed(self) -> tuple[Any, str]:
         """The value and body (of a deferred file: from the cache, or read again)."""
-        return self.later.parsed() if self.later is not None else (self.value, self.body)
+        if self.later is None:
+            return self.value, self.body
+        return self.later.parsed(self.rel, self.is_note, self.digest)
 
 
 class ParsedCache:
@@ -101,25 +104,23 @@ class ParsedCache:
 
 @dataclass(slots=True)
 class Later:
-    """Where a deferred file's parsed value is: the cache, else the file itself."""
+    """Where the deferred files of one read are: their parsed values in the cache, else
+    the files themselves (one for all of them: a province defers 23,000 files)."""
 
     cache: ParsedCache
-    path: str
-    rel: str
-    is_note: bool
-    key: bytes
+    base: str  # the root's path, ending in a separator
     max_bytes: int
 
-    def parsed(self) -> tuple[Any, str]:
-        found = self.cache.get(self.key) if self.cache.worth_reading() else None
+    def parsed(self, rel: str, is_note: bool, key: bytes) -> tuple[Any, str]:
+        found = self.cache.get(key) if self.cache.worth_reading() else None
         if found is not None:
             return found
-        text, diags = read_file(self.path, self.rel, self.max_bytes)
-        if text is None or diags or _key(self.is_note, text) != self.key:
-            raise DataChanged(self.rel)
-        read = parse_text(self.rel, self.is_note, text)
+        text, diags = read_file(self.base + rel, rel, self.max_bytes)
+        if text is None or diags or _key(is_note, text) != key:
+            raise DataChanged(rel)
+        read = parse_text(rel, is_note, text)
         if read.value is None or read.diags:  # the same content parsed cleanly before
-            raise DataChanged(self.rel)
+            raise DataChanged(rel)
         return read.value, read.body
 
 
@@ -209,9 +210,10 @@ def stream_files(
     with ExitStack() as stack:
         submit: Callable[..., Future[list[FileRead]]] | None = None
         base = f"{root}{os.sep}"
+        later = Later(cache, base, max_bytes)
         for rel, is_note in files:
             sig = walked(rel) if walked is not None else None
-            read = _read_one(base + rel, rel, is_note, max_bytes, stamps, cache, defer, sig)
+            read = _read_one(base + rel, rel, is_note, max_bytes, stamps, later, defer, sig)
             if isinstance(read, FileRead):
                 slots.append(read)
                 continue
@@ -274,19 +276,21 @@ def _read_one(
     is_note: bool,
     max_bytes: int,
     stamps: Stamps | None,
-    cache: ParsedCache,
+    later: Later,
     defer: Callable[[str, bytes], bool] | None = None,
     walked: Signature | None = None,
 ) -> FileRead | ToParse:
     """The result of one file when it is at hand (cached, deferred or unreadable);
-    otherwise what :func:`_parse_chunk` needs to parse it.  ``walked``: its signature, if
-    a walk just took it (see :func:`stamped_key`)."""
+    otherwise what :func:`_parse_chunk` needs to parse it.  ``later``: where a deferred
+    file's value will be; ``walked``: its signature, if a walk just took it (see
+    :func:`stamped_key`)."""
+    cache = later.cache
     sig = None
     if stamps is not None:
         sig = _signature(path, max_bytes) if walked is None or walked[2] > max_bytes else walked
         key = stamps.get(rel, sig) if sig is not None else None
         if key is not None and defer is not None and defer(rel, key):
-            return _deferred(cache, path, rel, is_note, key, max_bytes)
+            return FileRead(rel, digest=key, later=later, is_note=is_note)
         looked_up = key is not None and (defer is None or cache.worth_reading())
         hit = cache.get(key) if looked_up else None
         if hit is not None:
@@ -300,19 +304,13 @@ def _read_one(
         stamps.put(rel, sig, key, read_at)
     if defer is not None:
         if defer(rel, key):  # (its stamp did not vouch, its content is the same)
-            return _deferred(cache, path, rel, is_note, key, max_bytes)
+            return FileRead(rel, digest=key, later=later, is_note=is_note)
         if not cache.worth_reading():  # (a changed file, most likely not in it)
             return (rel, is_note, text, key)
     hit = cache.get(key)
     if hit is not None:
         return FileRead(rel, hit[0], hit[1], [], key)
     return (rel, is_note, text, key)
-
-
-def _deferred(
-    cache: ParsedCache, path: str, rel: str, is_note: bool, key: bytes, max_bytes: int
-) -> FileRead:
-    return FileRead(rel, digest=key, later=Later(cache, path, rel, is_note, key, max_bytes))
 
 
 def stamped_key(

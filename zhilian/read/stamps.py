@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import marshal
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -116,8 +117,12 @@ class Walk:
     file: Path | None = None
     #: the walk was taken (in this process, or :meth:`adopted`): until then it tells nothing
     taken: bool = False
-    #: the signatures of a walk taken in another process (:meth:`adopted`)
+    #: of a walk taken in another process (:meth:`adopted`): each folder's (name, is a
+    #: folder) pairs, made entries when asked for, and the files' signatures by path
+    #: relative to ``root``
+    listings: dict[str, list[tuple[str, bool]]] | None = None
     signatures: dict[str, Signature] | None = None
+    root: str = ""
 
     @classmethod
     def kept_in(cls, file: Path) -> Walk:
@@ -130,36 +135,51 @@ class Walk:
             self.stamps.save(self.file)
         self.taken = True
 
-    def signature(self, path: str) -> Signature | None:
-        if self.signatures is not None:
-            return self.signatures.get(path)
-        return self.stamps.signature(path)
+    def signature_under(self, root: str) -> Callable[[str], Signature | None]:
+        """A file's signature as this walk saw it, by its path relative to ``root`` (a
+        folder's path ending in a separator); None for a file it did not see."""
+        if self.signatures is not None and root == self.root:
+            return self.signatures.get  # (one lookup per file of a province: no more)
+        signature = self.stamps.signature
+        return lambda rel: signature(root + rel)
 
     def entries(self, folder: str) -> list[Entry] | None:
         """The entries of ``folder`` (a path as the walk named it), None if not walked."""
-        return self.folders.get(folder)
+        found = self.folders.get(folder)
+        if found is None and self.listings is not None and folder in self.listings:
+            found = self.folders[folder] = [
+                Seen(name, f"{folder}{os.sep}{name}", is_dir)
+                for name, is_dir in self.listings[folder]
+            ]
+        return found
 
-    def findings(self, under: str) -> bytes:
+    def names(self, folder: str) -> list[str] | None:
+        """The names in ``folder``, sorted, None if not walked (a folder of 20 notes among
+        a thousand needs no more)."""
+        if self.listings is not None and folder in self.listings:
+            return [name for name, _ in self.listings[folder]]
+        found = self.folders.get(folder)
+        return None if found is None else [entry.name for entry in found]
+
+    def findings(self, root: str, under: str) -> bytes:
         """What a load needs of this walk, for another process (:meth:`adopted`): the
-        entries of the folders under ``under`` (a path ending in a separator), with the
-        signatures of their files."""
-        signature = self.stamps.signature
-        return marshal.dumps({
-            folder: [(e.name, e.is_dir(), signature(e.path)) for e in entries]
-            for folder, entries in self.folders.items() if folder.startswith(under)
-        })
+        entries of the folders under ``under``, and the signatures of their files by path
+        relative to ``root`` (both paths ending in a separator)."""
+        signature, start = self.stamps.signature, len(root)
+        listings: dict[str, list[tuple[str, bool]]] = {}
+        signatures: dict[str, Signature] = {}
+        for folder, entries in self.folders.items():
+            if folder.startswith(under):
+                listings[folder] = [(entry.name, entry.is_dir()) for entry in entries]
+                for entry in entries:
+                    sig = signature(entry.path)
+                    if sig is not None:
+                        signatures[entry.path[start:]] = sig
+        return marshal.dumps((listings, signatures, root))
 
     @classmethod
     def adopted(cls, findings: bytes) -> Walk:
-        """The walk another process took, from its :meth:`findings`."""
-        folders: dict[str, list[Entry]] = {}
-        signatures: dict[str, Signature] = {}
-        sep = os.sep
-        for folder, listing in marshal.loads(findings).items():
-            entries = folders[folder] = []
-            for name, is_dir, sig in listing:
-                entry = Seen(name, f"{folder}{sep}{name}", is_dir)
-                entries.append(entry)
-                if sig is not None:
-                    signatures[entry.path] = sig
-        return cls(Stamps(), folders, taken=True, signatures=signatures)
+        """The walk another process took, from its :meth:`findings` (as they are: the
+        load asks for little of it but the signatures)."""
+        listings, signatures, root = marshal.loads(findings)
+        return cls(Stamps(), taken=True, listings=listings, signatures=signatures, root=root)
