@@ -929,3 +929,26 @@ def test_serve_names_a_broken_file_by_its_new_name_once_renamed(deployment: Path
     assert f"{old}:" not in out
     assert out.startswith(f"{renamed.relative_to(deployment).as_posix()}:4:7: 错误 S004")
     assert out.startswith(fresh.out) and "没有生成站点" in out.removeprefix(fresh.out)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_lowered_size_limit_reaches_files_the_stamps_know(
+    deployment: Path, monkeypatch: pytest.MonkeyPatch, jobs: str
+) -> None:
+    """A file unchanged since the last run is taken on its stamp, not read — but only
+    while it is within the size limit: the configuration can lower the limit since, and
+    then the next run must find the file too big (Y010) like a cold one."""
+    from zhilian.read import stamps
+
+    monkeypatch.setattr(stamps, "RACY_NS", 0)
+    assert run_cli(deployment, "build", "--jobs", jobs, today=TODAY).code == 0
+    biggest = max(deployment.glob("data/cadres/*.yml"), key=lambda p: p.stat().st_size)
+    limit = biggest.stat().st_size - 1
+    assert all(p.stat().st_size <= limit for p in deployment.glob("data/cadres/*.yml") if p != biggest)
+    config = deployment / "site_config.yml"
+    text = config.read_text("utf-8")
+    config.write_text(re.sub(r"max_file_bytes: \d+", f"max_file_bytes: {limit}", text), "utf-8")
+    again = run_cli(deployment, "build", "--jobs", jobs, today=TODAY)
+    assert again.code == 1
+    too_big = [d for d in again.reporter.diagnostics if d.code == "Y010"]
+    assert [d.file for d in too_big] == [biggest.relative_to(deployment).as_posix()], again.out

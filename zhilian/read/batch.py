@@ -211,7 +211,17 @@ def stream_files(
         submit: Callable[..., Future[list[FileRead]]] | None = None
         base = f"{root}{os.sep}"
         later = Later(cache, base, max_bytes)
-        for rel, is_note in files:
+        # The files the walk just saw as their stamps know them, looked up at once; of
+        # those, the ones to defer are deferred here (most of them, after an edit or two).
+        vouched: list[bytes | None] = (
+            stamps.vouched([rel for rel, _ in files], walked, max_bytes)
+            if stamps is not None and walked is not None and defer is not None
+            else [None] * len(files)
+        )
+        for (rel, is_note), key in zip(files, vouched, strict=True):
+            if key is not None and defer is not None and defer(rel, key):
+                slots.append(FileRead(rel, digest=key, later=later, is_note=is_note))
+                continue
             sig = walked(rel) if walked is not None else None
             read = _read_one(base + rel, rel, is_note, max_bytes, stamps, later, defer, sig)
             if isinstance(read, FileRead):

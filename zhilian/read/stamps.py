@@ -53,6 +53,24 @@ class Stamps:
         self._seen[path] = found
         return found[1]
 
+    def vouched(
+        self, paths: list[str], signature: Callable[[str], Signature | None], max_size: int
+    ) -> list[bytes | None]:
+        """:meth:`get` of each of ``paths`` at ``signature(path)`` (None: not known, or not
+        within ``max_size`` bytes), in one pass: a province has 23,000 files."""
+        known, seen = self._known, self._seen
+        hashes: list[bytes | None] = []
+        for path in paths:
+            found = known.get(path)
+            if found is not None:
+                sig = signature(path)
+                if sig is not None and found[0] == sig and sig[2] <= max_size:
+                    seen[path] = found
+                    hashes.append(found[1])
+                    continue
+            hashes.append(None)
+        return hashes
+
     def signature(self, path: str) -> Signature | None:
         """The signature a file had when the last walk (up to :meth:`finish`) saw it."""
         found = self._known.get(path)
