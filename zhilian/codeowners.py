@@ -18,6 +18,7 @@ The deployment root is taken to be the repository's top level (where GitHub look
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from types import SimpleNamespace
@@ -85,8 +86,12 @@ def generate(config: SiteConfig, cadres: Iterable[tuple[str, str | None]]) -> st
 
 
 def _cadre_files(root: Path) -> set[str]:
-    folder = root / "data" / "cadres"
-    return {p.stem for p in folder.glob("*.yml")} if folder.is_dir() else set()
+    """The ids of the cadre files there are (names, not ``Path`` objects: 1,000 of them)."""
+    try:
+        names = os.listdir(root / "data" / "cadres")
+    except OSError:
+        return set()
+    return {name[:-4] for name in names if name.endswith(".yml") and not name.startswith(".")}
 
 
 def expected(dep: Deployment, records: CadreRecords | None = None) -> str | None:
@@ -95,7 +100,7 @@ def expected(dep: Deployment, records: CadreRecords | None = None) -> str | None
     each cadre's login is kept (a cadre is then looked up only when its file changed)."""
     if _cadre_files(dep.root) - set(dep.cadres):
         return None
-    records = records or CadreRecords(one_build=True)
+    records = records if records is not None else CadreRecords(one_build=True)
     return generate(dep.config, (
         (cid, records.get("github", cid, lambda cid=cid: dep.cadres[cid].github))
         for cid in dep.cadres

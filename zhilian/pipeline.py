@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,7 @@ class CheckResult:
     today: dt.date
     config: SiteConfig
     dep: Deployment
-    statuses: dict[str, CadreStatus]
+    statuses: Mapping[str, CadreStatus]
     diagnostics: list[Diagnostic]
     #: what the rules were given, with the indexes they built (the views reuse them)
     context: RuleContext
@@ -75,8 +75,9 @@ def check(
     long-running process keeps between runs (see :class:`zhilian.load.Memo`); without one,
     ``records`` keeps the per-cadre results (by default for this run only).
 
-    ``loaded(result)`` is called once the data is loaded and measured without a data error,
-    before the rules add theirs (``build`` starts work that needs no more meanwhile); rules
+    ``loaded(result)`` is called once the data is loaded without a data error, before the
+    statuses are read and the rules add theirs (``build`` starts work that needs no more
+    meanwhile); rules
     only add diagnostics, so what it is given is the final result but for them.
     ``walked``: see :func:`zhilian.load.load`."""
     config = read_config(root)

@@ -169,13 +169,15 @@ class CadreRecords:
         for cid in dep.cadres:
             # Each file's path with its content: a note's file name is its slug (its anchor
             # and address), so a note renamed with the same content is a change too.
-            own = [(rel, sources.get(rel)) for rel in (
-                dep.cadre_file(cid), *(note.rel for note in dep.notes.get(cid, ()))
-            )]
-            if not all(key for _, key in own):  # a file read without a content key is not kept
+            rels = [dep.cadre_file(cid), *(note.rel for note in dep.notes.get(cid, ()))]
+            keys = [sources.get(rel) for rel in rels]
+            if not all(keys):  # a file read without a content key is not kept
                 continue
-            inputs = hashlib.blake2b(shared + repr(own).encode("utf-8", "surrogatepass"),
-                                     digest_size=20).digest()
+            # (the keys are of one length; joined, not ``repr``: 4 times faster)
+            digest = hashlib.blake2b(shared, digest_size=20)
+            digest.update("\0".join(rels).encode("utf-8", "surrogatepass") + b"\0")
+            digest.update(b"".join(keys))  # type: ignore[arg-type]
+            inputs = digest.digest()
             if before.get(cid) == inputs:
                 # The previous build's object: every lookup then compares by identity
                 # (thousands of them in a rebuild).

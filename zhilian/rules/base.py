@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, TypeVar
@@ -28,7 +28,7 @@ class RuleContext:
 
     dep: Deployment
     today: dt.date
-    statuses: dict[str, CadreStatus]
+    statuses: Mapping[str, CadreStatus]
     records: CadreRecords = field(default_factory=CadreRecords)
 
     @cached_property

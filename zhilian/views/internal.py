@@ -1020,7 +1020,7 @@ def _note_months(notes: list[Note], today: dt.date) -> dict[tuple[int, int, str]
 def _completion(
     group: GroupView,
     dep: Deployment,
-    statuses: dict[str, CadreStatus],
+    statuses: Mapping[str, CadreStatus],
     deadline: Deadline | None,
     today: dt.date,
     records: CadreRecords,
