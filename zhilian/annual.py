@@ -21,7 +21,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 
 from .calendar import CalendarUnknown, Deadline, academic_year, default_report_year, report_deadline
@@ -89,6 +89,9 @@ class ReportGroup:
     key: str
     name: str
     rows: list[ReportRow]
+    #: its line of the summary (:func:`summary_cells`: the digest, the CSV, the workbook
+    #: and the page each show it)
+    cells: list[Cell] | None = field(default=None, init=False, repr=False, compare=False)
 
     def total(self, attr: str) -> int:
         return sum(int(getattr(r, attr)) for r in self.rows)
@@ -143,7 +146,7 @@ class Report:
     def rows(self) -> list[ReportRow]:
         return [r for g in self.groups for r in g.rows]
 
-    @property
+    @cached_property
     def total(self) -> ReportGroup:
         return ReportGroup("", "合计", self.rows)
 
@@ -230,7 +233,7 @@ def _report_row(
         composite(dep.config, status.fulfilment, act.score, sat and sat.score),
     )
     group = cadre.committee if cadre.committee in dep.committees else SCHOOL_GROUP
-    return ReportRow(
+    row = ReportRow(
         group_key=group,
         group_name=dep.committees[group].name if group else SCHOOL_GROUP_NAME,
         cadre_id=cid,
@@ -255,6 +258,8 @@ def _report_row(
         assessment=assessment,
         sort_key=pinyin_key(cadre.name, cid),
     )
+    row.cells = _row_cells([key for key, _, _ in campaigns], row)  # (kept with the row)
+    return row
 
 
 # --- table (shared by CSV, XLSX and the HTML) -------------------------------------------------
@@ -289,13 +294,15 @@ def header(report: Report) -> list[str]:
 
 
 def row_cells(report: Report, row: ReportRow) -> list[Cell]:
-    """A row's cells, made once: the digest, the CSV, the workbook and the page use them."""
+    """A row's cells, made once: the digest, the CSV, the workbook and the page use them
+    (with the row, which is kept per cadre: see :func:`_report_row`)."""
     if row.cells is None:
-        row.cells = _row_cells(report, row)
+        row.cells = _row_cells([key for key, _, _ in report.campaigns], row)
     return row.cells
 
 
-def _row_cells(report: Report, row: ReportRow) -> list[Cell]:
+def _row_cells(campaigns: list[str], row: ReportRow) -> list[Cell]:
+    """``campaigns``: the keys of the report's campaigns, in its order."""
     s, a = row.status, row.assessment
     cells: list[Cell] = [
         row.group_name,
@@ -310,7 +317,7 @@ def _row_cells(report: Report, row: ReportRow) -> list[Cell]:
     cells += ["是" if s.quotas_met else "否", s.grace_end.isoformat()]
     cells += [m.actual for m in s.diversity]
     cells += [row.notes, row.online, row.offline]
-    cells += [row.campaigns[key] for key, _, _ in report.campaigns]
+    cells += [row.campaigns[key] for key in campaigns]
     cells += [row.raised, row.forwarded, row.resolved]
     sat = a.satisfaction
     cells += [
@@ -345,6 +352,12 @@ SUMMARY_HEADER = [
 
 
 def summary_cells(group: ReportGroup) -> list[Cell]:
+    if group.cells is None:
+        group.cells = _summary_cells(group)
+    return group.cells
+
+
+def _summary_cells(group: ReportGroup) -> list[Cell]:
     return [
         group.name,
         len(group.rows),
