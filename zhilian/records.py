@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from .load import Deployment
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 #: (stage, cadre id) → entries; an entry is (key, result)
 Entries = dict[tuple[str, str], tuple[Hashable, Any]]
@@ -64,7 +65,7 @@ Entries = dict[tuple[str, str], tuple[Hashable, Any]]
 #: may hold a validated model: ``tests/core/test_records.py`` looks.)
 NOT_KEPT_ON_DISK = frozenset({"listed youth", "youth attributes"})
 #: changes when what the file holds changes shape (the code's digest covers the rest)
-FILE_FORMAT = 3
+FILE_FORMAT = 4
 #: in ``CACHE_DIR``: the records as some build left them, and what builds since changed
 RECORDS_FILE = "records.pickle"
 CHANGES_FILE = "records-changes.pickle"
@@ -120,6 +121,7 @@ class _Written:
     entries: Stored
     whole: Stored
     size: int
+    clean: dict[str, bytes]
 
 
 class CadreRecords:
@@ -314,10 +316,15 @@ class CadreRecords:
                 size = sum(len(data) for changes_ in (changed, whole_changed)
                            for _, data in changes_.values())
                 if size <= written.size * CHANGES_SHARE:
+                    # (the clean files too, as what differs: all of them took 1.7 MB)
+                    clean = self.clean
                     _write(changes, _pickled({
                         **common, "base": written.token, "entries": changed,
                         "dropped": dropped, "whole": whole_changed,
                         "whole dropped": whole_dropped,
+                        "clean": {rel: key for rel, key in clean.items()
+                                  if written.clean.get(rel) != key},
+                        "clean dropped": [rel for rel in written.clean if rel not in clean],
                     }))
                     self._dirty = False
                     return
@@ -325,7 +332,7 @@ class CadreRecords:
             data = _pickled({**common, "token": token, "entries": entries, "whole": whole})
             _write(self._file, data)
             changes.unlink(missing_ok=True)  # (made for the file just replaced: ignored)
-            self._written = _Written(token, entries, whole, len(data))
+            self._written = _Written(token, entries, whole, len(data), self.clean)
         self._dirty = False
 
     def _read(self, file: Path) -> None:
@@ -335,18 +342,23 @@ class CadreRecords:
         inputs, entries, whole, clean = base["inputs"], base["entries"], base["whole"], base["clean"]
         if not _well_formed(inputs, entries, whole, clean):
             return
-        self._written = _Written(base["token"], entries, whole, size)
+        self._written = _Written(base["token"], entries, whole, size, clean)
         changes, _ = self._read_file(file.with_name(CHANGES_FILE))
         if changes is not None and changes.get("base") == base["token"]:
             try:
-                inputs, clean = changes["inputs"], changes["clean"]
+                inputs, clean_changed = changes["inputs"], changes["clean"]
                 changed, whole_changed = changes["entries"], changes["whole"]
                 dropped, whole_dropped = changes["dropped"], changes["whole dropped"]
-                if not (_well_formed(inputs, changed, whole_changed, clean)
-                        and isinstance(dropped, list) and isinstance(whole_dropped, list)):
+                clean_dropped = changes["clean dropped"]
+                if not (_well_formed(inputs, changed, whole_changed, clean_changed)
+                        and all(isinstance(x, list)
+                                for x in (dropped, whole_dropped, clean_dropped))):
                     raise ValueError
-                entries = _applied(entries, changed, dropped)
-                whole = _applied(whole, whole_changed, whole_dropped)
+                entries, whole, clean = (
+                    _applied(entries, changed, dropped),
+                    _applied(whole, whole_changed, whole_dropped),
+                    _applied(clean, clean_changed, clean_dropped),
+                )
             except Exception:  # damaged: the records as the file holds them
                 inputs, clean = base["inputs"], base["clean"]
         self._inputs, self._stored, self._whole_stored = inputs, dict(entries), dict(whole)
@@ -383,8 +395,8 @@ def _changes(before: Stored, now: Stored) -> tuple[Stored, list[Any]]:
     return changed, [name for name in before if name not in now]
 
 
-def _applied(stored: Stored, changed: Stored, dropped: list[Any]) -> Stored:
-    """``stored`` with the changes :func:`_changes` found."""
+def _applied(stored: dict[Any, V], changed: dict[Any, V], dropped: list[Any]) -> dict[Any, V]:
+    """``stored`` with the changes :func:`_changes` (or :meth:`CadreRecords.save`) found."""
     out = {**stored, **changed}
     for name in dropped:
         out.pop(name, None)

@@ -159,6 +159,7 @@ def test_a_few_changed_records_are_written_alone_and_read_back(
     file = root / ".zhilian-cache" / RECORDS_FILE
     changes = file.with_name(CHANGES_FILE)
     calls: list[str] = []
+    clean: list[dict[str, bytes]] = []  # each run's clean files (``load.Cadres``)
 
     def run() -> dict[str, object]:
         records = CadreRecords(file=file, code=b"code")
@@ -166,6 +167,7 @@ def test_a_few_changed_records_are_written_alone_and_read_back(
         found = {cid: records.get("test", cid, lambda cid=cid: calls.append(cid) or cid)
                  for cid in cadres}
         records.save()
+        clean.append(dict(records.clean))
         return found
 
     run()
@@ -175,6 +177,11 @@ def test_a_few_changed_records_are_written_alone_and_read_back(
     calls.clear()
     run()
     assert calls == [cadres[0]] and file.read_bytes() == whole and changes.is_file()
+    # The clean files are kept as what differs from the records file's: the edited one.
+    written = pickle.loads(changes.read_bytes())
+    assert list(written["clean"]) == [f"data/cadres/{cadres[0]}.yml"]
+    assert written["clean dropped"] == [] and len(clean[-1]) > 1
+    assert CadreRecords(file=file, code=b"code").clean == clean[-1]
     calls.clear()
     assert run() == {cid: cid for cid in cadres} and calls == []  # both files read back
 
