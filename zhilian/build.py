@@ -136,9 +136,10 @@ LEAN_MAX_CHANGED = 50
 
 
 class _Ahead:
-    """The annual report and the public site need the data loaded, nothing the rules
-    add (nor the statuses, read lazily: ``metrics.Statuses``): with worker processes they are started before the rules run, into a new
-    site folder, and stopped (the folder removed) if a data error turns up after all.
+    """The annual report and the public site need the data loaded, nothing the rules add
+    (nor the statuses, read when first looked up: ``metrics.Statuses``): with worker
+    processes they are started before the rules run, into a new site folder, and stopped
+    (the folder removed) if a data error turns up after all.
 
     Not so for a ``serve`` rebuild after a small edit (``helper``: given when the templates
     are the same as the last build's, and used when few cadres changed): it runs in this
