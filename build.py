@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """zhilian (直联) — the one entry point.  See README.md and `python build.py --help`."""
 
+import contextlib
 import os
 import signal
 import sys
@@ -14,6 +15,7 @@ if __name__ == "__main__":
     code = main()
     # Every file is written and closed and every child process has ended by now: the
     # process ends without tearing down its objects one by one (0.03–0.05 s of a rebuild).
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # a reader that stopped early (``| head``)
+            stream.flush()
     os._exit(code)

@@ -2,12 +2,14 @@
 
 Exit codes: 0 no errors (warnings allowed), 1 errors, 2 usage/configuration error or a bug
 in zhilian itself (reported in one short paragraph, never a traceback unless
-``ZHILIAN_DEBUG=1``).
+``ZHILIAN_DEBUG=1``); 141 when the reader of the output stopped early (``| head``), as a
+shell reports any command that SIGPIPE ended.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import re
@@ -27,6 +29,8 @@ if TYPE_CHECKING:  # the stages are imported when a command needs them (see run_
     from .read.stamps import Walk
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+#: the reader of the output went away, as a shell reports a process SIGPIPE ended
+EXIT_BROKEN_PIPE = 128 + 13
 
 
 def _date(text: str) -> dt.date:
@@ -277,6 +281,10 @@ def main(argv: Sequence[str] | None = None, reporter: Reporter | None = None) ->
         return COMMANDS[args.command](args, reporter)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader stopped early (``| head``): nothing more to tell it
+        with contextlib.suppress(OSError):  # (nor at exit, when Python flushes it again)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except DataChanged as exc:  # (site/ is left as it was: nothing was swapped in)
         sys.stderr.write(f"{exc}\n")
         return EXIT_USAGE

@@ -112,6 +112,23 @@ def test_a_bug_exits_2_without_traceback(sample: Path, monkeypatch: pytest.Monke
     assert "X002" in "".join(proc_err) and "Traceback" not in "".join(proc_err)
 
 
+def test_a_reader_that_stops_early_is_no_internal_error(sample: Path) -> None:
+    """``python build.py check | head -1``: once the reader is gone the report ends
+    quietly with 141, as a shell reports a command SIGPIPE ended — not X002, which would
+    send an admin to report a bug in zhilian.  (Here the reader is gone before the report
+    is written: the check takes far longer than closing the pipe.)"""
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "check", "--root", str(sample),
+         "--today", SAMPLE_TODAY],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode("utf-8")
+    assert proc.wait(timeout=120) == 141, err
+    assert "X002" not in err and "Traceback" not in err, err
+
+
 def test_check_exits_1_on_compliance_error_but_build_publishes(sample: Path) -> None:
     # Far in the future every grace period has run out: compliance errors.
     run = run_cli(sample, "check", fmt="json", today="2027-12-01")
