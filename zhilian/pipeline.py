@@ -77,8 +77,8 @@ def check(
 
     ``loaded(result)`` is called once the data is loaded without a data error, before the
     statuses are read and the rules add theirs (``build`` starts work that needs no more
-    meanwhile); rules
-    only add diagnostics, so what it is given is the final result but for them.
+    meanwhile); rules only add diagnostics, so what it is given is the final result but
+    for them.
     ``walked``: see :func:`zhilian.load.load`."""
     config = read_config(root)
     if memo is not None:
