@@ -435,8 +435,9 @@ def _add_note(
     dep: Deployment, read: FileRead, diags: list[Diagnostic], memo: Memo | None
 ) -> None:
     _, cadre_id, name = read.rel.rsplit("/", 2)  # data/notes/<cadre>/<name>.md
+    slug = name.removesuffix(".md")
     if read.later is not None:  # (deferred by the reader)
-        dep.notes.setdefault(cadre_id, []).append(DeferredNote(cadre_id, read, name.removesuffix(".md")))
+        dep.notes.setdefault(cadre_id, []).append(DeferredNote(cadre_id, read, slug))
         dep.clean[read.rel] = read.digest
         return
     found = len(diags)
@@ -449,7 +450,7 @@ def _add_note(
             warning("S011", read.rel, f"文件名中的日期 {named} 与 date {front.date.isoformat()} "
                     "不一致", path=("date",), cadre=cadre_id)
         )
-    dep.notes.setdefault(cadre_id, []).append(Note(cadre_id, read.rel, name.removesuffix(".md"), front, read.body))
+    dep.notes.setdefault(cadre_id, []).append(Note(cadre_id, read.rel, slug, front, read.body))
     if len(diags) == found and read.digest:
         dep.clean[read.rel] = read.digest
 
