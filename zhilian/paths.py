@@ -13,6 +13,8 @@ from pathlib import Path
 CACHE_DIR = ".zhilian-cache"
 #: In ``CACHE_DIR``: the positions (line, column) of the last run's diagnostics.
 POSITIONS_FILE = "positions.marshal"
+#: In ``CACHE_DIR``: the sites that builds replaced, which the next build removes
+REPLACED_DIR = "replaced"
 
 #: The templates shipped with zhilian, used when a deployment has no ``templates/`` of its own.
 DEFAULT_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"

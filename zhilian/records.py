@@ -103,6 +103,13 @@ def _signature(path: Path) -> Hashable:
     return signature(st)
 
 
+def cadre_names(dep: Deployment, records: CadreRecords) -> tuple[str, ...]:
+    """Every cadre's name, in ``dep``'s order, kept per cadre: an unchanged cadre's model
+    is neither needed nor validated for it (``load.Cadres``)."""
+    cadres = dep.cadres
+    return tuple(records.get("name", cid, lambda cid=cid: cadres[cid].name) for cid in cadres)
+
+
 def kept_records(root: Path) -> CadreRecords:
     """The records a deployment keeps between runs, for the code and templates in use."""
     return CadreRecords(file=root / CACHE_DIR / RECORDS_FILE, code=code_digest(templates_dir(root)))

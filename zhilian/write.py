@@ -3,7 +3,8 @@
 Everything is written into a fresh sibling directory first; only when that succeeded is it
 swapped in place of the old ``site/``.  A failed build therefore leaves the last good site
 exactly as it was.  Files identical to the old site's are hard links to them (the old
-directory is removed after the swap, so nothing is shared for long), and a page kept in
+directory is removed after the swap — or put aside, for the next build to remove while it
+reads the data —, so nothing is shared for long), and a page kept in
 the page cache is a hard link to its entry (:class:`Stored`), which is never changed in
 place.  Which files those
 are is known without reading them when the :class:`SiteManifest` vouches for them.
@@ -61,16 +62,17 @@ def temporary_dir(parent: Path, prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-", dir=parent))
 
 
-def remove_abandoned(parent: Path, prefix: str) -> None:
+def remove_abandoned(parent: Path, prefix: str, also: int | None = None) -> None:
     """Remove the folders :func:`temporary_dir` made in ``parent`` for processes that are
-    gone: a build killed outright (SIGKILL, out of memory) cannot remove its own."""
+    gone (``also``: and for that one): a build killed outright (SIGKILL, out of memory)
+    cannot remove its own."""
     try:
         entries = [e for e in os.scandir(parent) if e.name.startswith(prefix) and e.is_dir()]
     except OSError:
         return
     for entry in entries:
         pid = entry.name[len(prefix):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and (int(pid) == also or not _alive(int(pid))):
             shutil.rmtree(entry.path, ignore_errors=True)
 
 
@@ -288,13 +290,17 @@ class SiteWriter:
     :meth:`commit` swaps it in place of ``out``; leaving the ``with`` block any other way
     removes it and leaves ``out`` as it was."""
 
-    def __init__(self, out: Path, spare: SpareFolders | None = None) -> None:
+    def __init__(
+        self, out: Path, spare: SpareFolders | None = None, aside: Path | None = None
+    ) -> None:
+        """``aside``: where :meth:`commit` puts the replaced site, for a later build to remove
+        (:func:`remove_replaced`) while a core is idle, instead of removing it then."""
         self.out = out.resolve()
         self.out.parent.mkdir(parents=True, exist_ok=True)
         prefix = f".{self.out.name}.new-"
         for left in (prefix, f".{self.out.name}.old-"):  # see commit
             remove_abandoned(self.out.parent, left)
-        self.spare = spare
+        self.spare, self.aside = spare, aside
         taken = spare.take(self.out, prefix) if spare is not None else None
         self.tmp = taken or temporary_dir(self.out.parent, prefix)
         self.reused = taken is not None  # its folders are the last site's, files gone
@@ -308,7 +314,8 @@ class SiteWriter:
     def commit(self, defer: Callable[[Callable[[], None]], None] | None = None) -> None:
         """Swap the new site in; the old one is removed then, or handed to ``defer`` to be
         removed later (``serve`` does it once the browser has been told), its folders kept
-        for the next build when there are ``spare`` folders."""
+        for the next build when there are ``spare`` folders; otherwise put ``aside``, if
+        given (on another file system, removed then)."""
         os.chmod(self.tmp, 0o755)  # mkdtemp makes 0700; a web server must be able to read it
         if self.reused:  # the folders of files this site no longer has
             remove_empty_folders(str(self.tmp))
@@ -329,6 +336,8 @@ class SiteWriter:
     def _remove_old(self, old: Path, defer: Callable[[Callable[[], None]], None] | None) -> None:
         if self.spare is not None:
             remove = partial(self.spare.keep, old)
+        elif defer is None and self.aside is not None and _put_aside(old, self.aside):
+            return
         else:
             remove = partial(shutil.rmtree, old, ignore_errors=True)
         if defer is None:
@@ -342,6 +351,28 @@ class SiteWriter:
     def __exit__(self, *exc: object) -> None:
         if not self.committed:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+#: the names of the sites put aside (``SiteWriter(aside=…)``): the process id, as
+#: :func:`remove_abandoned` reads it, then a random part
+REPLACED_PREFIX = "site-"
+
+
+def _put_aside(old: Path, aside: Path) -> bool:
+    """Move the replaced site ``old`` into ``aside`` (a rename: same file system only)."""
+    try:
+        aside.mkdir(parents=True, exist_ok=True)
+        os.rename(old, aside / f"{REPLACED_PREFIX}{os.getpid()}-{os.urandom(4).hex()}")
+    except OSError:
+        return False
+    return True
+
+
+def remove_replaced(aside: Path, builder: int) -> None:
+    """Remove the sites put aside in ``aside`` by builds that are over: those of processes
+    that are gone, and those of ``builder`` (the process building now, which builds one
+    site at a time)."""
+    remove_abandoned(aside, REPLACED_PREFIX, also=builder)
 
 
 def write_site(out: Path, files: Files, extra: Callable[[Path], None] | None = None) -> None:

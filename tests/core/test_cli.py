@@ -250,8 +250,8 @@ def test_an_interrupt_just_as_the_new_site_folder_is_made_leaves_no_folder(
 
     made = write.SiteWriter.__init__
 
-    def interrupted(self: write.SiteWriter, out: Path, spare: object = None) -> None:
-        made(self, out, spare)  # type: ignore[arg-type]
+    def interrupted(self: write.SiteWriter, *args: Any) -> None:
+        made(self, *args)
         signal.raise_signal(signal.SIGINT)
 
     monkeypatch.setattr(write.SiteWriter, "__init__", interrupted)
@@ -302,6 +302,47 @@ def test_the_next_build_removes_what_killed_builds_left(sample: Path) -> None:
     assert run_cli(sample, "build").code == 0
     assert [folder for folder in left if folder.exists()] == []
     assert running.is_dir()
+
+
+def _retitled(root: Path, title: str) -> Path:
+    """Give the first cadre ``title``; the path of its internal page."""
+    cadre = sorted((root / "data" / "cadres").glob("*.yml"))[0]
+    text = re.sub(r"(?m)^title:.*$", f"title: {title}", cadre.read_text("utf-8"), count=1)
+    cadre.write_text(text, "utf-8")
+    return Path("internal", "cadres", f"{cadre.stem}.html")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_replaced_site_is_put_aside_and_removed_by_the_next_build(
+    sample: Path, jobs: str
+) -> None:
+    """A build only renames the site it replaced into the cache; the next build removes it
+    (with workers, in another process while it reads the data)."""
+    aside = sample / ".zhilian-cache" / "replaced"
+
+    def build(title: str) -> tuple[Path, list[Path]]:
+        page = _retitled(sample, title)
+        assert run_cli(sample, "build", "--jobs", jobs).code == 0
+        assert title in (sample / "site" / page).read_text("utf-8")
+        assert [p.name for p in sample.iterdir() if p.name.startswith(".site")] == []
+        return page, sorted(aside.iterdir()) if aside.exists() else []
+
+    assert build("第一任职务")[1] == []
+    page, first = build("第二任职务")
+    assert len(first) == 1 and "第一任职务" in (first[0] / page).read_text("utf-8")
+    page, second = build("第三任职务")
+    assert len(second) == 1 and second[0] not in first
+    assert "第二任职务" in (second[0] / page).read_text("utf-8")
+
+
+def test_a_site_that_cannot_be_put_aside_is_removed_at_once(sample: Path) -> None:
+    (sample / ".zhilian-cache").mkdir()
+    (sample / ".zhilian-cache" / "replaced").write_text("not a folder", "utf-8")
+    for title in ("第一任职务", "第二任职务"):
+        _retitled(sample, title)
+        assert run_cli(sample, "build").code == 0
+    assert [p.name for p in sample.iterdir() if p.name.startswith(".site")] == []
+    assert (sample / ".zhilian-cache" / "replaced").read_text("utf-8") == "not a folder"
 
 
 def test_a_build_killed_outright_leaves_nothing_in_the_temporary_folder(tmp_path: Path) -> None:

@@ -952,3 +952,38 @@ def test_a_lowered_size_limit_reaches_files_the_stamps_know(
     assert again.code == 1
     too_big = [d for d in again.reporter.diagnostics if d.code == "Y010"]
     assert [d.file for d in too_big] == [biggest.relative_to(deployment).as_posix()], again.out
+
+
+def test_a_rebuild_that_renamed_no_one_spells_no_name(deployment: Path, tmp_path: Path) -> None:
+    """The names' pinyin is kept in the records by the names: after a title edit no process
+    of ``build.py`` imports pypinyin (0.04 s); after a rename, one does — and the rename
+    shows in the directory's order and filter as in a cold build (see the edits above)."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    log = tmp_path / "imports.log"
+    (hook / "sitecustomize.py").write_text(
+        "import os, sys\n"
+        "class Spy:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'pypinyin':\n"
+        f"            with open({str(log)!r}, 'a') as f:\n"
+        "                f.write(f'{os.getpid()}\\n')\n"
+        "sys.meta_path.insert(0, Spy())\n",
+        "utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hook), str(REPO)])}
+
+    def build() -> list[str]:
+        log.unlink(missing_ok=True)
+        done = subprocess.run(
+            [sys.executable, str(REPO / "build.py"), "--root", str(deployment), "--today", TODAY,
+             "--quiet"], env=env, capture_output=True, text=True,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return log.read_text().split() if log.exists() else []
+
+    assert build()  # the first build spells every name
+    _retitle(deployment)
+    assert build() == []
+    _rename_cadre(deployment)
+    assert len(build()) == 1  # in the build's process, before it forks

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ..diagnostics import Diagnostic
 from ..load import Deployment
 from ..metrics import CadreStatus, cadres_per_youth
-from ..records import CadreRecords, digest_of
+from ..records import CadreRecords, cadre_names, digest_of
 
 if TYPE_CHECKING:
     from .privacy import PersonalInfo
@@ -92,10 +92,7 @@ class RuleContext:
             self.records.get("listed youth digest", cid, lambda cid=cid: listed(cid)[2])
             for cid in cadres
         )
-        names = tuple(
-            self.records.get("name", cid, lambda cid=cid: cadres[cid].name) for cid in cadres
-        )
-        key = (digests, names)
+        key = (digests, cadre_names(self.dep, self.records))
         return self.records.whole(
             "personal info", key,
             lambda: PersonalInfo(cadres.values(), [listed(cid) for cid in cadres]),
