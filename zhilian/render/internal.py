@@ -484,8 +484,9 @@ class NamesPageView(CadrePageView):
 
     def __init__(self, view: InternalView, ids: Iterable[str]) -> None:
         super().__init__(view)
-        wanted = set(ids)
-        self.cadres = {cid: c for cid, c in view.rows.items() if cid in wanted}
+        places, rows = view.places, view.rows
+        wanted = sorted(places.keys() & set(ids), key=places.__getitem__)
+        self.cadres = {cid: rows[cid] for cid in wanted}
 
     def key(self) -> tuple[Any, ...]:
         names = [(cid, c.name, c.sort_key) for cid, c in self.cadres.items()]

@@ -518,6 +518,12 @@ class InternalView:
         return [g for g in self.groups if g.is_committee]
 
     @cached_property
+    def places(self) -> dict[str, int]:
+        """Each cadre's place in display order (a page that names a few cadres lists them
+        in this order without going through all the rows)."""
+        return {cid: place for place, cid in enumerate(self.rows)}
+
+    @cached_property
     def problems(self) -> list[ProblemItem]:
         """Every cadre's problems, the oldest first (read from every view: for the problem
         lists' page only)."""
