@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,7 +39,7 @@ from .model.data import (
 from .model.validate import validate
 from .paths import CACHE_DIR
 from .read import read_yaml as read_mapping
-from .read.batch import FileRead, stamped_key, stream_files
+from .read.batch import FileRead, Later, stamped_key, stream_files
 from .read.stamps import Entry, Signature, Stamps, Walk
 from .records import CadreRecords
 
@@ -65,14 +66,14 @@ class DeferredNote(Note):
     matter is validated when first read (``Cadres`` says why).  Such a note's date is the
     one its file name starts with (else S011 would have been a finding)."""
 
-    def __init__(self, cadre: str, read: FileRead, slug: str) -> None:
+    def __init__(self, cadre: str, rel: str, slug: str, key: bytes, later: Later) -> None:
         # (``front`` and ``body``: when first asked for)
-        self.cadre, self.rel, self.slug, self._read = cadre, read.rel, slug, read
+        self.cadre, self.rel, self.slug, self._key, self._later = cadre, rel, slug, key, later
 
     def __getattr__(self, name: str) -> Any:  # only for what the instance lacks
         if name not in ("front", "body"):
             raise AttributeError(name)
-        value, self.body = self._read.parsed()
+        value, self.body = self._later.parsed(self.rel, True, self._key)
         self.front = _revalidated(NoteFront, value, self.rel)
         return getattr(self, name)
 
@@ -436,10 +437,6 @@ def _add_note(
 ) -> None:
     _, cadre_id, name = read.rel.rsplit("/", 2)  # data/notes/<cadre>/<name>.md
     slug = name.removesuffix(".md")
-    if read.later is not None:  # (deferred by the reader)
-        dep.notes.setdefault(cadre_id, []).append(DeferredNote(cadre_id, read, slug))
-        dep.clean[read.rel] = read.digest
-        return
     found = len(diags)
     front = _validated(NoteFront, read, cadre_id, diags, memo)
     if front is None:
@@ -450,9 +447,19 @@ def _add_note(
             warning("S011", read.rel, f"文件名中的日期 {named} 与 date {front.date.isoformat()} "
                     "不一致", path=("date",), cadre=cadre_id)
         )
-    dep.notes.setdefault(cadre_id, []).append(Note(cadre_id, read.rel, slug, front, read.body))
+    dep.notes[cadre_id].append(Note(cadre_id, read.rel, slug, front, read.body))
     if len(diags) == found and read.digest:
         dep.clean[read.rel] = read.digest
+
+
+def _add_deferred_notes(dep: Deployment, found: list[tuple[str, bytes]], later: Later) -> None:
+    """The notes deferred on their stamps (``stream_files``): unchanged since a run found
+    them clean."""
+    notes, sources, clean = dep.notes, dep.sources, dep.clean
+    for rel, key in found:
+        _, cadre_id, name = rel.rsplit("/", 2)  # data/notes/<cadre>/<name>.md
+        notes[cadre_id].append(DeferredNote(cadre_id, rel, name[:-3], key, later))
+        sources[rel] = clean[rel] = key
 
 
 
@@ -514,6 +521,8 @@ def load(
     # Notes of a cadre whose file fails validation still belong to a known cadre.
     note_files = _note_files(data, diags, {_cadre_id(rel) for rel in cadre_files})
     files = [(rel, False) for rel in cadre_files] + [(rel, True) for rel in note_files]
+    for rel in note_files:  # (the notes by cadre, in the folders' order)
+        dep.notes.setdefault(rel.split("/", 3)[2], [])
     groups = _by_cadre(files) if memo is not None else {}
     reused = _reusable(dep, groups, memo, data) if memo is not None else {}
     skipped = {rel for load in reused.values() for rel, _ in load.files}
@@ -529,6 +538,7 @@ def load(
         carried=_parsed(reused, memo),
         # (``serve`` keeps the validated models in its memo instead of deferring any)
         defer=(lambda rel, key: clean.get(rel) == key) if clean and memo is None else None,
+        deferred_notes=partial(_add_deferred_notes, dep),
     )
     # With a memo, each file's diagnostics are kept apart: they go with its cadre's result.
     per_file: dict[str, list[Diagnostic]] = {}
@@ -548,6 +558,8 @@ def load(
         _keep_loads(dep, groups, reused, per_file, memo)
         diags += [d for rel, _ in files for d in per_file.get(rel, ())]  # in the files' order
         memo.finish()
+    for cid in [cid for cid, notes in dep.notes.items() if not notes]:
+        del dep.notes[cid]  # (a cadre whose notes all failed: as if it had none)
     for cid, notes in dep.notes.items():
         # Deferred notes' dates are their names' first ten characters (ISO dates): their
         # names alone give the order (23,000 dates parsed cost 0.03 s).
