@@ -453,14 +453,13 @@ def _add_note(
 
 
 def _add_deferred_notes(dep: Deployment, found: list[tuple[str, bytes]], later: Later) -> None:
-    """The notes deferred on their stamps (``stream_files``): unchanged since a run found
-    them clean."""
+    """The notes the reader deferred (``stream_files``), unchanged since a run found them
+    clean: made here in a loop of their own (a province has 22,000 of them)."""
     notes, sources, clean = dep.notes, dep.sources, dep.clean
     for rel, key in found:
         _, cadre_id, name = rel.rsplit("/", 2)  # data/notes/<cadre>/<name>.md
-        notes[cadre_id].append(DeferredNote(cadre_id, rel, name[:-3], key, later))
+        notes[cadre_id].append(DeferredNote(cadre_id, rel, name.removesuffix(".md"), key, later))
         sources[rel] = clean[rel] = key
-
 
 
 def _load_surveys(

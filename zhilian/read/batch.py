@@ -192,9 +192,9 @@ def stream_files(
     only if its :meth:`FileRead.parsed` is called; the cache file is then read only if
     something asks (``ParsedCache``).  ``walked(path)``: a file's signature as a walk of
     this run took it just before (None: not taken), instead of a stat call of its own.
-    ``deferred_notes(found, later)``: the notes deferred on their stamps, as (path, content
-    key) pairs, handed over at once before the first result instead of yielded one by one
-    (a province defers 22,000 of them after an edit).
+    ``deferred_notes(found, later)``: the deferred notes, as (path, content key) pairs,
+    handed over at once before the first result instead of yielded one by one (a province
+    defers 22,000 of them after an edit).
     """
     cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
     stamps_path = None
