@@ -24,6 +24,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from operator import attrgetter
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity
@@ -41,6 +42,7 @@ SKIP_DIRS = frozenset({
 SKIP_ANYWHERE = frozenset({"__pycache__"})
 PACKAGE = Path(__file__).resolve().parent
 STAMPS_FILE = "stamps-all.marshal"
+_NAME = attrgetter("name")  # (a folder's entries in name order: 1,000 folders a walk)
 
 
 def _walk(
@@ -57,7 +59,7 @@ def _walk(
     ``folders`` collects each folder's sorted entries (see ``read.stamps.Walk``)."""
     try:
         with os.scandir(folder) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
+            entries = sorted(listing, key=_NAME)
     except OSError:
         return
     if folders is not None:

@@ -87,6 +87,7 @@ def _revalidated(model: type[M], value: Any, rel: str) -> M:
 
 
 _SLUG = operator.attrgetter("slug")
+_NAME = operator.attrgetter("name")
 
 
 def _note_order(note: Note) -> tuple[dt.date, str]:
@@ -388,7 +389,7 @@ class _DataFolder:
                 return seen
         try:
             with os.scandir(folder) as it:
-                return sorted(it, key=lambda e: e.name)
+                return sorted(it, key=_NAME)
         except (FileNotFoundError, NotADirectoryError):
             return []
 
