@@ -16,8 +16,9 @@ The stages, in order:
 
 Before all this, the inputs' fingerprint answers a run whose inputs are unchanged from
 the memo (``fingerprint``).  With workers it is taken in another process while this one
-imports the stages, and the load takes that process's walk (its folder listings and file
-signatures) instead of listing and stat'ing the 23,000 files of a province again.
+imports the stages, and the load takes that process's walk (its folder listings and the
+files' content hashes) instead of listing, stat'ing and reading the 23,000 files of a
+province again.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity
 from .paths import CACHE_DIR
-from .read.stamps import Stamps, Walk, signature
+from .read.stamps import Stamps, Walk, file_hash, signature
 from .workers import Background, enter_held
 
 #: Folders at the top of the deployment (or of the templates) that are no input: output,
@@ -91,7 +91,7 @@ def _content_hash(entry: os.DirEntry[str], stamps: Stamps | None) -> bytes | Non
         read_at = time.time_ns()
     try:
         with open(entry.path, "rb") as handle:
-            content = hashlib.blake2b(handle.read(), digest_size=16).digest()
+            content = file_hash(handle.read())
     except OSError:
         return None
     if stamps is not None and sig is not None:

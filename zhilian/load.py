@@ -39,8 +39,8 @@ from .model.data import (
 from .model.validate import validate
 from .paths import CACHE_DIR
 from .read import read_yaml as read_mapping
-from .read.batch import FileRead, Later, stamped_key, stream_files
-from .read.stamps import Entry, Signature, Stamps, Walk
+from .read.batch import FileRead, Later, content_key, stream_files
+from .read.stamps import Entry, Stamps, Walk
 from .records import CadreRecords
 
 M = TypeVar("M", bound=BaseModel)
@@ -173,8 +173,9 @@ class Memo:
     Both maps are keyed by file content (``FileRead.digest``; the validations by path too,
     as their diagnostics name the file), never by time, so a memo cannot make a build stale;
     each load keeps only the entries it used.  Validated models are shared between builds:
-    no stage changes a model after validation.  The stamps give a file's content key without
-    reading it while its stat signature is unchanged (``read.stamps`` says why that is safe).
+    no stage changes a model after validation.  The fingerprint's stamps give a file's
+    content hash without reading it while its stat signature is unchanged (``read.stamps``
+    says why that is safe).
     """
 
     parsed: dict[bytes, tuple[Any, str]] = field(default_factory=dict)
@@ -185,9 +186,8 @@ class Memo:
     used: dict[tuple[type[BaseModel], bytes, str], tuple[Any, list[Diagnostic]]] = field(
         default_factory=dict
     )
-    #: the content keys of the data files read, by stat signature (see ``read.stamps``)
-    read_stamps: Stamps = field(default_factory=Stamps)
-    #: the same for every file the no-change fingerprint reads (``fingerprint``)
+    #: the content hashes of every file the fingerprint reads, by stat signature (see
+    #: ``read.stamps``): the load goes by them too
     fingerprint_stamps: Stamps = field(default_factory=Stamps)
     #: each stage's per-cadre results (``records``)
     records: CadreRecords = field(default_factory=CadreRecords)
@@ -373,9 +373,9 @@ class _DataFolder:
         self.walked = walked
         self.root = f"{root.resolve() if walked else root}{os.sep}"
         self.path = f"{self.root}data"
-        #: a data file's signature as the walk took it (``rel``: ``data/…``), if it did
-        self.signature: Callable[[str], Signature | None] = (
-            walked.signature_under(self.root) if walked is not None else lambda rel: None
+        #: a data file's hash and size as the walk found them (``rel``: ``data/…``), if it did
+        self.hashed: Callable[[str], tuple[bytes, int] | None] = (
+            walked.hashed_under(self.root) if walked is not None else lambda rel: None
         )
 
     def entries(self, name: str) -> list[os.DirEntry[str]]:
@@ -509,8 +509,9 @@ def load(
     ``clean``: the cadre and note files an earlier run validated without a finding, by
     content key (``Deployment.clean`` of that run): the reader defers those unchanged, and
     they are validated when looked at (``Cadres``, ``DeferredNote``).  ``walked``: a walk
-    over the files just taken (the fingerprint's): its folder listings and file signatures
-    stand in for the load's own.
+    over the files just taken (the fingerprint's): its folder listings stand in for the
+    load's own, and the content hashes it found give a file's key without reading it
+    (without a walk, every file is read).
     """
     dep = Deployment(root=root, config=config)
     diags: list[Diagnostic] = []
@@ -533,8 +534,7 @@ def load(
         jobs=jobs,
         cache_dir=root / CACHE_DIR if cache else None,
         kept=memo.parsed if memo is not None else None,
-        stamps=memo.read_stamps if memo is not None else None,
-        walked=data.signature if walked is not None else None,
+        hashed=data.hashed if walked is not None else None,
         carried=_parsed(reused, memo),
         # (``serve`` keeps the validated models in its memo instead of deferring any)
         defer=(lambda rel, key: clean.get(rel) == key) if clean and memo is None else None,
@@ -582,19 +582,20 @@ def _by_cadre(files: list[tuple[str, bool]]) -> dict[str, list[str]]:
 def _reusable(
     dep: Deployment, groups: dict[str, list[str]], memo: Memo, data: _DataFolder
 ) -> dict[str, CadreLoad]:
-    """The cadres whose every file the stamps vouch for, with the same content keys as
-    the kept load result: that result is taken as it is (the stat calls are all a rebuild
-    of ``serve`` spends on them)."""
-    base = f"{dep.root}{os.sep}"
-    max_bytes, stamps, sources = dep.config.limits.max_file_bytes, memo.read_stamps, dep.sources
+    """The cadres whose every file the walk just before found with the same content keys
+    as the kept load result: that result is taken as it is (the walk's stat calls are all
+    a rebuild of ``serve`` spends on them)."""
+    max_bytes, sources = dep.config.limits.max_file_bytes, dep.sources
     reused = {}
     for cid, rels in groups.items():
         kept = memo.cadres.get(cid)
         if kept is None or len(kept.files) != len(rels):
             continue
         for (rel, key), listed in zip(kept.files, rels, strict=True):
-            sig = data.signature(rel)  # (None: a file the walk did not see is stat'ed)
-            if rel != listed or stamped_key(base + rel, rel, max_bytes, stamps, sig) != key:
+            found = data.hashed(rel) if rel == listed else None
+            if found is None or found[1] > max_bytes:
+                break
+            if content_key(rel.startswith("data/notes/"), found[0]) != key:
                 break
         else:
             reused[cid] = kept

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import record_calls, run_cli
 from tests.core.test_cache_parallel import tree
 from zhilian import load
 from zhilian.build import build_site
@@ -539,25 +539,20 @@ def test_serve_takes_the_load_of_unchanged_cadres_as_it_is(
 
 
 @pytest.mark.parametrize("kept_in", ["serve", "the cache", "another process"])
-def test_a_load_takes_the_file_signatures_of_the_walk_just_before_it(
+def test_a_load_takes_the_file_hashes_of_the_walk_just_before_it(
     deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept_in: str
 ) -> None:
-    """The fingerprint has just stat'ed every file (with its stamps in ``serve``'s memory,
+    """The fingerprint has just walked every file (with its stamps in ``serve``'s memory,
     or in the cache for ``build.py``, in this process or in another one with workers): the
-    load that follows takes those signatures and folder listings instead of stat calls of
-    its own.  A load with no walk just before it makes its own (an earlier walk's
-    signature could be stale)."""
+    load that follows takes the hashes it found and its folder listings, and reads only
+    the file that changed (and, for the pages of its cadre, that cadre's notes when they
+    are not in memory).  A load with no walk just before it reads every file (an earlier
+    walk's hash could be stale)."""
     from zhilian import workers
     from zhilian.read import batch, stamps
 
     monkeypatch.setattr(stamps, "RACY_NS", 0)
-    stat_calls: list[str] = []
-    signature = batch._signature
-
-    def counted(path: str, max_bytes: int) -> Any:
-        stat_calls.append(path)
-        return signature(path, max_bytes)
-
+    reads = record_calls(monkeypatch, batch, "read_bytes", 1)
     adopted: list[int] = []
     adopt = stamps.Walk.adopted.__func__  # type: ignore[attr-defined]
 
@@ -566,7 +561,6 @@ def test_a_load_takes_the_file_signatures_of_the_walk_just_before_it(
         adopted.append(len(walk.listings or ()))
         return walk
 
-    monkeypatch.setattr(batch, "_signature", counted)
     monkeypatch.setattr(stamps.Walk, "adopted", classmethod(counted_adoption))
     elsewhere = kept_in == "another process"
     assert not elsewhere or workers.can_fork()
@@ -578,17 +572,21 @@ def test_a_load_takes_the_file_signatures_of_the_walk_just_before_it(
     assert build_site(args, TextReporter(io.StringIO())) == 0
     data_files = [*deployment.glob("data/cadres/*.yml"), *deployment.glob("data/notes/*/*.md")]
     _retitle(deployment)
-    stat_calls.clear()
+    reads.clear()
     adopted.clear()
     assert build_site(args, TextReporter(io.StringIO())) == 0
-    assert stat_calls == []  # the edited file too: the walk read it, and stamped it
+    edited = _first(deployment, "data/cadres", "*.yml")
+    own = {p.relative_to(deployment).as_posix() for p in (edited, *(
+        deployment / "data" / "notes" / edited.stem).glob("*.md"))}
+    assert reads[0] == edited.relative_to(deployment).as_posix() and set(reads) <= own
     # (with workers, the folders under data/ are taken from the other process: each
     # cadre's notes, and more)
     assert adopted[0] > len(list(deployment.glob("data/notes/*"))) if elsewhere else not adopted
     assert tree(deployment / "site") == _cold(deployment, tmp_path, f"walk-{kept_in}")
 
+    reads.clear()
     load.load(deployment, load.read_config(deployment), memo=load.Memo())
-    assert len(stat_calls) >= len(data_files)
+    assert len(reads) == len(data_files)
 
 
 def test_serve_leaves_a_builds_last_chores_until_it_has_answered(

@@ -1,10 +1,11 @@
 """Read many data files at once: a content-hash cache, then parallel parsing of the rest.
 
-1. Every file is read and hashed in this process (cheap: ~40 µs a file).
+1. Every file is hashed: by the walk just before (the fingerprint's, which reads only the
+   files its stamps do not vouch for: ``read.stamps``), else read and hashed here.
 2. Files whose hash is in the cache get their parsed value from it — the cache holds only
    plain values (dicts, lists, strings) of files that parsed without a diagnostic, keyed by
-   the hash of the reader version, the file kind and the text; so it can never be a source
-   of stale output, and deleting ``.zhilian-cache/`` is always safe.
+   the hash of the file's bytes and its kind, for one reader version; so it can never be a
+   source of stale output, and deleting ``.zhilian-cache/`` is always safe.
 3. The others are parsed — in worker processes when there are many, a chunk at a time
    while this process reads on (results come back in order, so the outcome is the same as
    a serial run), here otherwise.
@@ -15,10 +16,7 @@ models cost more to send between processes than to build.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import stat
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import ExitStack
@@ -29,16 +27,14 @@ from typing import Any
 from zhilian.diagnostics import DataChanged, Diagnostic
 from zhilian.read.cache_file import load_value, store_value
 from zhilian.read.front_matter import parse_note
-from zhilian.read.stamps import Signature, Stamps, signature
-from zhilian.read.yaml_reader import parse_yaml, read_file, top_level_not_mapping
+from zhilian.read.stamps import file_hash
+from zhilian.read.yaml_reader import decode, parse_yaml, read_bytes, top_level_not_mapping
 from zhilian.workers import worker_count, worker_pool
 
 #: Bump when a change to the reader could change a parsed value.
-READER_VERSION = "1"
+READER_VERSION = "2"
+#: the parsed values, with the reader version that parsed them
 CACHE_FILE = "parsed.marshal"
-#: The stamps give content keys, which name the reader version: another version's stamps
-#: could lead to its own parsed values, still in the cache file the first time.
-STAMPS_FILE = "stamps-data-{version}.marshal"
 #: Below this many files, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 1500
 #: Fewer newly parsed files than this do not rewrite the parsed cache (``_worth_storing``).
@@ -115,8 +111,11 @@ class Later:
         found = self.cache.get(key) if self.cache.worth_reading() else None
         if found is not None:
             return found
-        text, diags = read_file(self.base + rel, rel, self.max_bytes)
-        if text is None or diags or _key(is_note, text) != key:
+        raw, diags = read_bytes(self.base + rel, rel, self.max_bytes)
+        if raw is None or diags or content_key(is_note, file_hash(raw)) != key:
+            raise DataChanged(rel)
+        text, diags = decode(raw, rel)
+        if text is None or diags:  # (the same bytes decoded cleanly before)
             raise DataChanged(rel)
         read = parse_text(rel, is_note, text)
         if read.value is None or read.diags:  # the same content parsed cleanly before
@@ -124,11 +123,11 @@ class Later:
         return read.value, read.body
 
 
-def _key(is_note: bool, text: str) -> bytes:
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(f"{READER_VERSION}:{int(is_note)}:".encode())
-    digest.update(text.encode("utf-8", "surrogatepass"))
-    return digest.digest()
+def content_key(is_note: bool, hashed: bytes) -> bytes:
+    """A data file's content key, which the caches and records go by: the hash of its bytes
+    (``read.stamps.file_hash``: a walk that vouched for the file gives it unread) and its
+    kind (the same bytes are parsed otherwise as a note)."""
+    return hashed + (b"n" if is_note else b"y")
 
 
 def parse_text(rel: str, is_note: bool, text: str) -> FileRead:
@@ -156,8 +155,12 @@ def _parse_chunk(chunk: list[ToParse]) -> list[FileRead]:
 
 
 def _load_cache(path: Path | None) -> dict[bytes, tuple[Any, str]]:
+    """The parsed values in ``path`` if this reader version parsed them (a damaged cache,
+    or another version's, is just a cold start)."""
     cache = load_value(path) if path is not None else None
-    return cache if isinstance(cache, dict) else {}  # a damaged cache is just a cold start
+    if not (isinstance(cache, tuple) and len(cache) == 2 and cache[0] == READER_VERSION):
+        return {}
+    return cache[1] if isinstance(cache[1], dict) else {}
 
 
 def stream_files(
@@ -168,10 +171,9 @@ def stream_files(
     jobs: int = 0,
     cache_dir: Path | None = None,
     kept: dict[bytes, tuple[Any, str]] | None = None,
-    stamps: Stamps | None = None,
     carried: dict[bytes, tuple[Any, str]] | None = None,
     defer: Callable[[str, bytes], bool] | None = None,
-    walked: Callable[[str], Signature | None] | None = None,
+    hashed: Callable[[str], tuple[bytes, int] | None] | None = None,
     deferred_notes: Callable[[list[tuple[str, bytes]], Later], None] | None = None,
 ) -> Iterator[FileRead]:
     """Read ``files`` ((path relative to root, is a note) pairs): their results, in order.
@@ -181,26 +183,20 @@ def stream_files(
     while the workers parse the last (with the three at once, a cold check of 1,000 cadres
     took 3.9 s instead of 4.5: one stage after the other left a core idle).
 
-    ``kept``: the parsed values a long-running process (``serve``) holds in memory; used
-    instead of reading the cache file when it has any, and updated to this run's entries.
-    ``stamps`` (``serve`` too): the content keys of files read before, by stat signature —
-    an unchanged file whose parsed value is at hand is then not even read; without, they
-    are kept in ``cache_dir`` (``read.stamps``).  The caches are written once the last
-    result has been taken.  ``carried``: the parsed values of files the caller took from
-    elsewhere (``load``'s kept cadres), kept as if they had been read.  ``defer(path, key)``:
-    whether an unchanged file (its content key vouched for by its stamp) is to be parsed
-    only if its :meth:`FileRead.parsed` is called; the cache file is then read only if
-    something asks (``ParsedCache``).  ``walked(path)``: a file's signature as a walk of
-    this run took it just before (None: not taken), instead of a stat call of its own.
-    ``deferred_notes(found, later)``: the deferred notes, as (path, content key) pairs,
+    ``hashed(path)``: a file's hash and size as the walk of this run just before found them
+    (``read.stamps.Walk.hashed_under``; None: not found): a file whose parsed value is at
+    hand, or that is deferred, is then not even read.  ``kept``: the parsed values a
+    long-running process (``serve``) holds in memory; used instead of reading the cache
+    file when it has any, and updated to this run's entries.  The cache is written once the
+    last result has been taken.  ``carried``: the parsed values of files the caller took
+    from elsewhere (``load``'s kept cadres), kept as if they had been read.
+    ``defer(path, key)``: whether a file of that content is to be parsed only if its
+    :meth:`FileRead.parsed` is called (the cache file is then read only if something
+    asks: ``ParsedCache``).  ``deferred_notes(found, later)``: the deferred notes, as (path, content key) pairs,
     handed over at once before the first result instead of yielded one by one (a province
     defers 22,000 of them after an edit).
     """
     cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
-    stamps_path = None
-    if cache_dir is not None and stamps is None:
-        stamps_path = cache_dir / STAMPS_FILE.format(version=READER_VERSION)
-        stamps = Stamps.load(stamps_path)
     cache = ParsedCache(cache_path, kept or None)
     used: dict[bytes, tuple[Any, str]] = dict(carried) if carried else {}
     deferred: list[bytes] = []
@@ -215,18 +211,13 @@ def stream_files(
         submit: Callable[..., Future[list[FileRead]]] | None = None
         base = f"{root}{os.sep}"
         later = Later(cache, base, max_bytes)
-        # The files the walk just saw as their stamps know them, looked up at once; of
-        # those, the ones to defer are deferred here (most of them, after an edit or two).
-        vouched: list[bytes | None] = (
-            stamps.vouched([rel for rel, _ in files], walked, max_bytes)
-            if stamps is not None and walked is not None and defer is not None
-            else [None] * len(files)
-        )
         set_aside: list[tuple[str, bytes]] = []  # (for ``deferred_notes``)
-        for (rel, is_note), key in zip(files, vouched, strict=True):
+        for rel, is_note in files:
+            # (a file over the size limit is read, to be reported: Y010)
+            found = hashed(rel) if hashed is not None else None
+            key = content_key(is_note, found[0]) if found and found[1] <= max_bytes else None
             if key is None or defer is None or not defer(rel, key):
-                sig = walked(rel) if walked is not None else None
-                read = _read_one(base + rel, rel, is_note, max_bytes, stamps, later, defer, sig)
+                read = _read_one(base + rel, rel, is_note, max_bytes, later, defer, key)
                 if not isinstance(read, FileRead):  # to parse
                     slots.append((len(chunks), len(todo)))
                     todo.append(read)
@@ -271,14 +262,10 @@ def stream_files(
     if cache_path is not None and _worth_storing(parsed, len(used) + len(deferred), cached):
         values = cache.values
         used.update((key, values[key]) for key in deferred if key in values)
-        store_value(cache_path, used)  # only the entries this deployment still uses
+        store_value(cache_path, (READER_VERSION, used))  # only the entries still used
     if kept is not None:  # (``serve`` defers nothing)
         kept.clear()
         kept.update(used)
-    if stamps is not None:
-        stamps.finish()
-        if stamps_path is not None:
-            stamps.save(stamps_path)
 
 
 def _worth_storing(parsed: int, used: int, cached: int | None) -> bool:
@@ -298,35 +285,28 @@ def _read_one(
     rel: str,
     is_note: bool,
     max_bytes: int,
-    stamps: Stamps | None,
     later: Later,
     defer: Callable[[str, bytes], bool] | None = None,
-    walked: Signature | None = None,
+    key: bytes | None = None,
 ) -> FileRead | ToParse:
     """The result of one file when it is at hand (cached, deferred or unreadable);
     otherwise what :func:`_parse_chunk` needs to parse it.  ``later``: where a deferred
-    file's value will be; ``walked``: its signature, if a walk just took it (see
-    :func:`stamped_key`)."""
+    file's value will be; ``key``: its content key as the walk just before found it (the
+    file is then not read when its parsed value is in the cache)."""
     cache = later.cache
-    sig = None
-    if stamps is not None:
-        sig = _signature(path, max_bytes) if walked is None or walked[2] > max_bytes else walked
-        key = stamps.get(rel, sig) if sig is not None else None
-        if key is not None and defer is not None and defer(rel, key):
-            return FileRead(rel, digest=key, later=later, is_note=is_note)
-        looked_up = key is not None and (defer is None or cache.worth_reading())
-        hit = cache.get(key) if looked_up else None
+    if key is not None and (defer is None or cache.worth_reading()):
+        hit = cache.get(key)
         if hit is not None:
             return FileRead(rel, hit[0], hit[1], [], key)
-        read_at = time.time_ns()
-    text, diags = read_file(path, rel, max_bytes)
+    raw, diags = read_bytes(path, rel, max_bytes)
+    if raw is None:
+        return FileRead(rel, None, "", diags)
+    key = content_key(is_note, file_hash(raw))  # (what was read, whatever the walk found)
+    text, diags = decode(raw, rel)
     if text is None:
         return FileRead(rel, None, "", diags)
-    key = _key(is_note, text)
-    if stamps is not None and sig is not None:
-        stamps.put(rel, sig, key, read_at)
     if defer is not None:
-        if defer(rel, key):  # (its stamp did not vouch, its content is the same)
+        if defer(rel, key):  # (the walk had not hashed it, its content is the same)
             return FileRead(rel, digest=key, later=later, is_note=is_note)
         if not cache.worth_reading():  # (a changed file, most likely not in it)
             return (rel, is_note, text, key)
@@ -336,24 +316,3 @@ def _read_one(
     return (rel, is_note, text, key)
 
 
-def stamped_key(
-    path: str, rel: str, max_bytes: int, stamps: Stamps, walked: Signature | None = None
-) -> bytes | None:
-    """The content key of a file the stamps vouch for (unchanged since a read made well
-    after its last change), without reading it; None otherwise.  ``walked``: the file's
-    signature taken by a walk of this build just before (the fingerprint's), instead of a
-    stat call of its own."""
-    sig = _signature(path, max_bytes) if walked is None else walked
-    return stamps.get(rel, sig) if sig is not None and sig[2] <= max_bytes else None
-
-
-def _signature(path: str, max_bytes: int) -> Signature | None:
-    """The stat signature of a regular file within the size limit (what ``read_file``
-    would accept); None otherwise, and then the file is read and judged as usual."""
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes:
-        return None
-    return signature(st)

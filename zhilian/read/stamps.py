@@ -11,10 +11,14 @@ shows; a file read too soon after its last change is simply read again next time
 ``serve`` keeps its stamps in memory; the command line keeps them in ``.zhilian-cache/``
 (:meth:`Stamps.load`, :meth:`Stamps.save`).  What a stamp gives is only a content hash: the
 caches it leads to stay keyed by content, and a missing or damaged stamp file costs a read.
+The stamps are the fingerprint's walk's (``zhilian.fingerprint``); the load of the data
+goes by the hashes that walk found (:meth:`Walk.hashed_under`): one stamp per file, one
+file of them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import os
 from collections.abc import Callable
@@ -35,6 +39,11 @@ def signature(st: os.stat_result) -> Signature:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+def file_hash(raw: bytes) -> bytes:
+    """A file's content hash, as the stamps keep it."""
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
 class Stamps:
     """Path → (signature, content hash) of the files read so far.
 
@@ -53,28 +62,11 @@ class Stamps:
         self._seen[path] = found
         return found[1]
 
-    def vouched(
-        self, paths: list[str], signature: Callable[[str], Signature | None], max_size: int
-    ) -> list[bytes | None]:
-        """:meth:`get` of each of ``paths`` at ``signature(path)`` (None: not known, or not
-        within ``max_size`` bytes), in one pass: a province has 23,000 files."""
-        known, seen = self._known, self._seen
-        hashes: list[bytes | None] = []
-        for path in paths:
-            found = known.get(path)
-            if found is not None:
-                sig = signature(path)
-                if sig is not None and found[0] == sig and sig[2] <= max_size:
-                    seen[path] = found
-                    hashes.append(found[1])
-                    continue
-            hashes.append(None)
-        return hashes
-
-    def signature(self, path: str) -> Signature | None:
-        """The signature a file had when the last walk (up to :meth:`finish`) saw it."""
+    def hashed(self, path: str) -> tuple[bytes, int] | None:
+        """The content hash and size of a file the last walk (up to :meth:`finish`) vouched
+        for or read (None: it did not, or the file was too new to be stamped)."""
         found = self._known.get(path)
-        return found[0] if found is not None else None
+        return (found[1], found[0][2]) if found is not None else None
 
     def put(self, path: str, sig: Signature, content_hash: bytes, read_at_ns: int) -> None:
         """``content_hash`` is of the content read at ``read_at_ns`` (taken before the read)
@@ -126,8 +118,8 @@ Entry = os.DirEntry[str] | Seen
 @dataclass
 class Walk:
     """What a walk over the deployment (the fingerprint's) has just seen: each file's
-    signature (its stamps) and each folder's entries sorted by name, by path.  The load
-    right after it takes them instead of listing and stat'ing the files again."""
+    hash and size (its stamps) and each folder's entries sorted by name, by path.  The load
+    right after it takes them instead of listing, stat'ing and reading the files again."""
 
     stamps: Stamps
     folders: dict[str, list[Entry]] = field(default_factory=dict)
@@ -136,10 +128,10 @@ class Walk:
     #: the walk was taken (in this process, or :meth:`adopted`): until then it tells nothing
     taken: bool = False
     #: of a walk taken in another process (:meth:`adopted`): each folder's (name, is a
-    #: folder) pairs, made entries when asked for, and the files' signatures by path
+    #: folder) pairs, made entries when asked for, and the files' hashes and sizes by path
     #: relative to ``root``
     listings: dict[str, list[tuple[str, bool]]] | None = None
-    signatures: dict[str, Signature] | None = None
+    hashes: dict[str, tuple[bytes, int]] | None = None
     root: str = ""
 
     @classmethod
@@ -153,13 +145,13 @@ class Walk:
             self.stamps.save(self.file)
         self.taken = True
 
-    def signature_under(self, root: str) -> Callable[[str], Signature | None]:
-        """A file's signature as this walk saw it, by its path relative to ``root`` (a
-        folder's path ending in a separator); None for a file it did not see."""
-        if self.signatures is not None and root == self.root:
-            return self.signatures.get  # (one lookup per file of a province: no more)
-        signature = self.stamps.signature
-        return lambda rel: signature(root + rel)
+    def hashed_under(self, root: str) -> Callable[[str], tuple[bytes, int] | None]:
+        """A file's content hash and size as this walk found them (``Stamps.hashed``), by
+        its path relative to ``root`` (a folder's path ending in a separator)."""
+        if self.hashes is not None and root == self.root:
+            return self.hashes.get  # (one lookup per file of a province: no more)
+        hashed = self.stamps.hashed
+        return lambda rel: hashed(root + rel)
 
     def entries(self, folder: str) -> list[Entry] | None:
         """The entries of ``folder`` (a path as the walk named it), None if not walked."""
@@ -181,23 +173,23 @@ class Walk:
 
     def findings(self, root: str, under: str) -> bytes:
         """What a load needs of this walk, for another process (:meth:`adopted`): the
-        entries of the folders under ``under``, and the signatures of their files by path
-        relative to ``root`` (both paths ending in a separator)."""
-        signature, start = self.stamps.signature, len(root)
+        entries of the folders under ``under``, and the hashes and sizes of their files by
+        path relative to ``root`` (both paths ending in a separator)."""
+        hashed, start = self.stamps.hashed, len(root)
         listings: dict[str, list[tuple[str, bool]]] = {}
-        signatures: dict[str, Signature] = {}
+        hashes: dict[str, tuple[bytes, int]] = {}
         for folder, entries in self.folders.items():
             if folder.startswith(under):
                 listings[folder] = [(entry.name, entry.is_dir()) for entry in entries]
                 for entry in entries:
-                    sig = signature(entry.path)
-                    if sig is not None:
-                        signatures[entry.path[start:]] = sig
-        return marshal.dumps((listings, signatures, root))
+                    found = hashed(entry.path)
+                    if found is not None:
+                        hashes[entry.path[start:]] = found
+        return marshal.dumps((listings, hashes, root))
 
     @classmethod
     def adopted(cls, findings: bytes) -> Walk:
         """The walk another process took, from its :meth:`findings` (as they are: the
-        load asks for little of it but the signatures)."""
-        listings, signatures, root = marshal.loads(findings)
-        return cls(Stamps(), taken=True, listings=listings, signatures=signatures, root=root)
+        load asks for little of it but the hashes)."""
+        listings, hashes, root = marshal.loads(findings)
+        return cls(Stamps(), taken=True, listings=listings, hashes=hashes, root=root)

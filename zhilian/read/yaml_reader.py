@@ -101,6 +101,12 @@ def _not_utf8(raw: bytes, bad: int, rel: str) -> Diagnostic:
 
 def read_file(path: Path | str, rel: str, max_bytes: int) -> tuple[str | None, list[Diagnostic]]:
     """Read and decode one data file; the size is checked before anything is read."""
+    raw, diags = read_bytes(path, rel, max_bytes)
+    return (None, diags) if raw is None else decode(raw, rel)
+
+
+def read_bytes(path: Path | str, rel: str, max_bytes: int) -> tuple[bytes | None, list[Diagnostic]]:
+    """The bytes of one data file (a regular file within ``max_bytes``), else why not."""
     try:
         st = os.lstat(path)  # lstat: a symlink in data/ is not a data file
     except OSError as exc:
@@ -119,7 +125,7 @@ def read_file(path: Path | str, rel: str, max_bytes: int) -> tuple[str | None, l
         return None, [_unreadable(rel, exc)]
     if len(raw) > max_bytes:
         return None, [_too_big(rel, len(raw), max_bytes)]
-    return decode(raw, rel)
+    return raw, []
 
 
 def _too_big(rel: str, size: int, max_bytes: int) -> Diagnostic:
