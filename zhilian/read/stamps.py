@@ -68,6 +68,15 @@ class Stamps:
         found = self._known.get(path)
         return (found[1], found[0][2]) if found is not None else None
 
+    def hashed_in(self, folder: str, root: str) -> dict[str, tuple[bytes, int]]:
+        """:meth:`hashed` of every file under ``folder``, by path relative to ``root``
+        (paths ending in a separator), in one pass."""
+        start = len(root)
+        return {
+            path[start:]: (found[1], found[0][2])
+            for path, found in self._known.items() if path.startswith(folder)
+        }
+
     def put(self, path: str, sig: Signature, content_hash: bytes, read_at_ns: int) -> None:
         """``content_hash`` is of the content read at ``read_at_ns`` (taken before the read)
         from a file whose signature was ``sig`` (taken before that)."""
@@ -175,17 +184,11 @@ class Walk:
         """What a load needs of this walk, for another process (:meth:`adopted`): the
         entries of the folders under ``under``, and the hashes and sizes of their files by
         path relative to ``root`` (both paths ending in a separator)."""
-        hashed, start = self.stamps.hashed, len(root)
-        listings: dict[str, list[tuple[str, bool]]] = {}
-        hashes: dict[str, tuple[bytes, int]] = {}
-        for folder, entries in self.folders.items():
-            if folder.startswith(under):
-                listings[folder] = [(entry.name, entry.is_dir()) for entry in entries]
-                for entry in entries:
-                    found = hashed(entry.path)
-                    if found is not None:
-                        hashes[entry.path[start:]] = found
-        return marshal.dumps((listings, hashes, root))
+        listings = {
+            folder: [(entry.name, entry.is_dir()) for entry in entries]
+            for folder, entries in self.folders.items() if folder.startswith(under)
+        }
+        return marshal.dumps((listings, self.stamps.hashed_in(under, root), root))
 
     @classmethod
     def adopted(cls, findings: bytes) -> Walk:
