@@ -192,9 +192,9 @@ def stream_files(
     from elsewhere (``load``'s kept cadres), kept as if they had been read.
     ``defer(path, key)``: whether a file of that content is to be parsed only if its
     :meth:`FileRead.parsed` is called (the cache file is then read only if something
-    asks: ``ParsedCache``).  ``deferred_notes(found, later)``: the deferred notes, as (path, content key) pairs,
-    handed over at once before the first result instead of yielded one by one (a province
-    defers 22,000 of them after an edit).
+    asks: ``ParsedCache``).  ``deferred_notes(found, later)``: the deferred notes, as
+    (path, content key) pairs, handed over at once before the first result instead of
+    yielded one by one (a province defers 22,000 of them after an edit).
     """
     cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
     cache = ParsedCache(cache_path, kept or None)
