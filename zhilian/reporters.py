@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import TextIO
 
 from .diagnostics import Diagnostic, Kind, mask_student_id
-from .read import locate, locate_in_note, read_file
-from .read.positions import kept_in
 
 SEVERITY_LABEL = {"error": "错误", "warning": "警告"}
 
@@ -31,6 +29,8 @@ class SourceCache:
         self._texts: dict[str, str | None] = {}
 
     def text(self, rel: str) -> str | None:
+        from .read import read_file  # (the reader, when a source line is shown: see read)
+
         if rel not in self._texts:
             path = self.root / rel
             self._texts[rel] = read_file(path, rel, 1 << 30)[0] if path.is_file() else None
@@ -45,11 +45,15 @@ class SourceCache:
 
 
 def resolve_positions(diags: Iterable[Diagnostic], sources: SourceCache) -> None:
+    from .read.positions import kept_in
+
     with kept_in(sources.positions):
         _resolve_positions(diags, sources)
 
 
 def _resolve_positions(diags: Iterable[Diagnostic], sources: SourceCache) -> None:
+    from .read import locate, locate_in_note
+
     for d in diags:
         if d.line:
             continue
