@@ -39,7 +39,7 @@ from .model.data import (
 from .model.validate import validate
 from .paths import CACHE_DIR
 from .read import read_yaml as read_mapping
-from .read.batch import FileRead, Later, content_key, stream_files
+from .read.batch import FileRead, Later, stream_files, walked_key
 from .read.stamps import Entry, Stamps, Walk
 from .records import CadreRecords
 
@@ -592,10 +592,8 @@ def _reusable(
         if kept is None or len(kept.files) != len(rels):
             continue
         for (rel, key), listed in zip(kept.files, rels, strict=True):
-            found = data.hashed(rel) if rel == listed else None
-            if found is None or found[1] > max_bytes:
-                break
-            if content_key(rel.startswith("data/notes/"), found[0]) != key:
+            is_note = rel.startswith("data/notes/")
+            if rel != listed or walked_key(data.hashed(rel), is_note, max_bytes) != key:
                 break
         else:
             reused[cid] = kept

@@ -130,6 +130,13 @@ def content_key(is_note: bool, hashed: bytes) -> bytes:
     return hashed + (b"n" if is_note else b"y")
 
 
+def walked_key(found: tuple[bytes, int] | None, is_note: bool, max_bytes: int) -> bytes | None:
+    """The content key of a file from its hash and size as a walk found them (``hashed``);
+    None when the walk did not, or the file is over the size limit (it is read then, and
+    reported: Y010)."""
+    return content_key(is_note, found[0]) if found is not None and found[1] <= max_bytes else None
+
+
 def parse_text(rel: str, is_note: bool, text: str) -> FileRead:
     """Parse one decoded file: a YAML mapping, or a note's front matter and body."""
     if is_note:
@@ -213,9 +220,7 @@ def stream_files(
         later = Later(cache, base, max_bytes)
         set_aside: list[tuple[str, bytes]] = []  # (for ``deferred_notes``)
         for rel, is_note in files:
-            # (a file over the size limit is read, to be reported: Y010)
-            found = hashed(rel) if hashed is not None else None
-            key = content_key(is_note, found[0]) if found and found[1] <= max_bytes else None
+            key = walked_key(hashed(rel) if hashed is not None else None, is_note, max_bytes)
             if key is None or defer is None or not defer(rel, key):
                 read = _read_one(base + rel, rel, is_note, max_bytes, later, defer, key)
                 if not isinstance(read, FileRead):  # to parse
