@@ -39,7 +39,7 @@ from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
 from .fingerprint import Fingerprint, code_digest, fingerprinted, remember
 from .paths import CACHE_DIR, REPLACED_DIR, templates_dir
 from .reporters import Reporter, SourceCache
-from .workers import Background, Helper, enter_held, worker_count
+from .workers import Background, Helper, enter_held, no_cycle_collection, worker_count
 
 if TYPE_CHECKING:
     from .annual import Report
@@ -73,7 +73,6 @@ def _public_site(
     """Render and write ``public/``: the files never travel between processes.  The
     renderer gets the public view only, which holds public fields only, by construction.
     Also returned: the page-cache entries used, and the per-cadre records made."""
-    from .pipeline import no_cycle_collection
     from .render.public import render_public
     from .views.public import build_public_view
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from .diagnostics import Diagnostic, Severity
 from .paths import CACHE_DIR
 from .read.stamps import Stamps, Walk, file_hash, signature
-from .workers import Background, enter_held
+from .workers import Background, enter_held, no_cycle_collection
 
 #: Folders at the top of the deployment (or of the templates) that are no input: output,
 #: caches, tools.  Only there: below, a name like ``site`` may be a cadre's notes folder.
@@ -148,7 +148,8 @@ class Fingerprint:
     @property
     def walk(self) -> Walk | None:
         if isinstance(self._walk, bytes):
-            self._walk = Walk.adopted(self._walk)
+            with no_cycle_collection():  # (23,000 files' listings and hashes: no garbage)
+                self._walk = Walk.adopted(self._walk)
         return self._walk
 
     def remembered(self) -> list[Diagnostic] | None:

@@ -9,9 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from .model.config import SiteConfig
 from .read.stamps import Walk
 from .records import CadreRecords
 from .rules import RuleContext, run_rules
+from .workers import no_cycle_collection
 
 
 @dataclass
@@ -44,21 +43,6 @@ class CheckResult:
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.is_error]
-
-
-@contextmanager
-def no_cycle_collection() -> Iterator[None]:
-    """Loading builds millions of small acyclic objects, and so do the views (from the
-    records, most of a rebuild's); the cyclic collector would rescan them over and over
-    (40 % of a large check).  Pause it, then freeze what was built."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
 
 
 def check(
@@ -99,4 +83,4 @@ def check(
         result.diagnostics += run_rules(context)
     return result
 
-__all__ = ["CheckResult", "ConfigError", "Memo", "check", "no_cycle_collection", "read_config"]
+__all__ = ["CheckResult", "ConfigError", "Memo", "check", "read_config"]

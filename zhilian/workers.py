@@ -84,6 +84,22 @@ def child_signals(*, unwind: bool = True) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
+@contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Loading builds millions of small acyclic objects, and so do the views (from the
+    records, most of a rebuild's), the records and the walk's findings as they are read;
+    the cyclic collector would rescan them over and over (40 % of a large check).  Pause
+    it, then freeze what was built."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
 def _pool_worker_signals() -> None:
     child_signals(unwind=False)  # a pool worker only returns values
 
@@ -268,6 +284,9 @@ def _helper_loop(conn: Any, inherited: tuple[Any, ...]) -> None:
 def _run_and_store(fn: Callable[[], Any], fd: int) -> None:
     try:
         child_signals()  # stopped even before this: the interrupt is raised here
+        # A child lives for one part of one build and frees by reference counts; the
+        # collector would only rescan what it reads (0.01–0.02 s of each child's CPU).
+        gc.disable()
         with os.fdopen(os.dup(fd), "wb") as handle:
             marshal.dump(fn(), handle)  # no second copy of the result in memory
     except BaseException:  # the parent runs fn again and reports the error

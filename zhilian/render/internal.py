@@ -26,7 +26,7 @@ from ..calendar import CalendarUnknown, report_deadline
 from ..evaluation import KEY_PHRASE_CHARS, SIMILARITY_RATIO, Assessment
 from ..load import Deployment
 from ..model.enums import ProblemCategory, ProblemStatus
-from ..pipeline import CheckResult, no_cycle_collection
+from ..pipeline import CheckResult
 from ..records import digest_of
 from ..views.internal import (
     CadreView,
@@ -41,7 +41,7 @@ from ..views.internal import (
     cadre_detail,
     cluster_keys,
 )
-from ..workers import parallel_map, worker_count
+from ..workers import no_cycle_collection, parallel_map, worker_count
 from ..write import Unchanged
 from .env import environment
 from .page_cache import PageCache
