@@ -188,8 +188,8 @@ def test_a_few_changed_records_are_written_alone_and_read_back(
     # Changes naming the records file as it is are applied (a value planted for the first
     # cadre's present inputs is what it gets) ...
     planted = pickle.loads(changes.read_bytes())
-    name = ("test", cadres[0])
-    planted["entries"][name] = (planted["entries"][name][0], pickle.dumps("planted"))
+    extra, _ = planted["entries"]["test"][cadres[0]]
+    planted["entries"]["test"][cadres[0]] = (extra, pickle.dumps("planted"))
     changes.write_bytes(pickle.dumps(planted))
     assert run()[cadres[0]] == "planted" and calls == []
     # ... but not once the records file was written again (by a run that changed much).
@@ -220,10 +220,11 @@ def test_the_records_file_holds_no_validated_model_and_none_of_the_youth(
     run = run_cli(root, "build", today=TODAY.isoformat())
     assert run.code == 0, run.out
     data = pickle.loads((root / ".zhilian-cache" / RECORDS_FILE).read_bytes())
-    stages = {stage for stage, _ in data["entries"]}
+    stages = set(data["entries"])
     assert stages and not stages & NOT_KEPT_ON_DISK
     assert {"rule references.unit_ids", "internal view", "public card  3 True"} <= stages
-    values = [value for _, value in [*data["entries"].values(), *data["whole"].values()]]
+    entries = [entry for by_cadre in data["entries"].values() for entry in by_cadre.values()]
+    values = [value for _, value in [*entries, *data["whole"].values()]]
     for value in values:
         _NoModels(io.BytesIO()).dump(pickle.loads(value))
 
