@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from .annual import Report
     from .load import Memo
     from .pipeline import CheckResult
-    from .render.page_cache import PageCache
+    from .render.page_cache import PageCache, PagesUsed
     from .write import SiteWriter, SpareFolders
 
 
@@ -63,10 +63,6 @@ class Progress:
             self.reporter.info(f"[{elapsed:6.1f} 秒] {message}")
 
 
-#: what a process's page cache used and placed (``PageCache.merge``)
-PagesUsed = tuple[set[str], int, dict[str, str]]
-
-
 def _public_site(
     result: CheckResult, templates: Path, pages: PageCache, site: SiteWriter
 ) -> tuple[int, PagesUsed, bytes]:
@@ -81,7 +77,7 @@ def _public_site(
         view = build_public_view(result)
     files = render_public(view, templates, pages, result.records)
     site.write(files, "public")
-    return len(files), (pages.used, pages.hits, pages.placed), result.records.added()
+    return len(files), pages.sent(), result.records.added()
 
 
 def _annual_report(
@@ -96,7 +92,7 @@ def _annual_report(
 
     result.records.forked()
     files = annual_report(result, templates, pages, workbook)
-    return lambda: (files(), (pages.used, pages.hits, pages.placed), result.records.added())
+    return lambda: (files(), pages.sent(), result.records.added())
 
 
 def _report_with_workbook_aside(
@@ -365,7 +361,7 @@ def _build(
 
     def finish() -> None:  # for the next build: nothing of it is needed to serve this one
         pages.prune()
-        manifest.save(pages.placed)
+        manifest.save(pages.placed, pages.kept)
         result.records.save()
         if memo is not None:
             name, taken = memo

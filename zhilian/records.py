@@ -160,6 +160,10 @@ class CadreRecords:
         self._stored: StoredByStage = {}
         self._stored_inputs: dict[str, bytes] = {}
         self._copied: set[str] = set()
+        #: the cadres whose results may differ from the records file as read (the others'
+        #: are the objects read: saving looks at these only), and the results computed here
+        self._touched: set[str] = set()
+        self._made: set[tuple[str, str]] = set()
         self._whole_stored: Stored = {}
         #: how many cadres' inputs differ from the last build's (every cadre's on a first
         #: build, and always with ``one_build``): what this build must compute again
@@ -235,6 +239,7 @@ class CadreRecords:
         if key[0] is not None or self.one_build:  # a cadre without inputs is not kept
             self._entries[name] = self._added[name] = (key, value)
             self._drop_stored(stage, cadre_id)
+            self._made.add(name)
             self._dirty = True
         return value
 
@@ -276,6 +281,7 @@ class CadreRecords:
         return self._stored[stage]
 
     def _drop_stored(self, stage: str, cadre_id: str) -> None:
+        self._touched.add(cadre_id)
         by_cadre = self._stored.get(stage)
         if by_cadre is not None and cadre_id in by_cadre:
             del self._stage_to_change(stage)[cadre_id]
@@ -283,6 +289,7 @@ class CadreRecords:
     def _store(self, name: tuple[str, str], key: tuple[bytes, Hashable], data: bytes) -> None:
         """Keep a result as pickled ``data``, made for ``key`` (this build's inputs)."""
         stage, cadre_id = name
+        self._touched.add(cadre_id)
         if self._stored_inputs.get(cadre_id) != key[0]:
             # The cadre's stored results were made for other inputs: none of them holds now.
             for other in [s for s, by_cadre in self._stored.items() if cadre_id in by_cadre]:
@@ -364,7 +371,7 @@ class CadreRecords:
                 for stale in self._file.parent.glob(f".{name}.*.tmp"):
                     stale.unlink(missing_ok=True)
             if written is not None:
-                changed, dropped = _changes_by_stage(written.entries, entries)
+                changed, dropped = _changes_by_stage(written.entries, entries, self._touched)
                 whole_changed, whole_dropped = _changes(written.whole, whole)
                 size = sum(len(data) for _, data in whole_changed.values()) + sum(
                     len(data) for by_cadre in changed.values() for _, data in by_cadre.values()
@@ -387,7 +394,9 @@ class CadreRecords:
             _write(self._file, data)
             changes.unlink(missing_ok=True)  # (made for the file just replaced: ignored)
             self._written = _Written(token, entries, whole, len(data), self.clean)
-            self._copied = set()  # (the stored stages it shares are copied before a change)
+            # What was written is what is stored now (its stages copied before a change).
+            self._stored, self._stored_inputs = dict(entries), dict(inputs)
+            self._copied, self._touched, self._made = set(), set(), set()
         self._dirty = False
 
     def _entries_to_write(self) -> StoredByStage:
@@ -395,15 +404,17 @@ class CadreRecords:
         stage none of whose cadres changed: as it is), and those computed here, pickled."""
         inputs, stored_inputs = self._inputs, self._stored_inputs
         stale = {cid for cid, digest in stored_inputs.items() if inputs.get(cid) != digest}
+        self._touched |= stale
         entries: StoredByStage = {}
         for stage, by_cadre in self._stored.items():
-            if stale and not stale.isdisjoint(by_cadre):
+            if any(cid in by_cadre for cid in stale):
                 by_cadre = {cid: e for cid, e in by_cadre.items() if cid not in stale}
             if by_cadre:
                 entries[stage] = by_cadre
         fresh: dict[str, dict[str, tuple[Hashable, bytes]]] = {}
-        for (stage, cid), (key, value) in self._entries.items():
-            if key[0] != inputs.get(cid) or stage in NOT_KEPT_ON_DISK:
+        for stage, cid in sorted(self._made):
+            key, value = self._entries.get((stage, cid), (None, None))
+            if key is None or key[0] != inputs.get(cid) or stage in NOT_KEPT_ON_DISK:
                 continue
             kept = entries.get(stage)
             if kept is None or cid not in kept:  # (else: read from the stored bytes)
@@ -436,8 +447,12 @@ class CadreRecords:
                     _applied(whole, whole_changed, whole_dropped),
                     _applied(clean, clean_changed, clean_dropped),
                 )
+                # (what differs from the records file: the next changes file says it again)
+                self._touched = {cid for by_cadre in changed.values() for cid in by_cadre}
+                self._touched.update(cid for _, cid in dropped)
             except Exception:  # damaged: the records as the file holds them
                 inputs, entries, clean = base["inputs"], base["entries"], base["clean"]
+                self._touched = set()
         self._inputs = self._stored_inputs = inputs
         self._stored, self._whole_stored = dict(entries), dict(whole)
         self._copied = set()
@@ -473,30 +488,37 @@ def _changes(
     before: dict[Any, V], now: dict[Any, V], *, by_value: bool = False
 ) -> tuple[dict[Any, V], list[Any]]:
     """What differs in ``now`` from ``before``, and the names ``now`` no longer has.  An
-    entry kept is the same object (compared by identity: 34,000 of them); ``by_value``:
-    compared by value (the clean files' keys, read afresh by each run)."""
+    entry kept is the same object (compared by identity: the cross-cadre results);
+    ``by_value``: compared by value, by set operations in C (the clean files' keys, read
+    afresh by each run: 23,000 of them)."""
     if by_value:
-        changed = {name: value for name, value in now.items() if before.get(name) != value}
-    else:
-        changed = {name: value for name, value in now.items() if before.get(name) is not value}
+        differ = now.items() - before.items()
+        changed = {name: now[name] for name in sorted(name for name, _ in differ)}
+        return changed, sorted(before.keys() - now.keys())
+    changed = {name: value for name, value in now.items() if before.get(name) is not value}
     return changed, [name for name in before if name not in now]
 
 
 def _changes_by_stage(
-    before: StoredByStage, now: StoredByStage
+    before: StoredByStage, now: StoredByStage, touched: set[str]
 ) -> tuple[StoredByStage, list[tuple[str, str]]]:
     """:func:`_changes` of results by stage: a stage's results kept as read are the same
-    object, and skipped whole."""
+    object, and skipped whole; in the others, only the ``touched`` cadres' can differ."""
     changed: StoredByStage = {}
     dropped: list[tuple[str, str]] = []
+    cadres = sorted(touched)
     for stage, by_cadre in now.items():
         was = before.get(stage)
         if was is by_cadre:
             continue
-        differ, gone = _changes(was or {}, by_cadre)
+        if was is None:
+            changed[stage] = by_cadre
+            continue
+        differ = {cid: by_cadre[cid] for cid in cadres
+                  if cid in by_cadre and was.get(cid) is not by_cadre[cid]}
         if differ:
             changed[stage] = differ
-        dropped += [(stage, cid) for cid in gone]
+        dropped += [(stage, cid) for cid in cadres if cid in was and cid not in by_cadre]
     for stage, was in before.items():
         if stage not in now:
             dropped += [(stage, cid) for cid in was]

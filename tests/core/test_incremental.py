@@ -737,6 +737,28 @@ def test_the_site_manifest_links_unchanged_pages_without_reading_them(
     assert _reused(message) >= len(cadre_pages) - 1
 
 
+def test_the_manifest_keeps_vouching_for_pages_linked_over_several_rebuilds(
+    deployment: Path, tmp_path: Path, manifest_at_once: None
+) -> None:
+    """A page the manifest vouched for keeps its entry as it was, without a new look at the
+    file: two rebuilds later (each without the cached pages) it is still the first build's
+    file, while the pages of both edits were made again."""
+    out = deployment / "out"
+    _build(deployment, out)
+    before = _inodes(out)
+    edited = []
+    for edit in (_edit_note, _retitle):
+        shutil.rmtree(deployment / ".zhilian-cache" / "pages")
+        edit(deployment)
+        edited.append(f"internal/cadres/{_first(deployment, 'data/notes').name}.html")
+        after, message = _build(deployment, out)
+    assert after == _cold(deployment, tmp_path, "twice")
+    kept = {path for path, ino in _inodes(out).items() if before.get(path) == ino}
+    cadre_pages = {p for p in before if p.startswith("internal/cadres/")}
+    assert cadre_pages - kept == set(edited)  # (both edits are of the first cadre)
+    assert _reused(message) >= len(cadre_pages) - 1  # (vouched for: not read, not compared)
+
+
 def test_a_site_file_changed_by_hand_is_not_taken_as_unchanged(
     deployment: Path, tmp_path: Path, manifest_at_once: None
 ) -> None:

@@ -205,6 +205,49 @@ def test_a_few_changed_records_are_written_alone_and_read_back(
     assert run()[cadres[0]] == cadres[0] and calls == []  # the records file alone
 
 
+def test_changes_of_successive_builds_add_up_until_the_records_file_is_written_again(
+    tmp_path: Path,
+) -> None:
+    """Each changes file says all that differs from the records file, not only what the
+    build that wrote it changed: after edits of two cadres in two builds, a third build
+    finds every result (nothing computed) and the edited cadres' are the new ones."""
+    root, cadres = _deployment(tmp_path, 6, 3)
+    file = root / ".zhilian-cache" / RECORDS_FILE
+    calls: list[str] = []
+
+    def run() -> dict[str, object]:
+        records = CadreRecords(file=file, code=b"code")
+        check(root, TODAY, jobs=1, records=records)
+        found = {cid: records.get("title", cid, lambda cid=cid: calls.append(cid) or _title(cid))
+                 for cid in cadres}
+        records.save()
+        return found
+
+    def _title(cadre_id: str) -> str:
+        text = (root / "data" / "cadres" / f"{cadre_id}.yml").read_text("utf-8")
+        return next(line for line in text.splitlines() if line.startswith("title:"))
+
+    def edit(cadre_id: str) -> None:
+        cadre = root / "data" / "cadres" / f"{cadre_id}.yml"
+        title = _title(cadre_id)
+        cadre.write_text(cadre.read_text("utf-8").replace(title, title + "（改）"), "utf-8")
+
+    run()
+    whole = file.read_bytes()
+    edit(cadres[0])
+    calls.clear()
+    run()
+    edit(cadres[1])
+    calls.clear()
+    run()
+    assert calls == [cadres[1]] and file.read_bytes() == whole  # (changes only, again)
+    calls.clear()
+    found = run()
+    assert calls == []
+    assert found == {cid: _title(cid) for cid in cadres}
+    assert found[cadres[0]].endswith("（改）") and found[cadres[1]].endswith("（改）")
+
+
 class _NoModels(pickle.Pickler):
     def reducer_override(self, obj: object) -> object:
         assert not isinstance(obj, BaseModel), f"a validated model in the records: {obj!r:.80}"

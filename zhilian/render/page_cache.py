@@ -28,6 +28,9 @@ from typing import Any
 
 from ..write import UNCHANGED, SiteManifest, Stored, Unchanged
 
+#: what a process's page cache used and placed (:meth:`PageCache.merge`)
+PagesUsed = tuple[set[str], int, dict[str, str], set[str]]
+
 #: an entry's name is ``<key>.<checksum>``, the checksum this many hex digits
 _CHECKSUM_DIGITS = 16
 
@@ -46,8 +49,10 @@ class PageCache:
         self.folder, self.code, self.site = folder, code, site
         self.used: set[str] = set()
         self.hits = self.misses = 0
-        #: path in the site → key of the page written there (for the next manifest)
+        #: path in the site → key of the page written there (for the next manifest), and
+        #: the paths whose file the manifest vouched for (:data:`UNCHANGED`: linked as it is)
         self.placed: dict[str, str] = {}
+        self.kept: set[str] = set()
         self._names: dict[str, str] | None = None  # key → entry's name, listed when needed
 
     def _entries(self) -> dict[str, str]:
@@ -60,11 +65,16 @@ class PageCache:
             self._names = {n.partition(".")[0]: n for n in names if not n.startswith(".")}
         return self._names
 
-    def merge(self, used: set[str], hits: int, placed: dict[str, str]) -> None:
+    def sent(self) -> PagesUsed:
+        """What this cache used and placed, for :meth:`merge` in another process."""
+        return self.used, self.hits, self.placed, self.kept
+
+    def merge(self, used: set[str], hits: int, placed: dict[str, str], kept: set[str]) -> None:
         """Count what another process's cache of the same folder used (kept by prune)."""
         self.used.update(used)
         self.hits += hits
         self.placed.update(placed)
+        self.kept.update(kept)
 
     def place(self, path: str, key: str) -> None:
         """The page of ``key`` goes to ``path`` of the site (relative to it)."""
@@ -91,6 +101,7 @@ class PageCache:
             if self.site is not None and self.site.unchanged(path, key):
                 self.hits += 1
                 self.place(path, key)
+                self.kept.add(path)
                 return UNCHANGED
             self.place(path, key)  # rendered or read: it is the page of ``key`` either way
         name = self._entries().get(key)
