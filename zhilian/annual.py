@@ -72,8 +72,10 @@ class ReportRow:
     #: the rows' order within a group (pinyin of the name: made with the row, which is
     #: kept per cadre, and not for every row of every build)
     sort_key: tuple[str, ...] = ()
-    #: the cells of the report this row is in (:func:`row_cells`)
+    #: the cells of the report this row is in (:func:`row_cells`), and the width of each
+    #: in Excel's columns (:func:`to_xlsx`)
     cells: list[Cell] | None = field(default=None, init=False, repr=False, compare=False)
+    widths: list[int] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def offline(self) -> int:
@@ -258,7 +260,7 @@ def _report_row(
         assessment=assessment,
         sort_key=pinyin_key(cadre.name, cid),
     )
-    row.cells = _row_cells([key for key, _, _ in campaigns], row)  # (kept with the row)
+    _set_cells(row, [key for key, _, _ in campaigns])  # (kept with the row)
     return row
 
 
@@ -297,8 +299,22 @@ def row_cells(report: Report, row: ReportRow) -> list[Cell]:
     """A row's cells, made once: the digest, the CSV, the workbook and the page use them
     (with the row, which is kept per cadre: see :func:`_report_row`)."""
     if row.cells is None:
-        row.cells = _row_cells([key for key, _, _ in report.campaigns], row)
+        _set_cells(row, [key for key, _, _ in report.campaigns])
+    assert row.cells is not None
     return row.cells
+
+
+def row_widths(report: Report, row: ReportRow) -> list[int]:
+    """The width of each of a row's cells, made with them (40,000 cells a province)."""
+    if row.widths is None:
+        _set_cells(row, [key for key, _, _ in report.campaigns])
+    assert row.widths is not None
+    return row.widths
+
+
+def _set_cells(row: ReportRow, campaigns: list[str]) -> None:
+    row.cells = _row_cells(campaigns, row)
+    row.widths = [_width(_text(cell)) for cell in row.cells]
 
 
 def _row_cells(campaigns: list[str], row: ReportRow) -> list[Cell]:
@@ -433,23 +449,29 @@ def to_xlsx(report: Report) -> bytes:
     bold = book.add_format({"bold": True})
 
     def add_sheet(
-        name: str, head: list[str], rows: list[list[Cell]], last_bold: bool = False
+        name: str, head: list[str], rows: list[list[Cell]], widths: list[list[int]],
+        last_bold: bool = False,
     ) -> None:
         sheet = book.add_worksheet(name)
         sheet.write_row(0, 0, head, heading)
         for index, values in enumerate(rows, start=1):
             sheet.write_row(index, 0, values, bold if last_bold and index == len(rows) else None)
         sheet.freeze_panes(1, 0)
-        for col, title in enumerate(head):
-            width = max([_width(title)] + [_width(_text(r[col])) for r in rows])
+        # (each column's widest cell: the columns of the rows' widths, by zip)
+        columns = zip([_width(title) for title in head], *widths, strict=True)
+        for col, width in enumerate(map(max, columns)):
             sheet.set_column(col, col, min(40, width + 2))
 
     used = {SUMMARY_SHEET}
     summary = [summary_cells(g) for g in report.groups] + [summary_cells(report.total)]
-    add_sheet(SUMMARY_SHEET, SUMMARY_HEADER, summary, last_bold=True)
+    summary_widths = [[_width(_text(cell)) for cell in cells] for cells in summary]
+    add_sheet(SUMMARY_SHEET, SUMMARY_HEADER, summary, summary_widths, last_bold=True)
     head = header(report)
     for group in report.groups:
-        add_sheet(_sheet_title(group.name, used), head, [row_cells(report, r) for r in group.rows])
+        add_sheet(
+            _sheet_title(group.name, used), head, [row_cells(report, r) for r in group.rows],
+            [row_widths(report, r) for r in group.rows],
+        )
     book.set_properties({
         "title": f"{report.year} 年度团干部直接联系青年情况报告",
         "author": report.organization,

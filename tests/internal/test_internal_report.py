@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 import zipfile
 from pathlib import Path
 
@@ -61,6 +62,12 @@ def test_xlsx_equals_csv(built_sample: Path) -> None:
         assert all(c.font.bold and c.fill.fgColor.rgb.endswith("DDEBF7") for c in ws[1])
         assert ws.freeze_panes == "A2"
         assert ws.column_dimensions["C"].width >= 6
+        # (columns of one width are stored as one range: min..max)
+        widths = {col: dim.width for dim in ws.column_dimensions.values()
+                  for col in range(dim.min, dim.max + 1)}
+        for col, cells in enumerate(zip(*values, strict=True), start=1):  # (header included)
+            widest = max(_display_width(cell) for cell in cells)
+            assert abs(widths[col] - min(40, widest + 2)) < 1, (sheet_name, col, widest)
     assert from_sheets == body
 
     assert srows[0][:2] == ["分团委", "团干部数"]
@@ -146,3 +153,8 @@ def test_xlsx_sheet_names_differing_only_in_case_stay_apart(sample: Path) -> Non
     report.groups[0].name, report.groups[1].name = "Math Committee", "MATH committee"
     book = load_workbook(io.BytesIO(to_xlsx(report)))
     assert book.sheetnames[1:3] == ["Math Committee", "MATH committee(2)"]
+
+
+def _display_width(text: str) -> int:
+    """How many columns Excel gives ``text``: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
