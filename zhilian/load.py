@@ -146,6 +146,9 @@ class Deployment:
     #: cadre or note file → content key, of the files validated without a finding: the next
     #: run validates them only when looked at (``Cadres``, ``DeferredNote``)
     clean: dict[str, bytes] = field(default_factory=dict)
+    #: the cadre and note files this load read (the others, deferred, are in ``clean`` as
+    #: an earlier run left them: only these can have changed there)
+    read: list[str] = field(default_factory=list)
 
     @staticmethod
     def cadre_file(cadre_id: str) -> str:
@@ -547,6 +550,8 @@ def load(
         # validated as they come, while the last files are being parsed
         for read in reads:
             dep.sources[read.rel] = read.digest
+            if read.later is None:
+                dep.read.append(read.rel)
             found = per_file.setdefault(read.rel, []) if memo is not None else diags
             if read.rel.startswith("data/notes/"):
                 _add_note(dep, read, found, memo)

@@ -206,11 +206,12 @@ def test_a_few_changed_records_are_written_alone_and_read_back(
 
 
 def test_changes_of_successive_builds_add_up_until_the_records_file_is_written_again(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each changes file says all that differs from the records file, not only what the
     build that wrote it changed: after edits of two cadres in two builds, a third build
     finds every result (nothing computed) and the edited cadres' are the new ones."""
+    monkeypatch.setattr(records_module, "CHANGES_SHARE", 1.0)  # (6 cadres: each is 1/6)
     root, cadres = _deployment(tmp_path, 6, 3)
     file = root / ".zhilian-cache" / RECORDS_FILE
     calls: list[str] = []
@@ -221,7 +222,13 @@ def test_changes_of_successive_builds_add_up_until_the_records_file_is_written_a
         found = {cid: records.get("title", cid, lambda cid=cid: calls.append(cid) or _title(cid))
                  for cid in cadres}
         records.save()
+        # The clean files as read back are this run's (those of a cold check, too).
+        assert CadreRecords(file=file, code=b"code").clean == records.clean == _cold_clean()
         return found
+
+    def _cold_clean() -> dict[str, bytes]:
+        records = CadreRecords(one_build=True)
+        return check(root, TODAY, jobs=1, records=records).dep.clean
 
     def _title(cadre_id: str) -> str:
         text = (root / "data" / "cadres" / f"{cadre_id}.yml").read_text("utf-8")
@@ -244,6 +251,12 @@ def test_changes_of_successive_builds_add_up_until_the_records_file_is_written_a
     calls.clear()
     found = run()
     assert calls == []
+    # A note gone is no longer clean (the files compared whole, as none read tells it).
+    gone = sorted((root / "data" / "notes" / cadres[2]).glob("*.md"))[0]
+    gone.unlink()
+    run()
+    assert f"data/notes/{cadres[2]}/{gone.name}" not in CadreRecords(file=file, code=b"code").clean
+    found = run()
     assert found == {cid: _title(cid) for cid in cadres}
     assert found[cadres[0]].endswith("（改）") and found[cadres[1]].endswith("（改）")
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup, escape
+from pydantic_core import to_json
 
 from ..annual import Report, report_file_names
 from ..calendar import CalendarUnknown, report_deadline
@@ -676,18 +677,14 @@ def _committee_path(key: str) -> str:
 def _shared_inputs(dep: Deployment, view: InternalView, settings: str) -> bytes:
     """Inputs of every cadre page besides the cadre's own: ``settings``, the unit names,
     the set of names and 学号 masked in free text, the page's slice of the whole view —
-    as a hash, made once (125 kB at 1,000 cadres: hashed into each page's key, 0.15 s)."""
-    org = {
-        kind: {k: m.model_dump(mode="json") for k, m in table.items()}
-        for kind, table in (
-            ("committees", dep.committees), ("branches", dep.branches),
-            ("dorm_groups", dep.dorm_groups),
-        )
-    }
-    text = json.dumps(
-        [settings, org, repr(CadrePageView(view).key())], ensure_ascii=False, sort_keys=True
-    )
-    return hashlib.blake2b(text.encode() + view.redact.digest, digest_size=20).digest()
+    as a hash, made once (125 kB at 1,000 cadres: hashed into each page's key, 0.15 s).
+    The units by pydantic's serializer, in Rust (1,100 ``model_dump`` calls took 6 ms)."""
+    digest = hashlib.blake2b(settings.encode(), digest_size=20)
+    for table in (dep.committees, dep.branches, dep.dorm_groups):
+        digest.update(b"\0" + to_json(table))
+    digest.update(b"\0" + repr(CadrePageView(view).key()).encode())
+    digest.update(view.redact.digest)
+    return digest.digest()
 
 
 def _own_sources(result: CheckResult, cadre_id: str) -> bytes:
