@@ -32,7 +32,7 @@ from .metrics import DIVERSITY, QUOTAS, Measure, cadre_status
 from .model.enums import NoteKind, ProblemStatus
 from .paths import templates_dir
 from .pipeline import CheckResult, ConfigError
-from .records import CadreRecords
+from .records import CadreRecords, digest_of
 from .reporters import Reporter
 
 SUMMARY_SHEET = "汇总"
@@ -72,10 +72,8 @@ class ReportRow:
     #: the rows' order within a group (pinyin of the name: made with the row, which is
     #: kept per cadre, and not for every row of every build)
     sort_key: tuple[str, ...] = ()
-    #: the cells of the report this row is in (:func:`row_cells`), and the width of each
-    #: in Excel's columns (:func:`to_xlsx`)
-    cells: list[Cell] | None = field(default=None, init=False, repr=False, compare=False)
-    widths: list[int] | None = field(default=None, init=False, repr=False, compare=False)
+    #: the row in the report's tables (:func:`row_table`)
+    table: RowTable | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def offline(self) -> int:
@@ -101,33 +99,35 @@ class ReportGroup:
     def quota_total(self, key: str) -> int:
         return sum(next(m.actual for m in r.status.quotas if m.key == key) for r in self.rows)
 
-    @property
+    # (each asked for by the summary, the page and the digest: counted once; the rows of a
+    # group never change once it is made)
+    @cached_property
     def met(self) -> int:
         return sum(1 for r in self.rows if r.quotas_met)
 
-    @property
+    @cached_property
     def respondents(self) -> int:
         return sum(
             r.assessment.satisfaction.respondents for r in self.rows if r.assessment.satisfaction
         )
 
-    @property
+    @cached_property
     def satisfied(self) -> int:
         return sum(
             r.assessment.satisfaction.satisfied for r in self.rows if r.assessment.satisfaction
         )
 
-    @property
+    @cached_property
     def satisfaction(self) -> float | None:
         return self.satisfied / self.respondents if self.respondents else None
 
-    @property
+    @cached_property
     def fulfilment(self) -> float | None:
         return (
             sum(r.assessment.fulfilment for r in self.rows) / len(self.rows) if self.rows else None
         )
 
-    @property
+    @cached_property
     def composite(self) -> float | None:
         values = [r.assessment.composite for r in self.rows if r.assessment.composite is not None]
         return sum(values) / len(values) if values else None
@@ -260,7 +260,7 @@ def _report_row(
         assessment=assessment,
         sort_key=pinyin_key(cadre.name, cid),
     )
-    _set_cells(row, [key for key, _, _ in campaigns])  # (kept with the row)
+    row.table = _row_table([key for key, _, _ in campaigns], row)  # (kept with the row)
     return row
 
 
@@ -295,26 +295,29 @@ def header(report: Report) -> list[str]:
     return cols
 
 
+@dataclass
+class RowTable:
+    """A row in the report's tables, made once with the row and kept with it (per cadre:
+    see :func:`_report_row`), for the 40,000 cells of a province."""
+
+    cells: list[Cell]  # the digest, the CSV, the workbook and the page show them
+    widths: list[int]  # each cell's width in Excel's columns (:func:`to_xlsx`)
+    digest: bytes  # of the cells, for the report's key (:func:`report_digest`)
+
+
+def row_table(report: Report, row: ReportRow) -> RowTable:
+    if row.table is None:
+        row.table = _row_table([key for key, _, _ in report.campaigns], row)
+    return row.table
+
+
 def row_cells(report: Report, row: ReportRow) -> list[Cell]:
-    """A row's cells, made once: the digest, the CSV, the workbook and the page use them
-    (with the row, which is kept per cadre: see :func:`_report_row`)."""
-    if row.cells is None:
-        _set_cells(row, [key for key, _, _ in report.campaigns])
-    assert row.cells is not None
-    return row.cells
+    return row_table(report, row).cells
 
 
-def row_widths(report: Report, row: ReportRow) -> list[int]:
-    """The width of each of a row's cells, made with them (40,000 cells a province)."""
-    if row.widths is None:
-        _set_cells(row, [key for key, _, _ in report.campaigns])
-    assert row.widths is not None
-    return row.widths
-
-
-def _set_cells(row: ReportRow, campaigns: list[str]) -> None:
-    row.cells = _row_cells(campaigns, row)
-    row.widths = [_width(_text(cell)) for cell in row.cells]
+def _row_table(campaigns: list[str], row: ReportRow) -> RowTable:
+    cells = _row_cells(campaigns, row)
+    return RowTable(cells, [_width(_text(cell)) for cell in cells], digest_of(cells))
 
 
 def _row_cells(campaigns: list[str], row: ReportRow) -> list[Cell]:
@@ -470,7 +473,7 @@ def to_xlsx(report: Report) -> bytes:
     for group in report.groups:
         add_sheet(
             _sheet_title(group.name, used), head, [row_cells(report, r) for r in group.rows],
-            [row_widths(report, r) for r in group.rows],
+            [row_table(report, r).widths for r in group.rows],
         )
     book.set_properties({
         "title": f"{report.year} 年度团干部直接联系青年情况报告",
@@ -557,13 +560,14 @@ def report_files(result: CheckResult, year: int, templates: Path) -> dict[str, b
 
 def report_digest(report: Report) -> str:
     """Everything the report's files show, as text: equal digests give equal files (the
-    incremental build keys the files on it; the rows' models are far too big to hash)."""
+    incremental build keys the files on it; the rows' models are far too big to hash, and
+    their cells are there by the digests kept with them)."""
     return repr(
         (
             report.year, report.today, report.deadline, report.period, report.campaigns,
             report.organization, report.title, report.provisional, header(report),
-            [(g.key, g.name, g.met, [row_cells(report, r) for r in g.rows], summary_cells(g))
-             for g in report.groups],
+            [(g.key, g.name, g.met, [row_table(report, r).digest for r in g.rows],
+              summary_cells(g)) for g in report.groups],
             summary_cells(report.total), _report_definitions(report),
         )
     )

@@ -132,7 +132,7 @@ def test_xlsx_keeps_formula_like_text_as_text(sample: Path) -> None:
     report = build_report(check(sample, dt.date(2026, 11, 20)), 2026)
     row = report.groups[0].rows[0]
     row.title, row.name = '=HYPERLINK("http://example.com","点我")', "#N/A"
-    row.cells = None  # (made with the row: made again from the changed fields)
+    row.table = None  # (made with the row: made again from the changed fields)
     book = load_workbook(io.BytesIO(to_xlsx(report)))
     cells = {
         c.value: c.data_type for ws in book.worksheets for r in ws.iter_rows() for c in r
