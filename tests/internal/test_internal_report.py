@@ -126,18 +126,18 @@ def test_xlsx_keeps_formula_like_text_as_text(sample: Path) -> None:
     """A cadre's text that looks like a formula or an error value must not run in Excel."""
     import datetime as dt
 
-    from zhilian.annual import build_report, to_xlsx
+    from zhilian.annual import build_report, header, to_xlsx
     from zhilian.pipeline import check
 
     report = build_report(check(sample, dt.date(2026, 11, 20)), 2026)
-    row = report.groups[0].rows[0]
-    row.title, row.name = '=HYPERLINK("http://example.com","点我")', "#N/A"
-    row.table = None  # (made with the row: made again from the changed fields)
+    row, columns = report.groups[0].rows[0], header(report)
+    title = '=HYPERLINK("http://example.com","点我")'
+    row.table.cells[columns.index("职务")], row.table.cells[columns.index("姓名")] = title, "#N/A"
     book = load_workbook(io.BytesIO(to_xlsx(report)))
     cells = {
         c.value: c.data_type for ws in book.worksheets for r in ws.iter_rows() for c in r
     }
-    assert cells[row.title] == "s"
+    assert cells[title] == "s"
     assert cells["#N/A"] == "s"
 
 
