@@ -161,7 +161,7 @@ class CadreRecords:
         self._whole_added: dict[str, tuple[Hashable, Any]] = {}
         #: results as pickled bytes (read from the file, or sent by a forked process): each
         #: unpickled when first asked for, and written back as it is while still valid —
-        #: made for ``_stored_inputs`` (a stage's folder is copied before it is changed:
+        #: made for ``_stored_inputs`` (a stage's results are copied before they change:
         #: the records file as read keeps the ones read, see ``_Written``)
         self._stored: StoredByStage = {}
         self._stored_inputs: dict[str, bytes] = {}
@@ -178,9 +178,9 @@ class CadreRecords:
         self._written: _Written | None = None
         self._dirty = False  # something the files do not hold yet
         #: the cadre files the last run validated without a finding (``load.Cadres``), and
-        #: those whose entry may differ from the records file's (None: any of them may)
+        #: those whose entry may differ from the records file's
         self.clean: dict[str, bytes] = {}
-        self._clean_touched: set[str] | None = set()
+        self._clean_touched: set[str] = set()
         if file is not None:
             self._read(file)
 
@@ -190,8 +190,7 @@ class CadreRecords:
             self.changed = len(dep.cadres)
             return
         if dep.clean != self.clean:
-            if self._clean_touched is not None:
-                self._clean_touched.update(dep.read)
+            self._clean_touched.update(dep.read)
             self.clean = dep.clean
             self._dirty = True
         shared = shared_inputs(dep, today)
@@ -412,10 +411,8 @@ class CadreRecords:
         """:func:`_changes` of the clean files: only the files read since the records file
         was written can differ (23,000 entries compared took 8–11 ms of a rebuild), unless
         some went away altogether (then all are compared)."""
-        now, touched = self.clean, self._clean_touched
-        if touched is None:
-            return _changes(before, now, by_value=True)
-        ordered = sorted(touched)
+        now = self.clean
+        ordered = sorted(self._clean_touched)
         changed = {rel: now[rel] for rel in ordered if rel in now and before.get(rel) != now[rel]}
         dropped = [rel for rel in ordered if rel in before and rel not in now]
         added = sum(1 for rel in changed if rel not in before)
