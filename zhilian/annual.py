@@ -494,12 +494,15 @@ def to_xlsx(report: Report) -> bytes:
     return buf.getvalue()
 
 
-#: characters two columns wide in Excel (CJK and beyond)
-_WIDE_CHARS = re.compile("[\u2e81-\U0010ffff]")
+@functools.cache
+def _wide_chars() -> re.Pattern[str]:
+    """Characters two columns wide in Excel (CJK and beyond).  (Compiled when first used:
+    a class of such ranges takes 1–3 ms to compile, which every build paid importing.)"""
+    return re.compile("[\u2e81-\U0010ffff]")
 
 
 def _width(text: str) -> int:
-    return len(text) + len(_WIDE_CHARS.findall(text))
+    return len(text) + len(_wide_chars().findall(text))
 
 
 def style_hash(css: str) -> str:

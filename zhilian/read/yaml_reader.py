@@ -69,7 +69,6 @@ def decode(raw: bytes, rel: str) -> tuple[str | None, list[Diagnostic]]:
 
 
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def _not_utf8(raw: bytes, bad: int, rel: str) -> Diagnostic:
@@ -84,7 +83,7 @@ def _not_utf8(raw: bytes, bad: int, rel: str) -> Diagnostic:
         message = f"文件似乎是 UTF-16 编码，不是 UTF-8（{where}无法按 UTF-8 读取）"
     else:
         try:
-            looks_gb = bool(_CJK.search(raw.decode("gb18030")))
+            looks_gb = bool(re.search(r"[\u3400-\u9fff]", raw.decode("gb18030")))
         except UnicodeDecodeError:
             looks_gb = False
         if looks_gb:

@@ -37,7 +37,7 @@ COMPOUND_SURNAMES = frozenset(
         "呼延", "第五", "司空", "公冶", "百里", "东郭", "拓跋", "左丘",
     }
 )  # fmt: skip
-_HAN = re.compile(r"^[\u3400-\u9fff]+$")
+_HAN = r"^[\u3400-\u9fff]+$"  # (compiled when first used, by ``re``: 1 ms)
 MOBILE = re.compile(r"^(?:\+?86[- ]?)?1[3-9]\d{9}$")
 _QR = zxingcpp.BarcodeFormat.QRCode
 
@@ -72,7 +72,7 @@ def fold(line: str) -> str:
 
 def split_name(name: str) -> tuple[str, str]:
     """(family, given) for a Chinese name; anything else is kept whole as the given name."""
-    if _HAN.match(name) and len(name) >= 2:
+    if re.match(_HAN, name) and len(name) >= 2:
         surname_len = 2 if name[:2] in COMPOUND_SURNAMES and len(name) > 2 else 1
         return name[:surname_len], name[surname_len:]
     return "", name

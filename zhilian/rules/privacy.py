@@ -3,6 +3,7 @@ and contact channels are published only with the cadre's consent."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
@@ -13,7 +14,9 @@ from ..read import read_file
 from .base import RuleContext, cadre_rule
 
 _TOKENS = re.compile(r"[0-9A-Za-z]{4,20}")
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
+@functools.cache
+def _cjk_run() -> re.Pattern[str]:
+    return re.compile(r"[\u3400-\u9fff]{2,}")  # (compiled when used: 1 ms)
 
 
 #: one cadre's listed 学号, youth names (≥ 2 characters), and a digest of both
@@ -64,7 +67,7 @@ class PersonalInfo:
                 return token
         if self._name_start is None:
             return None
-        for run in _CJK_RUN.findall(text):
+        for run in _cjk_run().findall(text):
             starts = [m.start() for m in self._name_start.finditer(run)]
             for size in self.name_lengths:  # (the shortest first, then from the left)
                 for start in starts:
