@@ -485,7 +485,7 @@ def test_serve_computes_again_only_what_an_edited_cadre_gives(
     cadres = sorted(p.stem for p in (deployment / "data" / "cadres").glob("*.yml"))
     stages = {stage for stage, _ in computed}
     assert {cid for _, cid in computed} == set(cadres)
-    assert {"status", "rule references.unit_ids", "internal view", "public cadre",
+    assert {"status", "rule findings", "internal view", "public cadre",
             "listed youth", "youth attributes", "report row html"} <= stages
     assert {"holders", "overlap", "consistent youth"} <= set(made)
 
@@ -496,7 +496,7 @@ def test_serve_computes_again_only_what_an_edited_cadre_gives(
     assert {cid for _, cid in computed} == {cadres[0]}
     again = [stage for stage, _ in computed]
     assert len(again) == len(set(again))  # each stage once (cards: on the pages made again)
-    assert {"status", "rule references.unit_ids", "internal view", "public cadre",
+    assert {"status", "rule findings", "internal view", "public cadre",
             "report row html"} <= set(again)
     assert set(again) <= stages
     # A title is nothing the rules across cadres look at: their findings are kept.

@@ -278,7 +278,7 @@ def test_the_records_file_holds_no_validated_model_and_none_of_the_youth(
     data = pickle.loads((root / ".zhilian-cache" / RECORDS_FILE).read_bytes())
     stages = set(data["entries"])
     assert stages and not stages & NOT_KEPT_ON_DISK
-    assert {"rule references.unit_ids", "internal view", "public card  3 True"} <= stages
+    assert {"rule findings", "internal view", "public card  3 True"} <= stages
     entries = [entry for by_cadre in data["entries"].values() for entry in by_cadre.values()]
     values = [value for _, value in [*entries, *data["whole"].values()]]
     for value in values:

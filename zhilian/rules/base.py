@@ -30,6 +30,10 @@ class RuleContext:
     today: dt.date
     statuses: Mapping[str, CadreStatus]
     records: CadreRecords = field(default_factory=CadreRecords)
+    #: the findings of the plain cadre rules, once asked for (``_plain_findings``)
+    plain_findings: dict[str, dict[str, list[Diagnostic]]] | None = field(
+        default=None, repr=False
+    )
 
     @cached_property
     def holders(self) -> dict[str, list[str]]:
@@ -126,21 +130,57 @@ def cadre_rule(
     def register(check: CadreCheck) -> Rule:
         @functools.wraps(check)
         def run(ctx: RuleContext) -> Iterator[Diagnostic]:
-            depends = extra(ctx) if extra is not None else None
-            ids = dict.fromkeys(ctx.dep.cadres)
-            if orphan_notes:
-                ids.update(dict.fromkeys(ctx.dep.notes))
-            for cadre_id in ids:
+            if extra is None:  # (kept with the other rules of its kind, per cadre)
+                for found in _plain_findings(ctx).values():
+                    yield from map(copy.copy, found.get(name, ()))
+                return
+            depends = extra(ctx)
+            for cadre_id in _cadre_ids(ctx, orphan_notes):
                 found = ctx.records.get(
                     f"rule {name}", cadre_id, partial(_listed, check, ctx, cadre_id), depends
                 )
                 yield from map(copy.copy, found)  # later stages set positions on them
 
         name = f"{check.__module__.rsplit('.', 1)[-1]}.{check.__name__}"
+        if extra is None:
+            _PLAIN[name] = (check, orphan_notes)
         RULES[name] = run
         return run
 
     return register
+
+
+#: The cadre rules that depend on nothing but the cadre's files and the shared inputs
+#: (no ``extra``), name → (check, ``orphan_notes``): their findings for a cadre are kept
+#: as one record (``rule findings``), not one per rule (8,000 lookups fewer a build).
+_PLAIN: dict[str, tuple[CadreCheck, bool]] = {}
+
+
+def _cadre_ids(ctx: RuleContext, orphan_notes: bool) -> dict[str, None]:
+    """The cadres a cadre rule looks at, in order: with ``orphan_notes``, also those whose
+    notes are there but whose file failed validation."""
+    ids = dict.fromkeys(ctx.dep.cadres)
+    if orphan_notes:
+        ids.update(dict.fromkeys(ctx.dep.notes))
+    return ids
+
+
+def _plain_findings(ctx: RuleContext) -> dict[str, dict[str, list[Diagnostic]]]:
+    """Cadre → rule → findings, of every rule in :data:`_PLAIN` (made once per check)."""
+    if ctx.plain_findings is None:
+        cadres = ctx.dep.cadres
+
+        def findings(cadre_id: str) -> dict[str, list[Diagnostic]]:
+            return {
+                name: list(check(ctx, cadre_id)) for name, (check, orphans) in _PLAIN.items()
+                if orphans or cadre_id in cadres
+            }
+
+        ctx.plain_findings = {
+            cid: ctx.records.get("rule findings", cid, partial(findings, cid))
+            for cid in _cadre_ids(ctx, orphan_notes=True)
+        }
+    return ctx.plain_findings
 
 
 def _digest(part: Callable[[str], object], cadre_id: str) -> bytes:
