@@ -272,3 +272,48 @@ def test_a_few_edits_do_not_rewrite_the_parsed_cache_and_are_still_read(
     assert read_files(root, files, 1 << 20, jobs=1, cache_dir=cache_dir)[rel].value[
         "title"] == "缓存测试二"
     assert cache_file.read_bytes() != stored
+
+
+def test_the_org_and_survey_files_are_parsed_again_only_when_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their parses are kept by content in a small cache file (``load.FEW_FILE``): a second
+    check parses none of them; an edited one is parsed again and what it says is seen; a
+    damaged cache file only costs the parsing."""
+    import datetime as dt
+
+    from zhilian.pipeline import check
+
+    root = tmp_path / "d"
+    generate(root, cadres=4, seed=5)
+    parsed: list[str] = []
+    read_yaml = load_module.read_yaml
+
+    def counted(base: Path, path: Path, max_bytes: int) -> object:
+        if path.name != "site_config.yml":  # (read by every run, as it says how to read)
+            parsed.append(path.name)
+        return read_yaml(base, path, max_bytes)
+
+    monkeypatch.setattr(load_module, "read_yaml", counted)
+    today = dt.date.fromisoformat(TODAY)
+    few = {"committees.yml", "branches.yml", "dorm_groups.yml"} | {
+        p.name for p in (root / "data" / "surveys").glob("*.yml")
+    }
+    check(root, today, jobs=1)
+    assert set(parsed) == few
+    parsed.clear()
+    check(root, today, jobs=1)
+    assert parsed == []
+    committees = root / "data" / "org" / "committees.yml"
+    first = read_yaml(root, committees, 10**6)[0]["committees"][0]
+    committees.write_text(
+        committees.read_text("utf-8").replace(f"name: {first['name']}", "name: 改过的分团委", 1),
+        "utf-8",
+    )
+    result = check(root, today, jobs=1)
+    assert parsed == ["committees.yml"]
+    assert result.dep.committees[first["id"]].name == "改过的分团委"
+    (root / ".zhilian-cache" / load_module.FEW_FILE).write_bytes(b"damaged")
+    parsed.clear()
+    again = check(root, today, jobs=1)
+    assert set(parsed) == few and again.dep.committees == result.dep.committees
