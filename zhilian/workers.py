@@ -21,9 +21,11 @@ import signal
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 #: what :func:`enter_held` enters
 C = TypeVar("C", bound=AbstractContextManager[Any])
@@ -109,6 +111,10 @@ def worker_pool(workers: int) -> Iterator[Callable[..., Future[Any]]]:
     """``workers`` forked processes for work handed out as it comes: yields ``submit(fn,
     item)``, which returns a future.  Leaving on an exception (an interrupt) drops the work
     not started yet; leaving otherwise waits for the rest."""
+    # (imported here: a rebuild that parses few files needs no pool, and the import took
+    # 5 ms of every build's start)
+    from concurrent.futures import ProcessPoolExecutor
+
     gc.freeze()  # the collector in a worker must not touch (and so copy) our objects
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_pool_worker_signals) as pool:

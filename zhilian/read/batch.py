@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zhilian.diagnostics import DataChanged, Diagnostic
 from zhilian.read.cache_file import load_value, store_value
@@ -30,6 +29,9 @@ from zhilian.read.front_matter import parse_note
 from zhilian.read.stamps import file_hash
 from zhilian.read.yaml_reader import decode, parse_yaml, read_bytes, top_level_not_mapping
 from zhilian.workers import worker_count, worker_pool
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 #: Bump when a change to the reader could change a parsed value.
 READER_VERSION = "2"
@@ -253,7 +255,7 @@ def stream_files(
             else:
                 index, offset = slot
                 chunk = chunks[index]
-                if isinstance(chunk, Future):
+                if not isinstance(chunk, list):  # (a future: parsed by a worker)
                     chunk = chunks[index] = chunk.result()
                 read = chunk[offset]
             if read.later is not None:
