@@ -209,7 +209,9 @@ def test_damaged_cache_files_cost_speed_never_the_result(
     first = run_cli(sample, "check", fmt="json")
     cache = sample / ".zhilian-cache"
     stored = sorted(path.name for path in cache.glob("*.marshal"))
-    assert stored == ["parsed.marshal", "positions.marshal", "stamps-all.marshal"]
+    assert stored == [
+        "parsed-few.marshal", "parsed.marshal", "positions.marshal", "stamps-all.marshal"
+    ]
     for name in stored:
         (cache / name).write_bytes(damage)
     for path in cache.glob("memo-*.json"):
