@@ -134,6 +134,7 @@ def _put(path: str, data: bytes | Unchanged, old: str | None) -> None:
     if not linked and (old is None or not _link_if_same(old, path, data)):
         with open(path, "wb") as handle:
             handle.write(data)
+            date_back(handle.fileno())
 
 
 def _linked(source: str, target: str) -> bool:
@@ -159,6 +160,15 @@ def _link_if_same(old: str, new: str, data: bytes) -> bool:
 _MANIFEST_FORMAT = "zhilian-site-manifest-1"
 #: (page key, inode, size, modification time) of a file of the built site
 ManifestEntry = tuple[str, int, int, int]
+
+
+def date_back(fd: int) -> None:
+    """Date a file just written back past the racy window of :class:`SiteManifest`, so that
+    the manifest this build leaves vouches for it (a cold build writes most of its files in
+    its last seconds: else the next build would read them all again).  No later write can
+    give a file this time again, so an edit still shows."""
+    past = time.time_ns() - SiteManifest.racy_ns - 1_000_000_000
+    os.utime(fd, ns=(past, past))
 
 
 class SiteManifest:

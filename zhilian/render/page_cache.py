@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..write import UNCHANGED, SiteManifest, Stored, Unchanged
+from ..write import UNCHANGED, SiteManifest, Stored, Unchanged, date_back
 
 #: what a process's page cache used and placed (:meth:`PageCache.merge`)
 PagesUsed = tuple[set[str], int, dict[str, str], set[str]]
@@ -128,6 +128,7 @@ class PageCache:
             tmp = f"{self.folder}{os.sep}.{key}.{os.getpid()}.tmp"
             with open(tmp, "wb") as handle:
                 handle.write(data)
+                date_back(handle.fileno())  # (for the site's file, a link to the entry)
             os.replace(tmp, entry)
         except OSError:
             return data  # a read-only checkout builds fine, just without the cache
