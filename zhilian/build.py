@@ -327,7 +327,25 @@ def _build(
             # while the helper makes the workbook that the internal pages' report waits for.
             public_made = None if ahead.parallel else public.result()
 
+            # The handbook is copied in while this process waits for another (the report's,
+            # or else the public site's): once, and any error reported after the pages.
+            handbook_errors: list[HandbookError] = []
+            handbook_copied: list[bool] = []
+
+            def copy_handbook() -> None:
+                if handbook_copied:
+                    return
+                handbook_copied.append(True)
+                try:
+                    handbook.result()
+                    guide = site.tmp / "public" / "guide"
+                    build_handbook(result.root, result.config, result.today, guide)
+                except HandbookError as exc:  # mkdocs.yml or docs/ broken: configuration
+                    handbook_errors.append(exc)
+
             def report_files() -> dict[str, bytes]:
+                if report.running():
+                    copy_handbook()
                 files, used, records = report.result()
                 pages.merge(*used)
                 result.records.merge(records)  # (made in another process, with workers)
@@ -343,12 +361,9 @@ def _build(
             )
             write_internal({path: data for path, data in internal.items() if data is not None})
             progress.say(f"已生成内部站点 {len(internal)} 个文件")
-            try:  # (while the public site's process, most often the last, is still at work)
-                handbook.result()
-                guide = site.tmp / "public" / "guide"
-                build_handbook(result.root, result.config, result.today, guide)
-            except HandbookError as exc:  # mkdocs.yml or docs/ broken: a configuration error
-                reporter.info(f"手册无法生成：{exc}\nsite/ 保持上一次成功生成的内容。")
+            copy_handbook()
+            if handbook_errors:
+                reporter.info(f"手册无法生成：{handbook_errors[0]}\nsite/ 保持上一次成功生成的内容。")
                 return EXIT_USAGE
             written, used, records = public_made if public_made else public.result()
             pages.merge(*used)  # the other process's pages: kept by prune below

@@ -366,6 +366,19 @@ def test_deployment_without_mkdocs_has_no_guide(sample: Path) -> None:
     assert (sample / "site" / "public" / "index.html").is_file()
 
 
+def test_a_broken_mkdocs_yml_stops_the_build_and_keeps_the_last_site(sample: Path) -> None:
+    """A configuration error of the handbook is reported, in Chinese, with exit 2; the site
+    stays as the last good build left it (the handbook is copied in while the build waits
+    for its other processes: the error still comes out at the end)."""
+    build(sample)
+    before = tree(sample / "site")
+    (sample / "mkdocs.yml").write_text("site_name: [broken\n", encoding="utf-8")
+    result = run_cli(sample, "build")
+    assert result.code == 2, result.out
+    assert "手册无法生成" in result.out and "site/ 保持上一次成功生成的内容" in result.out
+    assert tree(sample / "site") == before
+
+
 # --- unit level --------------------------------------------------------------------------------
 
 
