@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the stages are imported when a command needs them (see run_
     from .load import ConfigError
     from .pipeline import CheckResult
     from .read.stamps import Walk
+    from .records import CadreRecords
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 #: the reader of the output went away, as a shell reports a process SIGPIPE ended
@@ -151,6 +152,7 @@ def run_check(
     reporter: Reporter,
     loaded: Callable[[CheckResult], None] | None = None,
     walked: Walk | None = None,
+    records: CadreRecords | None = None,
 ) -> tuple[int, CheckResult | None]:
     """Shared by ``check`` and ``build``: all diagnostics, reported once.
 
@@ -159,8 +161,9 @@ def run_check(
     ``serve`` passes the models it keeps between builds as ``args.memo``; ``loaded`` is
     told when the data is loaded, before the rules (``pipeline.check``); ``walked``: a walk
     over the files just taken (the fingerprint's), which the load goes by.  Otherwise the
-    per-cadre results of the last run are taken from the cache (``records``); the caller
-    saves this run's (``result.records.save()``) when it is done with them."""
+    per-cadre results of the last run are taken from the cache (``records``, when not read
+    already); the caller saves this run's (``result.records.save()``) when it is done
+    with them."""
     from .pipeline import ConfigError, check
     from .records import kept_records
 
@@ -169,7 +172,10 @@ def run_check(
     try:
         result = check(
             args.root, today, jobs=args.jobs, memo=memo, loaded=loaded,
-            records=kept_records(args.root) if memo is None else None, walked=walked,
+            records=None if memo is not None else (
+                records if records is not None else kept_records(args.root)
+            ),
+            walked=walked,
         )
     except ConfigError as exc:
         return report_config_error(exc, args, reporter), None
