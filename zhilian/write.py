@@ -71,8 +71,7 @@ def remove_abandoned(parent: Path, prefix: str, also: int | None = None) -> None
     except OSError:
         return
     for entry in entries:
-        pid = entry.name[len(prefix):].split("-", 1)[0]
-        if pid.isdigit() and (int(pid) == also or not _alive(int(pid))):
+        if _ended(entry.name[len(prefix):], also):
             shutil.rmtree(entry.path, ignore_errors=True)
 
 
@@ -265,12 +264,7 @@ class SpareFolders:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
             return None
-        taken = f"{out.parent}{os.sep}{prefix}{os.getpid()}-{os.urandom(4).hex()}"
-        try:
-            os.rename(folder, taken)
-        except OSError:
-            return None
-        return Path(taken)
+        return _moved_beside(Path(folder), out, prefix)
 
     def close(self) -> None:
         """Remove the kept folders (``serve`` ends)."""
@@ -309,19 +303,26 @@ class SiteWriter:
     removes it and leaves ``out`` as it was."""
 
     def __init__(
-        self, out: Path, spare: SpareFolders | None = None, aside: Path | None = None
+        self, out: Path, spare: SpareFolders | None = None, aside: Path | None = None,
+        folders: Path | None = None,
     ) -> None:
         """``aside``: where :meth:`commit` puts the replaced site, for a later build to remove
-        (:func:`remove_replaced`) while a core is idle, instead of removing it then."""
+        (:func:`remove_replaced`) while a core is idle, instead of removing it then;
+        ``folders``: the folders of the site as it is, made beside it (:func:`folders_like`),
+        for this one to be written into."""
         self.out = out.resolve()
         self.out.parent.mkdir(parents=True, exist_ok=True)
         prefix = f".{self.out.name}.new-"
-        for left in (prefix, f".{self.out.name}.old-"):  # see commit
-            remove_abandoned(self.out.parent, left)
+        made = _moved_beside(folders, self.out, prefix) if folders is not None else None
+        for left in (prefix, f".{self.out.name}.old-", f".{self.out.name}{FOLDERS_INFIX}"):
+            remove_abandoned(self.out.parent, left)  # (see commit and folders_like)
         self.spare, self.aside = spare, aside
         taken = spare.take(self.out, prefix) if spare is not None else None
+        if taken is not None and made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        taken = taken or made
         self.tmp = taken or temporary_dir(self.out.parent, prefix)
-        self.reused = taken is not None  # its folders are the last site's, files gone
+        self.reused = taken is not None  # folders made already, no file in them
         self.committed = False
 
     def write(self, files: Files, folder: str = "") -> None:
@@ -391,6 +392,51 @@ def remove_replaced(aside: Path, builder: int) -> None:
     that are gone, and those of ``builder`` (the process building now, which builds one
     site at a time)."""
     remove_abandoned(aside, REPLACED_PREFIX, also=builder)
+
+
+#: beside the site: the folders made for a build's new site by :func:`folders_like`
+FOLDERS_INFIX = ".folders-"
+
+
+def folders_like(out: Path) -> str | None:
+    """A new folder beside ``out`` holding the same folders as it, and no file, for the
+    next site to be written into (``SiteWriter(folders=…)``): made by another process while
+    a core is idle, since a site's 230 folders took 0.03–0.04 s to make in the busiest part
+    of a rebuild.  Named after this process, which ends before the build does: if the build
+    does not take it, a later one removes it."""
+    if not out.is_dir():
+        return None
+    made = temporary_dir(out.parent, f".{out.name}{FOLDERS_INFIX}")
+    try:
+        _copy_folders(str(out), str(made))
+    except OSError:
+        shutil.rmtree(made, ignore_errors=True)
+        return None
+    return str(made)
+
+
+def _copy_folders(source: str, dest: str) -> None:
+    with os.scandir(source) as entries:
+        folders = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
+    for name in folders:
+        os.mkdir(f"{dest}{os.sep}{name}")
+        _copy_folders(f"{source}{os.sep}{name}", f"{dest}{os.sep}{name}")
+
+
+def _ended(name: str, builder: int | None) -> bool:
+    """Whether the process named by ``<pid>-…`` is ``builder`` or gone."""
+    pid = name.split("-", 1)[0]
+    return pid.isdigit() and (int(pid) == builder or not _alive(int(pid)))
+
+
+def _moved_beside(folder: Path, out: Path, prefix: str) -> Path | None:
+    """``folder`` renamed ``<prefix><pid>-…`` beside ``out``; None if it cannot be."""
+    taken = f"{out.parent}{os.sep}{prefix}{os.getpid()}-{os.urandom(4).hex()}"
+    try:
+        os.rename(folder, taken)
+    except OSError:
+        return None
+    return Path(taken)
 
 
 def write_site(out: Path, files: Files, extra: Callable[[Path], None] | None = None) -> None:

@@ -813,6 +813,42 @@ def test_serve_writes_each_site_into_the_emptied_folders_of_the_one_before(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
+def test_a_build_writes_into_folders_made_ahead_like_the_sites_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    """A build has the folders of the site as it is made in another process while it reads
+    the data (``folders_like``), and writes the new site into them: the folders only —
+    no file of the old site —, and what the new site no longer has goes before the swap."""
+    from zhilian.write import FOLDERS_INFIX, SiteWriter, folders_like, write_site
+
+    out = tmp_path / "site"
+    first = {"a/x.html": b"1", "gone/deep/z.html": b"z", "c/d.html": b"d", "top.html": b"t"}
+    write_site(out, first)
+    made = Path(folders_like(out) or "")
+    assert made.parent == tmp_path and made.name.startswith(f".site{FOLDERS_INFIX}")
+    assert sorted(p.relative_to(made).as_posix() for p in made.rglob("*")) == [
+        "a", "c", "gone", "gone/deep"
+    ]
+    assert all(p.is_dir() for p in made.rglob("*"))
+
+    second = {"a/x.html": b"2", "c": b"a file now", "new/n.html": b"n"}
+    with SiteWriter(out, folders=made) as site:
+        assert site.reused and not made.exists()  # taken, under the new site's name
+        site.write(second)
+        site.commit()
+    assert {p.relative_to(out).as_posix() for p in out.rglob("*")} == {
+        "a", "a/x.html", "c", "new", "new/n.html"
+    }
+    assert tree(out) == {k: hashlib.sha256(v).hexdigest() for k, v in second.items()}
+
+    # Folders made for a build that did not take them (its process gone) go with the next.
+    left = Path(folders_like(out) or "")
+    gone = left.with_name(f".site{FOLDERS_INFIX}999999999-0")
+    left.rename(gone)
+    write_site(out, second)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
 def test_a_committees_find_page_is_rendered_again_only_for_the_cards_it_shows(
     deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
