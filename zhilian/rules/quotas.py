@@ -11,7 +11,7 @@ from functools import partial
 
 from ..diagnostics import Diagnostic, Severity
 from ..metrics import CadreStatus, Measure
-from .base import RuleContext, current_ids, rule
+from .base import RuleContext, cadre_rule, current_ids, rule
 
 _PATHS = {
     "committees": ("units", "committees"),
@@ -39,25 +39,27 @@ def _shortfall(status: CadreStatus, measure: Measure, what: str, file: str) -> D
     )
 
 
-@rule
-def quotas(ctx: RuleContext) -> Iterator[Diagnostic]:
+# A cadre's status depends on its files and the shared inputs alone: these findings are
+# kept per cadre with the other cadre rules', and an unchanged cadre's status is not read.
+@cadre_rule()
+def quotas(ctx: RuleContext, cadre_id: str) -> Iterator[Diagnostic]:
     """联系的分团委、团支部、宿舍团小组和青年数量达到本级别的指标。"""
-    for cid, status in ctx.statuses.items():
-        for measure in status.quotas:
-            if not measure.met:
-                what = "当前联系的" if measure.key == "youth" else "联系的"
-                yield _shortfall(status, measure, what, ctx.dep.cadre_file(cid))
+    status = ctx.statuses[cadre_id]
+    for measure in status.quotas:
+        if not measure.met:
+            what = "当前联系的" if measure.key == "youth" else "联系的"
+            yield _shortfall(status, measure, what, ctx.dep.cadre_file(cadre_id))
 
 
-@rule
-def diversity(ctx: RuleContext) -> Iterator[Diagnostic]:
+@cadre_rule()
+def diversity(ctx: RuleContext, cadre_id: str) -> Iterator[Diagnostic]:
     """当前联系的青年在专业、年级、政治面貌、家庭情况上足够多样。"""
-    for cid, status in ctx.statuses.items():
-        if not status.current_ids:
-            continue  # Q004 already says the list is empty
-        for measure in status.diversity:
-            if not measure.met:
-                yield _shortfall(status, measure, "当前联系青年中不同的", ctx.dep.cadre_file(cid))
+    status = ctx.statuses[cadre_id]
+    if not status.current_ids:
+        return  # Q004 already says the list is empty
+    for measure in status.diversity:
+        if not measure.met:
+            yield _shortfall(status, measure, "当前联系青年中不同的", ctx.dep.cadre_file(cadre_id))
 
 
 @rule
