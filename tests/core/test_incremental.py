@@ -813,6 +813,41 @@ def test_serve_writes_each_site_into_the_emptied_folders_of_the_one_before(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
+def test_a_rebuild_after_a_title_edit_reads_no_other_cadres_status(
+    deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cadre's status (its quotas, its current youth: the largest record) is read only
+    for the cadres whose files changed: the quota rules keep their findings per cadre, a
+    分团委's pending reasons and distinct youth are kept too.  A change to a youth list
+    still reaches those counts (a cold build of the same files agrees)."""
+    args = make_parser().parse_args(
+        ["build", "--root", str(deployment), "--today", TODAY, "-q", "--jobs", "1"]
+    )
+    assert build_site(args, TextReporter(io.StringIO())) == 0
+    asked: list[str] = []
+    get = CadreRecords.get
+
+    def spy(self: CadreRecords, stage: str, cadre_id: str, *rest: Any) -> Any:
+        if stage == "status":
+            asked.append(cadre_id)
+        return get(self, stage, cadre_id, *rest)
+
+    monkeypatch.setattr(CadreRecords, "get", spy)
+    _retitle(deployment)
+    assert build_site(args, TextReporter(io.StringIO())) == 0
+    assert set(asked) == {_first(deployment, "data/cadres", "*.yml").stem}
+    assert tree(deployment / "site") == _cold(deployment, tmp_path, "retitled")
+
+    # One youth's contact ends: the cadre's quotas, its group's youth and pending reasons
+    cadre = _first(deployment, "data/cadres", "*.yml")
+    text = cadre.read_text("utf-8")
+    first = text.index("\n  - id: ")
+    end = text.index("\n", first + 1)
+    cadre.write_text(text[:end] + "\n    until: 2026-01-01" + text[end:], "utf-8")
+    assert build_site(args, TextReporter(io.StringIO())) == 0
+    assert tree(deployment / "site") == _cold(deployment, tmp_path, "youth ended")
+
+
 def test_a_build_writes_into_folders_made_ahead_like_the_sites_and_nothing_else(
     tmp_path: Path,
 ) -> None:
