@@ -153,30 +153,26 @@ def _folders_ahead(out: Path, stack: ExitStack, *, enabled: bool) -> Callable[[]
     """Make the new site's folders — those of the site as it is — in another process while
     this one reads the data, when a core is idle (``write.folders_like``: a site's 230
     folders took 0.03–0.04 s to make in the busiest part of a rebuild).  Returned: the call
-    that gives them if that process is done by then (it is not waited for: the writer
-    makes the folders otherwise, and these are removed)."""
-    from .write import folders_like
+    that gives them if that process is done by then (it is not waited for: the writer makes
+    the folders otherwise); when they are not taken, they are removed on leaving ``stack``."""
+    from .write import FOLDERS_INFIX, folders_like
 
     if not enabled or not out.is_dir():
         return lambda: None
-    process = enter_held(stack, lambda: Background(partial(folders_like, out)))
-    answer: list[str | None] = []  # the process's, once taken
+    dest = f"{out.parent}{os.sep}.{out.name}{FOLDERS_INFIX}{os.getpid()}-{os.urandom(4).hex()}"
+    process = enter_held(stack, lambda: Background(partial(folders_like, out, dest)))
+    taken: list[bool] = []
 
     def folders() -> Path | None:
-        if process.running():
+        if process.running() or not process.result():
             return None
-        answer.append(process.result())
-        return Path(answer[0]) if answer[0] else None
+        taken.append(True)
+        return Path(dest)
 
     def not_taken() -> None:  # (no site was written, or the process was late)
-        if answer:
-            return
-        if process.running():
-            process.stop()  # (what it made, a later build removes: its process is gone)
-        else:
-            made = process.result()
-            if made:
-                shutil.rmtree(made, ignore_errors=True)
+        if not taken:
+            process.stop()
+            shutil.rmtree(dest, ignore_errors=True)
 
     stack.callback(not_taken)
     return folders

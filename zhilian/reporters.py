@@ -27,6 +27,7 @@ class SourceCache:
         self.root = root
         self.positions = positions
         self._texts: dict[str, str | None] = {}
+        self._lines: dict[str, list[str]] = {}  # (a file with many findings is split once)
 
     def text(self, rel: str) -> str | None:
         from .read import read_file  # (the reader, when a source line is shown: see read)
@@ -40,7 +41,9 @@ class SourceCache:
         text = self.text(rel)
         if text is None or line < 1:
             return None
-        lines = text.split("\n")
+        lines = self._lines.get(rel)
+        if lines is None:
+            lines = self._lines[rel] = text.split("\n")
         return lines[line - 1] if line <= len(lines) else None
 
 

@@ -398,21 +398,19 @@ def remove_replaced(aside: Path, builder: int) -> None:
 FOLDERS_INFIX = ".folders-"
 
 
-def folders_like(out: Path) -> str | None:
-    """A new folder beside ``out`` holding the same folders as it, and no file, for the
-    next site to be written into (``SiteWriter(folders=…)``): made by another process while
-    a core is idle, since a site's 230 folders took 0.03–0.04 s to make in the busiest part
-    of a rebuild.  Named after this process, which ends before the build does: if the build
-    does not take it, a later one removes it."""
-    if not out.is_dir():
-        return None
-    made = temporary_dir(out.parent, f".{out.name}{FOLDERS_INFIX}")
+def folders_like(out: Path, dest: str) -> bool:
+    """Make ``dest`` — a new folder beside ``out``, named ``.<site>.folders-<pid>-…`` after
+    the process building, see :func:`remove_abandoned` — holding the same folders as
+    ``out``, and no file, for the next site to be written into (``SiteWriter(folders=…)``):
+    made by another process while a core is idle, since a site's 230 folders took
+    0.03–0.04 s to make in the busiest part of a rebuild.  Whether it is all there."""
     try:
-        _copy_folders(str(out), str(made))
+        os.mkdir(dest)
+        _copy_folders(str(out), dest)
     except OSError:
-        shutil.rmtree(made, ignore_errors=True)
-        return None
-    return str(made)
+        shutil.rmtree(dest, ignore_errors=True)
+        return False
+    return True
 
 
 def _copy_folders(source: str, dest: str) -> None:

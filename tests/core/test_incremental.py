@@ -859,8 +859,8 @@ def test_a_build_writes_into_folders_made_ahead_like_the_sites_and_nothing_else(
     out = tmp_path / "site"
     first = {"a/x.html": b"1", "gone/deep/z.html": b"z", "c/d.html": b"d", "top.html": b"t"}
     write_site(out, first)
-    made = Path(folders_like(out) or "")
-    assert made.parent == tmp_path and made.name.startswith(f".site{FOLDERS_INFIX}")
+    made = tmp_path / f".site{FOLDERS_INFIX}{os.getpid()}-1"
+    assert folders_like(out, str(made))
     assert sorted(p.relative_to(made).as_posix() for p in made.rglob("*")) == [
         "a", "c", "gone", "gone/deep"
     ]
@@ -877,9 +877,8 @@ def test_a_build_writes_into_folders_made_ahead_like_the_sites_and_nothing_else(
     assert tree(out) == {k: hashlib.sha256(v).hexdigest() for k, v in second.items()}
 
     # Folders made for a build that did not take them (its process gone) go with the next.
-    left = Path(folders_like(out) or "")
-    gone = left.with_name(f".site{FOLDERS_INFIX}999999999-0")
-    left.rename(gone)
+    assert folders_like(out, str(tmp_path / f".site{FOLDERS_INFIX}999999999-0"))
+    assert not folders_like(out, str(tmp_path / "no such folder" / "x"))
     write_site(out, second)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
