@@ -113,10 +113,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """A headless Chromium.  Missing browser: skip with a reason, unless CI demands it
-    (``ZHILIAN_REQUIRE_BROWSER=1``, set by .ci/run), where it is a failure."""
+    (``ZHILIAN_REQUIRE_BROWSER=1``, set by .ci/run), where it is a failure.  One per test
+    module: Playwright's threads live as long as it does, and a build run in a process
+    with other threads does not fork (``workers.can_fork``) — with one for the session,
+    every build after the first browser test took the one-process path."""
     required = os.environ.get("ZHILIAN_REQUIRE_BROWSER") == "1"
     try:
         from playwright.sync_api import sync_playwright
