@@ -75,6 +75,12 @@ def remove_abandoned(parent: Path, prefix: str, also: int | None = None) -> None
             shutil.rmtree(entry.path, ignore_errors=True)
 
 
+def _ended(name: str, builder: int | None) -> bool:
+    """Whether the process named by ``<pid>-…`` is ``builder`` or gone."""
+    pid = name.split("-", 1)[0]
+    return pid.isdigit() and (int(pid) == builder or not _alive(int(pid)))
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -313,14 +319,15 @@ class SiteWriter:
         self.out = out.resolve()
         self.out.parent.mkdir(parents=True, exist_ok=True)
         prefix = f".{self.out.name}.new-"
-        made = _moved_beside(folders, self.out, prefix) if folders is not None else None
         for left in (prefix, f".{self.out.name}.old-", f".{self.out.name}{FOLDERS_INFIX}"):
             remove_abandoned(self.out.parent, left)  # (see commit and folders_like)
         self.spare, self.aside = spare, aside
         taken = spare.take(self.out, prefix) if spare is not None else None
-        if taken is not None and made is not None:
-            shutil.rmtree(made, ignore_errors=True)
-        taken = taken or made
+        if folders is not None:  # (named after this process: not abandoned above)
+            made = None if taken is not None else _moved_beside(folders, self.out, prefix)
+            if made is None:  # not wanted, or not movable: nobody else would remove them
+                shutil.rmtree(folders, ignore_errors=True)
+            taken = taken or made
         self.tmp = taken or temporary_dir(self.out.parent, prefix)
         self.reused = taken is not None  # folders made already, no file in them
         self.committed = False
@@ -419,12 +426,6 @@ def _copy_folders(source: str, dest: str) -> None:
     for name in folders:
         os.mkdir(f"{dest}{os.sep}{name}")
         _copy_folders(f"{source}{os.sep}{name}", f"{dest}{os.sep}{name}")
-
-
-def _ended(name: str, builder: int | None) -> bool:
-    """Whether the process named by ``<pid>-…`` is ``builder`` or gone."""
-    pid = name.split("-", 1)[0]
-    return pid.isdigit() and (int(pid) == builder or not _alive(int(pid)))
 
 
 def _moved_beside(folder: Path, out: Path, prefix: str) -> Path | None:
