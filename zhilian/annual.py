@@ -18,11 +18,14 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import os
 import re
-from collections.abc import Callable
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .calendar import CalendarUnknown, Deadline, academic_year, default_report_year, report_deadline
 from .diagnostics import error
@@ -34,6 +37,9 @@ from .paths import templates_dir
 from .pipeline import CheckResult, ConfigError
 from .records import CadreRecords, digest_of
 from .reporters import Reporter
+
+if TYPE_CHECKING:
+    from .render.page_cache import PageCache, PagesUsed
 
 SUMMARY_SHEET = "汇总"
 
@@ -441,20 +447,34 @@ def _sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
-def to_xlsx(report: Report) -> bytes:
+def to_xlsx(report: Report, sheets: PageCache | None = None) -> bytes:
     """The report as a workbook: a summary sheet, then a sheet per 分团委 (XlsxWriter: it
     wrote the province's report in a third of openpyxl's time, 0.2 s against 0.55 s).
 
-    Deterministic: the archive's entries carry XlsxWriter's fixed 1980-01-01 time (in memory,
-    no temporary files) and the document its deadline as creation and modification time."""
+    ``sheets``: a page cache that keeps each 分团委's sheet by its cells.  After one edit
+    XlsxWriter then writes the summary and the changed sheets only, and the others' XML is
+    taken from the cache (1,000 cadres, 68 sheets: 0.2 → 0.08 s).  For a sheet's XML to
+    depend on its own cells only, its strings are written in the cells, not in a table the
+    sheets share: XlsxWriter's ``constant_memory`` mode, which keeps its parts in temporary
+    files (:func:`_memory_folder`).  The archive is then written again from its parts, the
+    same way whether a sheet was kept or written (:func:`_archive`).
+
+    Deterministic: the archive's entries carry the fixed 1980-01-01 time and the document
+    its deadline as creation and modification time."""
+    # (its parts' files, removed even when the build is stopped: ``workers.child_signals``)
+    with tempfile.TemporaryDirectory(prefix="zhilian-xlsx-", dir=_memory_folder()) as scratch:
+        return _workbook(report, sheets, scratch)
+
+
+def _workbook(report: Report, sheets: PageCache | None, scratch: str) -> bytes:
     import xlsxwriter
 
     buf = io.BytesIO()
     # A cadre's text that looks like a formula ("=HYPERLINK(…)"), a number or a URL stays
     # text, as in the CSV: nothing a cadre wrote may run or change meaning in Excel.
     book = xlsxwriter.Workbook(buf, {
-        "in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-        "strings_to_urls": False,
+        "constant_memory": True, "tmpdir": scratch,
+        "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
     })
     heading = book.add_format({
         "bold": True, "bg_color": "#DDEBF7", "pattern": 1, "text_wrap": True, "valign": "vcenter",
@@ -475,23 +495,85 @@ def to_xlsx(report: Report) -> bytes:
         for col, width in enumerate(map(max, columns)):
             sheet.set_column(col, col, min(40, width + 2))
 
+    # The summary comes first, always written: the formats are numbered in the order
+    # they are first used, so the kept sheets' XML refers to the same numbers.
     used = {SUMMARY_SHEET}
     summary = [summary_cells(g) for g in report.groups] + [summary_cells(report.total)]
     summary_widths = [[_width(_text(cell)) for cell in cells] for cells in summary]
     add_sheet(SUMMARY_SHEET, SUMMARY_HEADER, summary, summary_widths, last_bold=True)
     head = header(report)
-    for group in report.groups:
-        add_sheet(
-            _sheet_title(group.name, used), head, [r.table.cells for r in group.rows],
-            [r.table.widths for r in group.rows],
-        )
+    kept: dict[str, bytes] = {}  # member of the archive → a kept sheet's XML
+    made: dict[str, str] = {}  # member → key of a sheet written now
+    for number, group in enumerate(report.groups, start=2):
+        title = _sheet_title(group.name, used)
+        cells = [r.table.cells for r in group.rows]
+        widths = [r.table.widths for r in group.rows]
+        member = f"xl/worksheets/sheet{number}.xml"
+        key, found = "", None
+        if sheets is not None:  # (repr: the same cells give the same text in any process)
+            shown = repr((title, head, cells, widths)).encode()
+            key = sheets.key("xlsx sheet", xlsxwriter.__version__, shown)
+            found = sheets.get(key)
+        if isinstance(found, bytes):
+            book.add_worksheet(title)  # (empty: its XML is replaced by the kept one)
+            kept[member] = found
+        else:
+            add_sheet(title, head, cells, widths)
+            made[member] = key
     book.set_properties({
         "title": f"{report.year} 年度团干部直接联系青年情况报告",
         "author": report.organization,
         "created": dt.datetime.combine(report.deadline.deadline, dt.time()),
     })
     book.close()
+    return _archive(buf.getvalue(), kept, made, sheets)
+
+
+@functools.cache
+def _memory_folder() -> str | None:
+    """A temporary folder in memory (``/dev/shm``) where the system has one and ``TMPDIR``
+    does not say otherwise: XlsxWriter's 140 part files cost 0.06 s of system time on disk
+    here, about nothing there; else None, the system's temporary folder."""
+    shm = "/dev/shm"
+    if "TMPDIR" not in os.environ and os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
+        return shm
+    return None
+
+
+def _archive(
+    written: bytes, kept: dict[str, bytes], made: dict[str, str], sheets: PageCache | None
+) -> bytes:
+    """The archive XlsxWriter ``written``, its members in the same order, with the ``kept``
+    sheets' XML in place of their empty ones; the sheets it wrote (``made``: member → key)
+    are kept in ``sheets``.  Each entry is dated 1980-01-01, as XlsxWriter's in-memory mode
+    does (its temporary-file mode dates them by the local time zone)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(written)) as source, \
+            zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        missing = set(kept) - set(source.namelist())
+        assert not missing, f"XlsxWriter named its sheets otherwise: {sorted(missing)}"
+        for member in source.namelist():
+            data = kept.get(member)
+            if data is None:
+                data = source.read(member)
+                if sheets is not None and member in made:
+                    sheets.put(made[member], data)
+            info = zipfile.ZipInfo(member, (1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
     return buf.getvalue()
+
+
+def workbook_and_sheets(
+    report: Report, folder: Path | None, code: bytes
+) -> tuple[bytes, PagesUsed]:
+    """:func:`to_xlsx` with the sheets kept in the page cache ``folder`` (made with
+    ``code``), for another process: also returned, what it used of the cache (for the
+    building process's cache to keep it, :meth:`PageCache.merge`)."""
+    from .render.page_cache import PageCache
+
+    sheets = PageCache(folder, code)
+    return to_xlsx(report, sheets), sheets.sent()
 
 
 @functools.cache
@@ -595,14 +677,14 @@ def report_files_of(
     templates: Path,
     records: CadreRecords | None = None,
     code: bytes = b"",
-    workbook: Callable[[], bytes] | None = None,
+    workbook: bytes | None = None,
 ) -> dict[str, bytes]:
     """The report's files; ``records`` and ``code``: see :func:`to_html`; ``workbook``:
-    the call that gives :func:`to_xlsx` of ``report`` when it is made elsewhere."""
+    :func:`to_xlsx` of ``report`` when it was made elsewhere."""
     html, csv, xlsx = report_file_names(report.year)
     return {
         html: to_html(report, templates, records, code), csv: to_csv(report),
-        xlsx: workbook() if workbook is not None else to_xlsx(report),
+        xlsx: workbook if workbook is not None else to_xlsx(report),
     }
 
 

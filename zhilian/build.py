@@ -34,21 +34,29 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
 from .fingerprint import Fingerprint, code_digest, fingerprinted, remember
 from .paths import CACHE_DIR, REPLACED_DIR, templates_dir
 from .reporters import Reporter, SourceCache
-from .workers import Background, Helper, enter_held, no_cycle_collection, worker_count
+from .workers import (
+    Background,
+    Elsewhere,
+    Helper,
+    enter_held,
+    no_cycle_collection,
+    worker_count,
+)
 
 if TYPE_CHECKING:
-    from .annual import Report
     from .load import Memo
     from .pipeline import CheckResult
     from .records import CadreRecords
     from .render.page_cache import PageCache, PagesUsed
     from .write import SiteWriter, SpareFolders
+
+T = TypeVar("T")
 
 
 class Progress:
@@ -86,14 +94,14 @@ def _annual_report(
     result: CheckResult,
     templates: Path,
     pages: PageCache,
-    workbook: Callable[[Report], Callable[[], bytes]] | None = None,
+    elsewhere: Elsewhere | None = None,
 ) -> Callable[[], tuple[dict[str, bytes], PagesUsed, bytes]]:
-    """The call that gives the annual report's files (``workbook``: see
-    ``render.internal.annual_report``)."""
+    """The call that gives the annual report's files (``elsewhere``: where the workbook is
+    made, see ``render.internal.annual_report``)."""
     from .render.internal import annual_report
 
     result.records.forked()
-    files = annual_report(result, templates, pages, workbook)
+    files = annual_report(result, templates, pages, elsewhere)
     return lambda: (files(), pages.sent(), result.records.added())
 
 
@@ -103,14 +111,12 @@ def _report_with_workbook_aside(
     """The annual report's files, in a process of their own, whose workbook one more
     process makes meanwhile: XlsxWriter's 0.2 s (1,000 cadres) would otherwise come after
     the page and make this the last process of a rebuild to end."""
-    from .annual import to_xlsx
-
     with ExitStack() as stack:
 
-        def workbook(report: Report) -> Callable[[], bytes]:
-            return enter_held(stack, lambda: Background(partial(to_xlsx, report))).result
+        def elsewhere(fn: Callable[..., T], *args: object) -> Callable[[], T]:
+            return enter_held(stack, lambda: Background(partial(fn, *args))).result
 
-        return _annual_report(result, templates, pages, workbook)()
+        return _annual_report(result, templates, pages, elsewhere)()
 
 
 def _handbook_ahead(root: Path, today: dt.date, stack: ExitStack, *, enabled: bool) -> Background:
@@ -219,11 +225,8 @@ class _Ahead:
         learn_names(result)  # (before the processes that build the views are forked)
         templates, new_pages, enter = self.templates, self.new_pages, self.stack.enter_context
         if self.helper is not None and result.records.changed <= LEAN_MAX_CHANGED:
-            from .annual import to_xlsx
-
             self.parallel = False
-            workbook = partial(self.helper.submit, to_xlsx)
-            report = _annual_report(result, templates, new_pages(), workbook)
+            report = _annual_report(result, templates, new_pages(), self.helper.submit)
             self.report = enter(Background(report, enabled=False))
         else:
             self.report = enter_held(self.stack, lambda: Background(

@@ -206,6 +206,11 @@ class Background:
         self.fn = lambda: None
 
 
+#: starts ``fn(*args)`` in another process and returns the call that waits for its result
+#: (:meth:`Helper.submit`; a forked :class:`Background`)
+Elsewhere = Callable[..., Callable[[], Any]]
+
+
 class Helper:
     """A process forked while this one is still small, that runs functions on what it is
     sent: for work on a small input (the annual report's rows) that a fork of this process

@@ -663,7 +663,7 @@ def test_serve_finds_again_what_an_edit_breaks_across_cadres(
         assert code == 0 and "R006" not in out
         if lean:  # both rebuilds in one process, each starting a workbook in the helper
             assert not FORKED
-            assert sent == ["to_xlsx", "to_xlsx"]
+            assert sent == ["workbook_and_sheets", "workbook_and_sheets"]
         assert tree(deployment / "site") == _cold(deployment, tmp_path, "undone")
     finally:
         if args.helper is not None:
@@ -994,7 +994,7 @@ def test_a_serve_rebuild_after_a_small_edit_runs_in_one_process(
             else:
                 assert not FORKED, name
             if name == "cadre title":  # (a title is in the report: made again)
-                assert sent == ["to_xlsx"]
+                assert sent == ["workbook_and_sheets"]
             assert tree(deployment / "site") == _cold(deployment, tmp_path, f"lean-{name}"), name
     finally:
         helper.close()

@@ -155,6 +155,33 @@ def test_xlsx_sheet_names_differing_only_in_case_stay_apart(sample: Path) -> Non
     assert book.sheetnames[1:3] == ["Math Committee", "MATH committee(2)"]
 
 
+def test_a_workbook_made_from_kept_sheets_is_the_one_made_whole(
+    sample: Path, tmp_path: Path
+) -> None:
+    """Each 分团委's sheet is kept by its cells: after an edit only the changed one is
+    written again, and the workbook is byte for byte the one made without the cache."""
+    import datetime as dt
+
+    from zhilian.annual import build_report, header, to_xlsx
+    from zhilian.pipeline import check
+    from zhilian.render.page_cache import PageCache
+
+    report = build_report(check(sample, dt.date(2026, 11, 20)), 2026)
+    assert len(report.groups) >= 2
+    first = PageCache(tmp_path / "pages", b"code")
+    assert to_xlsx(report, first) == to_xlsx(report)
+    assert first.misses == len(report.groups) and first.hits == 0
+
+    edited = report.groups[1]
+    edited.rows[0].table.cells[header(report).index("职务")] = "新的职务"
+    again = PageCache(tmp_path / "pages", b"code")
+    workbook = to_xlsx(report, again)
+    assert workbook == to_xlsx(report)
+    assert again.misses == 1 and again.hits == len(report.groups) - 1
+    book = load_workbook(io.BytesIO(workbook))
+    assert "新的职务" in {c.value for r in book[book.sheetnames[2]].iter_rows() for c in r}
+
+
 def _display_width(text: str) -> int:
     """How many columns Excel gives ``text``: CJK characters take two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -15,14 +15,14 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup, escape
 from pydantic_core import to_json
 
-from ..annual import Report, report_file_names
+from ..annual import report_file_names
 from ..calendar import CalendarUnknown, report_deadline
 from ..evaluation import KEY_PHRASE_CHARS, SIMILARITY_RATIO, Assessment
 from ..load import Deployment
@@ -42,7 +42,7 @@ from ..views.internal import (
     cadre_detail,
     cluster_keys,
 )
-from ..workers import no_cycle_collection, parallel_map, worker_count
+from ..workers import Elsewhere, no_cycle_collection, parallel_map, worker_count
 from ..write import Unchanged
 from .env import environment
 from .page_cache import PageCache
@@ -440,15 +440,14 @@ def annual_report(
     result: CheckResult,
     templates: Path,
     pages: PageCache,
-    workbook: Callable[[Report], Callable[[], bytes]] | None = None,
+    elsewhere: Elsewhere | None = None,
 ) -> Callable[[], dict[str, bytes]]:
     """The annual report of ``result.today``'s year: the call that gives its files (HTML,
     CSV, XLSX), kept while its figures are the same; none when its deadline cannot be
     computed (:func:`_report_error` says why).  It needs the checked data only, so ``build``
-    has it made meanwhile.  ``workbook(report)``: starts the workbook elsewhere (see
-    ``workers.Helper``) and returns the call that waits for it; the other files are made
-    when the returned call is."""
-    from ..annual import build_report, report_digest, report_files_of
+    has it made meanwhile.  ``elsewhere``: starts the workbook in another process (see
+    ``workers.Helper``); the other files are made when the returned call is."""
+    from ..annual import build_report, report_digest, report_files_of, workbook_and_sheets
 
     try:
         report = build_report(result, result.today.year)
@@ -458,11 +457,14 @@ def annual_report(
     kept = pages.get_files(key)
     if kept is not None:
         return lambda: kept
-    made = workbook(report) if workbook is not None else None
+    job = (workbook_and_sheets, report, pages.folder, pages.code)
+    made = elsewhere(*job) if elsewhere is not None else partial(*job)
 
     def files() -> dict[str, bytes]:
-        found = report_files_of(report, templates, result.records, pages.code, made)
-        pages.put_files(key, found)
+        workbook, sheets = made()
+        pages.merge(*sheets)  # (the sheets it took or kept, for prune to keep)
+        found = report_files_of(report, templates, result.records, pages.code, workbook)
+        pages.put_files(key, found, made_from=sheets[0])
         return found
 
     return files

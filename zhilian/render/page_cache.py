@@ -22,7 +22,7 @@ import hashlib
 import marshal
 import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -145,12 +145,19 @@ class PageCache:
             return None
 
     def get_files(self, key: str) -> dict[str, bytes] | None:
-        """Several files kept under one key (see :meth:`put_files`)."""
-        files = self._get_value(key)
-        return files if isinstance(files, dict) else None
+        """Several files kept under one key (see :meth:`put_files`); the entries they were
+        made from count as used too."""
+        value = self._get_value(key)
+        if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], dict)):
+            return None
+        files, made_from = value
+        self.used.update(made_from)
+        return files
 
-    def put_files(self, key: str, files: dict[str, bytes]) -> None:
-        self.put(key, marshal.dumps(files))
+    def put_files(self, key: str, files: dict[str, bytes], made_from: Iterable[str] = ()) -> None:
+        """``made_from``: keys of entries the files were made from (a workbook's sheets),
+        kept while these files are: the next files made need them."""
+        self.put(key, marshal.dumps((files, sorted(made_from))))
 
     def memo(self, kind: str, inputs: Any, compute: Callable[[Any], Any]) -> Any:
         """``compute(inputs)``, kept by the key of ``inputs`` (results marshal can store)."""
