@@ -39,7 +39,7 @@ from .records import CadreRecords, digest_of
 from .reporters import Reporter
 
 if TYPE_CHECKING:
-    from .render.page_cache import PageCache, PagesUsed
+    from .render.page_cache import PageCache
 
 SUMMARY_SHEET = "汇总"
 
@@ -566,14 +566,14 @@ def _archive(
 
 def workbook_and_sheets(
     report: Report, folder: Path | None, code: bytes
-) -> tuple[bytes, PagesUsed]:
+) -> tuple[bytes, set[str]]:
     """:func:`to_xlsx` with the sheets kept in the page cache ``folder`` (made with
-    ``code``), for another process: also returned, what it used of the cache (for the
-    building process's cache to keep it, :meth:`PageCache.merge`)."""
+    ``code``), for another process: also returned, the keys of the sheets (for the
+    building process's cache to keep them)."""
     from .render.page_cache import PageCache
 
     sheets = PageCache(folder, code)
-    return to_xlsx(report, sheets), sheets.sent()
+    return to_xlsx(report, sheets), sheets.used
 
 
 @functools.cache

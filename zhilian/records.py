@@ -252,6 +252,21 @@ class CadreRecords:
             self._dirty = True
         return value
 
+    def kept_pickled(self, stage: str, cadre_id: str, extra: Hashable = None) -> bytes | None:
+        """The result of ``stage`` for one cadre as read from the file, still pickled, if
+        it holds for this build's inputs (and ``extra``): for a caller that may not need it
+        unpickled (see ``views.public.KeptCadre``).  None otherwise, or when the result is
+        at hand unpickled: :meth:`get` then costs nothing."""
+        if self.one_build or (stage, cadre_id) in self._entries:
+            return None
+        by_cadre = self._stored.get(stage)
+        found = by_cadre.get(cadre_id) if by_cadre is not None else None
+        inputs = self._inputs.get(cadre_id)
+        if (found is None or found[0] != extra or inputs is None
+                or self._stored_inputs.get(cadre_id) != inputs):
+            return None
+        return found[1]
+
     def whole(self, name: str, key: Hashable, compute: Callable[[], T]) -> T:
         """A result made from every cadre's, kept (the latest one) by ``key``: a digest of
         all it depends on."""

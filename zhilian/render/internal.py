@@ -462,9 +462,9 @@ def annual_report(
 
     def files() -> dict[str, bytes]:
         workbook, sheets = made()
-        pages.merge(*sheets)  # (the sheets it took or kept, for prune to keep)
+        pages.used.update(sheets)  # (the sheets it took or kept, for prune to keep)
         found = report_files_of(report, templates, result.records, pages.code, workbook)
-        pages.put_files(key, found, made_from=sheets[0])
+        pages.put_files(key, found, made_from=sheets)
         return found
 
     return files
