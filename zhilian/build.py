@@ -225,23 +225,23 @@ class _Ahead:
         learn_names(result)  # (before the processes that build the views are forked)
         templates, new_pages, enter = self.templates, self.new_pages, self.stack.enter_context
         if self.helper is not None and result.records.changed <= LEAN_MAX_CHANGED:
-            self.parallel = False
+            self.parallel = False  # (the report first: the helper starts on its workbook)
             report = _annual_report(result, templates, new_pages(), self.helper.submit)
             self.report = enter(Background(report, enabled=False))
-        else:
-            self.report = enter_held(self.stack, lambda: Background(
-                partial(_report_with_workbook_aside, result, templates, new_pages()),
-                enabled=self.parallel,
-            ))
         # That process writes into the new site's folder: should anything fail, it is
-        # stopped before the folder is removed (the stack leaves in reverse order).  Both
-        # are put on the stack with Ctrl-C and SIGTERM held (``enter_held``).
+        # stopped before the folder is removed (the stack leaves in reverse order).  Each
+        # is put on the stack with Ctrl-C and SIGTERM held (``enter_held``).
         site = self.site = enter_held(
             self.stack, lambda: SiteWriter(self.out, self.spare, self.aside, self.folders())
         )
         self.public = enter_held(self.stack, lambda: Background(
             lambda: _public_site(result, templates, new_pages(), site), enabled=self.parallel
         ))
+        if self.report is None:  # (after the public site's, the process that ends last)
+            self.report = enter_held(self.stack, lambda: Background(
+                partial(_report_with_workbook_aside, result, templates, new_pages()),
+                enabled=self.parallel,
+            ))
 
     def drop(self) -> None:
         for process in (self.public, self.report):
