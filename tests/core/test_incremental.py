@@ -824,7 +824,9 @@ def test_a_rebuild_after_a_title_edit_reads_no_other_cadres_status(
     for the cadres whose files changed: the quota rules keep their findings per cadre, a
     分团委's pending reasons and distinct youth are kept too.  A change to a youth list
     still reaches those counts (a cold build of the same files agrees).  Nor is another
-    cadre's public entry unpickled (``KeptCadre``): its cards and page keys are kept."""
+    cadre's public entry or notes unpickled (``KeptCadre``, ``KeptNote``): its cards, page
+    keys and parts of ``directory.json`` are kept."""
+    from zhilian.views import public
     from zhilian.views.public import KeptCadre
 
     args = make_parser().parse_args(
@@ -846,10 +848,18 @@ def test_a_rebuild_after_a_title_edit_reads_no_other_cadres_status(
     monkeypatch.setattr(KeptCadre, "whole", lambda self: unpickled.append(self.id) or whole(self))
     monkeypatch.setattr(KeptCadre, "__init__", lambda self, cid, *a: kept.append(cid) or init(
         self, cid, *a))
+    notes = public._KeptNotes.notes
+    monkeypatch.setattr(public._KeptNotes, "notes", lambda self: unpickled.append("notes") or notes(
+        self))
+    kept_notes = public.KeptNote.__init__
+    monkeypatch.setattr(public.KeptNote, "__init__", lambda self, *a: kept.append("note") or
+                        kept_notes(self, *a))
     _retitle(deployment)
     assert build_site(args, TextReporter(io.StringIO())) == 0
     assert set(asked) == {_first(deployment, "data/cadres", "*.yml").stem}
-    assert len(kept) == len(list((deployment / "data" / "cadres").glob("*.yml"))) - 1
+    cadres = len(list((deployment / "data" / "cadres").glob("*.yml")))
+    assert len([cid for cid in kept if cid != "note"]) == cadres - 1
+    assert "note" in kept
     assert unpickled == []
     assert tree(deployment / "site") == _cold(deployment, tmp_path, "retitled")
 

@@ -296,6 +296,13 @@ def test_public_types_have_no_field_for_private_data() -> None:
                                                 "_cadre"}
                     assert typing.get_type_hints(t.whole)["return"] is views.PublicCadre
                     todo.append(views.PublicCadre)
+                elif t is views.KeptNote:  # a cadre's PublicNotes kept pickled, and the order
+                    assert set(t.__slots__) == {"anchor", "cadre_id", "date", "_kept", "_index"}
+                    assert typing.get_type_hints(t.whole)["return"] is views.PublicNote
+                    kept = typing.get_type_hints(views._KeptNotes.notes)["return"]
+                    assert kept == list[views.PublicNote]
+                    assert set(views._KeptNotes.__slots__) == {"_notes", "_pickled"}
+                    todo.append(views.PublicNote)
                 else:
                     assert t in (str, int, bool, bytes, dt.date, type(None)), (cls, f.name, t)
     assert seen == set(allowed)

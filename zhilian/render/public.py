@@ -33,9 +33,10 @@ from markupsafe import Markup
 
 from ..records import CadreRecords, digest_of
 from ..views.public import (
+    ListedNote,
     PublicCadre,
     PublicFooter,
-    PublicNote,
+    PublicGroup,
     PublicSite,
     PublicUnit,
 )
@@ -124,7 +125,7 @@ class NewsSite(SiteBasics):
     """All the news page may read of the site (its key holds the notes, the basics are
     in every key)."""
 
-    notes: tuple[PublicNote, ...] = ()
+    notes: tuple[ListedNote, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,19 @@ class _Pages:
             template = self.env.get_template("public/_macros.html")
             macros = self._macros[root] = template.make_module({**self.globals, "root": root})
         return Markup(macros.card(cadre, h, units))
+
+    def section_cards(self, group: PublicGroup) -> Markup:
+        """The cards of a directory section (the index page), kept in the page cache while
+        its cadres are the same: after one edit one section's cards are made, not every
+        cadre's card unpickled (1,000 of them: 0.02 s of the public site's process)."""
+        shown = [self.shown(cadre) for cadre in group.cadres]
+        key = self.pages.key("public/index section", group.id, repr(shown), self._site_key)
+        found = self.pages.get(key)
+        if isinstance(found, bytes):
+            return Markup(found.decode("utf-8"))
+        cards = Markup("\n  ".join(self.card("", cadre) for cadre in group.cadres))
+        self.pages.put(key, cards.encode("utf-8"))
+        return cards
 
     def shown(self, cadre: PublicCadre) -> str:
         """A cadre as page keys see it: the hash of its ``repr``, made once (a card is on
@@ -273,8 +287,10 @@ def render_public(
         records if records is not None else CadreRecords(one_build=True),
     )
 
-    pages.render("index.html", "index.html", nav="index", site=view)
-    notes_by_cadre: dict[str, list[PublicNote]] = {}
+    pages.render(
+        "index.html", "index.html", nav="index", site=view, section_cards=pages.section_cards
+    )
+    notes_by_cadre: dict[str, list[ListedNote]] = {}
     for note in view.notes:
         notes_by_cadre.setdefault(note.cadre_id, []).append(note)
     # Each cadre's public notes as a hash, made once per cadre (``records``): in the keys
@@ -389,7 +405,7 @@ def directory_json(view: PublicSite, records: CadreRecords | None = None) -> byt
     Paths are relative to the site root (``base_url``)."""
     if records is None:
         records = CadreRecords(one_build=True)
-    notes_of: dict[str, list[PublicNote]] = {}
+    notes_of: dict[str, list[ListedNote]] = {}
     for note in view.notes:
         notes_of.setdefault(note.cadre_id, []).append(note)
     # Each cadre's part as JSON text, made once per cadre (``records``): serve rebuilds the
@@ -468,7 +484,7 @@ def _cadre_json(c: PublicCadre) -> bytes:
     }).encode()
 
 
-def _notes_json(notes: list[PublicNote]) -> dict[str, bytes]:
+def _notes_json(notes: list[ListedNote]) -> dict[str, bytes]:
     """A cadre's public notes as JSON texts (UTF-8), by anchor."""
     return {
         n.anchor: _json({
