@@ -469,7 +469,7 @@ def test_build_py_runs_as_a_script(tmp_path: Path) -> None:
 #: The processes a first build forks, in order (``--jobs 2``; no memo yet, so the
 #: fingerprint is taken meanwhile): each is started and registered to be stopped with
 #: Ctrl-C held.
-FORKED = ["fingerprint", "handbook", "annual report", "public site"]
+FORKED = ["fingerprint", "handbook", "public site", "annual report"]
 
 
 @pytest.mark.parametrize("which", range(len(FORKED)), ids=FORKED)
