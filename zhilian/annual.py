@@ -20,6 +20,7 @@ import hashlib
 import io
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from .render.page_cache import PageCache
 
 SUMMARY_SHEET = "汇总"
+#: the temporary folders of XlsxWriter's parts: ``<prefix><pid>-…`` (``write.temporary_dir``)
+SCRATCH_PREFIX = "zhilian-xlsx-"
 
 
 @dataclass(frozen=True)
@@ -461,9 +464,17 @@ def to_xlsx(report: Report, sheets: PageCache | None = None) -> bytes:
 
     Deterministic: the archive's entries carry the fixed 1980-01-01 time and the document
     its deadline as creation and modification time."""
-    # (its parts' files, removed even when the build is stopped: ``workers.child_signals``)
-    with tempfile.TemporaryDirectory(prefix="zhilian-xlsx-", dir=_memory_folder()) as scratch:
-        return _workbook(report, sheets, scratch)
+    from .write import remove_abandoned, temporary_dir
+
+    # Its parts' files: in a folder named after this process, removed when the workbook is
+    # made or the build stopped (``workers.child_signals``), else by a later workbook.
+    parent = Path(_memory_folder() or tempfile.gettempdir())
+    remove_abandoned(parent, SCRATCH_PREFIX)
+    scratch = temporary_dir(parent, SCRATCH_PREFIX)
+    try:
+        return _workbook(report, sheets, str(scratch))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _workbook(report: Report, sheets: PageCache | None, scratch: str) -> bytes:

@@ -8,6 +8,7 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import run_cli
@@ -180,6 +181,28 @@ def test_a_workbook_made_from_kept_sheets_is_the_one_made_whole(
     assert again.misses == 1 and again.hits == len(report.groups) - 1
     book = load_workbook(io.BytesIO(workbook))
     assert "新的职务" in {c.value for r in book[book.sheetnames[2]].iter_rows() for c in r}
+
+
+def test_the_workbooks_scratch_files_go_and_so_do_those_a_killed_build_left(
+    sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """XlsxWriter's part files (constant_memory) live in a folder named after the process
+    making the workbook: removed when it is made, and a later workbook removes those of a
+    process that is gone."""
+    import datetime as dt
+
+    from zhilian import annual
+    from zhilian.pipeline import check
+
+    shm = tmp_path / "shm"
+    shm.mkdir()
+    monkeypatch.setattr(annual, "_memory_folder", lambda: str(shm))
+    left = shm / f"{annual.SCRATCH_PREFIX}999999999-x"  # (no such process)
+    left.mkdir()
+    (left / "tmp123").write_bytes(b"")
+    report = annual.build_report(check(sample, dt.date(2026, 11, 20)), 2026)
+    assert load_workbook(io.BytesIO(annual.to_xlsx(report))).sheetnames[0] == "汇总"
+    assert list(shm.iterdir()) == []
 
 
 def _display_width(text: str) -> int:

@@ -292,11 +292,13 @@ def test_public_types_have_no_field_for_private_data() -> None:
                 elif dataclasses.is_dataclass(t):
                     todo.append(t)
                 elif t is views.KeptCadre:  # a PublicCadre kept pickled, and its place
+                    assert views._Kept.__slots__ == () and t.__mro__[1:] == (views._Kept, object)
                     assert set(t.__slots__) == {"id", "level", "pinyin", "photo", "_pickled",
                                                 "_cadre"}
                     assert typing.get_type_hints(t.whole)["return"] is views.PublicCadre
                     todo.append(views.PublicCadre)
                 elif t is views.KeptNote:  # a cadre's PublicNotes kept pickled, and the order
+                    assert t.__mro__[1:] == (views._Kept, object)
                     assert set(t.__slots__) == {"anchor", "cadre_id", "date", "_kept", "_index"}
                     assert typing.get_type_hints(t.whole)["return"] is views.PublicNote
                     kept = typing.get_type_hints(views._KeptNotes.notes)["return"]

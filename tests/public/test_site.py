@@ -375,3 +375,27 @@ def test_an_empty_directory_renders(tmp_path: Path) -> None:
             "sitemap.xml", "robots.txt", "assets/app.js", "assets/app.css"} <= set(files)  # fmt: skip
     assert "暂时还没有公开的团干部信息" in files["index.html"].decode()
     assert json.loads(files["directory.json"])["cadres"] == []
+
+
+def test_a_names_reading_is_the_same_whether_or_not_pypinyin_has_its_phrases() -> None:
+    """pypinyin loads its phrase dictionary when something imports it before zhilian does
+    (which reads 会计 kuai ji, and hui ji without it): zhilian reads each character alone,
+    so every process of a build sorts a 分团委's units and names in one order."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "if sys.argv[1] == 'first':\n    import pypinyin\n"
+        "from zhilian.views.pinyin import other_readings, spelling\n"
+        "print(spelling('会计2023级2班团支部'), other_readings('会计'))"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code, order], capture_output=True, text=True, check=True,
+            cwd=Path(__file__).parents[2],
+        ).stdout
+        for order in ("first", "after")
+    }
+    assert len(runs) == 1, runs
+    assert "('hui', 'ji', '2023', 'ji', '2', 'ban', 'tuan', 'zhi', 'bu')" in runs.pop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -46,11 +47,26 @@ def other_readings(name: str) -> tuple[tuple[str, ...], ...]:
     return learnt[1] if learnt is not None else _other_readings(name)
 
 
+#: a Chinese character, or a run of anything else (digits, letters)
+_CHARACTER_OR_RUN = re.compile(
+    "[\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]"
+    "|[^\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+"
+)
+
+
+def _characters(name: str) -> list[str]:
+    """``name`` as pypinyin's words: each character a word of its own, so that its reading
+    never depends on whether pypinyin loaded its phrase dictionary (it does when imported
+    before this module: 会计 was then kuai ji, else hui ji, and two processes of one build
+    could sort a 分团委's units in two orders)."""
+    return _CHARACTER_OR_RUN.findall(name)
+
+
 @lru_cache(maxsize=_NAMES)
 def _spelling(name: str) -> tuple[str, ...]:
     from pypinyin import lazy_pinyin  # (imported only for a name not learnt: 0.04 s)
 
-    return tuple(lazy_pinyin(name))
+    return tuple(lazy_pinyin(_characters(name)))
 
 
 @lru_cache(maxsize=_NAMES)
@@ -58,7 +74,7 @@ def _other_readings(name: str, limit: int = 8) -> tuple[tuple[str, ...], ...]:
     from pypinyin import Style, pinyin
 
     usual = _spelling(name)
-    readings = pinyin(name, style=Style.NORMAL, heteronym=True)
+    readings = pinyin(_characters(name), style=Style.NORMAL, heteronym=True)
     combos = itertools.islice(itertools.product(*readings), limit + 1)
     return tuple(c for c in combos if c != usual)[:limit]
 

@@ -132,18 +132,42 @@ def place_of(cadre: PublicCadre) -> Place:
     )
 
 
-class KeptCadre:
+class _Kept:
+    """A view object as the last build made it from the same inputs, kept pickled, that
+    stands for the object :meth:`whole` gives — the same attributes, ``repr`` (page keys)
+    and equality —, unpickling it only when asked for more than the slots hold."""
+
+    __slots__ = ()
+
+    def whole(self) -> Any:
+        raise NotImplementedError
+
+    def __getattr__(self, name: str) -> Any:  # (only what the slots do not hold)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.whole(), name)
+
+    def __repr__(self) -> str:
+        return repr(self.whole())
+
+    def __eq__(self, other: object) -> bool:
+        return bool(self.whole() == (other.whole() if isinstance(other, _Kept) else other))
+
+    def __hash__(self) -> int:
+        return hash(self.whole())
+
+
+class KeptCadre(_Kept):
     """A cadre's :class:`PublicCadre` as the last build made it from the same inputs, kept
     pickled (public fields only) and unpickled the first time a page needs more than its
     id and place: after one edit only the edited cadre's pages are made, and the others'
-    entries, 1,000 of them, took 0.03–0.05 s to unpickle.  It stands for that PublicCadre:
-    the same attributes, ``repr`` (page keys) and equality."""
+    entries, 1,000 of them, took 0.03–0.05 s to unpickle."""
 
     __slots__ = ("_cadre", "_pickled", "id", "level", "photo", "pinyin")
 
     def __init__(self, cadre_id: str, pickled: bytes, place: Place) -> None:
         self.id, self.level, self.pinyin = cadre_id, place.level, place.pinyin
-        if not place.has_photo:  # (else unpickled when asked for: see __getattr__)
+        if not place.has_photo:  # (else unpickled when asked for: ``_Kept.__getattr__``)
             self.photo = None
         self._pickled = pickled
         self._cadre: PublicCadre | None = None
@@ -155,20 +179,6 @@ class KeptCadre:
                 raise TypeError(f"not a public cadre entry: {type(cadre).__name__}")
             self._cadre = cadre
         return self._cadre
-
-    def __getattr__(self, name: str) -> Any:  # (only what the slots above do not hold)
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.whole(), name)
-
-    def __repr__(self) -> str:
-        return repr(self.whole())
-
-    def __eq__(self, other: object) -> bool:
-        return self.whole() == (other.whole() if isinstance(other, KeptCadre) else other)
-
-    def __hash__(self) -> int:
-        return hash(self.whole())
 
 
 #: a cadre as the view lists it: made in this build, or kept from the last one
@@ -207,7 +217,7 @@ class _KeptNotes:
         return self._notes
 
 
-class KeptNote:
+class KeptNote(_Kept):
     """A public note as the last build made it from the same inputs (see
     :class:`KeptCadre`): its anchor, cadre and date at hand — the notes' order, and
     ``directory.json``'s —, the rest unpickled, with the cadre's other notes, when a page
@@ -223,20 +233,6 @@ class KeptNote:
 
     def whole(self) -> PublicNote:
         return self._kept.notes()[self._index]
-
-    def __getattr__(self, name: str) -> Any:  # (only what the slots above do not hold)
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return getattr(self.whole(), name)
-
-    def __repr__(self) -> str:
-        return repr(self.whole())
-
-    def __eq__(self, other: object) -> bool:
-        return self.whole() == (other.whole() if isinstance(other, KeptNote) else other)
-
-    def __hash__(self) -> int:
-        return hash(self.whole())
 
 
 #: a public note as the view lists it: made in this build, or kept from the last one
