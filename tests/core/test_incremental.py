@@ -908,6 +908,47 @@ def test_a_build_writes_into_folders_made_ahead_like_the_sites_and_nothing_else(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
+def test_the_folders_made_ahead_are_those_of_a_site_put_aside_emptied_of_its_files(
+    tmp_path: Path,
+) -> None:
+    """A build makes its folders from a site an earlier build put aside, emptied of every
+    file (none of an old site may reach the new one), and removes the others put aside —
+    but not one a build still running put there."""
+    from zhilian.write import FOLDERS_INFIX, REPLACED_PREFIX, SiteWriter, folders_ahead, write_site
+
+    out = tmp_path / "site"
+    write_site(out, {"a/x.html": b"1", "c/d.html": b"d"})
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    put_aside = [aside / f"{REPLACED_PREFIX}99999999{n}-{n}" for n in (8, 9)]  # (builds over)
+    write_site(put_aside[0], {"a/x.html": b"secret", "gone/deep/z.html": b"z", "top.html": b"t"})
+    write_site(put_aside[1], {"b/y.html": b"y", "b/deeper/w.html": b"w"})
+    running = aside / f"{REPLACED_PREFIX}{os.getppid()}-0"  # (a build still running)
+    running.mkdir()
+    made = tmp_path / f".site{FOLDERS_INFIX}{os.getpid()}-1"
+    assert folders_ahead(out, str(made), aside, os.getpid())
+    assert [p for p in made.rglob("*") if not p.is_dir()] == []
+    assert sorted(p.relative_to(made).as_posix() for p in made.rglob("*")) == [
+        "a", "gone", "gone/deep"
+    ]
+    assert list(aside.iterdir()) == [running]
+    new = {"a/x.html": b"2", "new/n.html": b"n"}
+    with SiteWriter(out, folders=made) as site:
+        assert site.reused
+        site.write(new)
+        site.commit()
+    assert tree(out) == {k: hashlib.sha256(v).hexdigest() for k, v in new.items()}
+    assert {p.relative_to(out).as_posix() for p in out.rglob("*")} == {
+        "a", "a/x.html", "new", "new/n.html"
+    }
+
+    # Nothing put aside: the folders of the site as it is.
+    running.rmdir()
+    again = tmp_path / f".site{FOLDERS_INFIX}{os.getpid()}-2"
+    assert folders_ahead(out, str(again), aside, os.getpid())
+    assert sorted(p.relative_to(again).as_posix() for p in again.rglob("*")) == ["a", "new"]
+
+
 def test_a_committees_find_page_is_rendered_again_only_for_the_cards_it_shows(
     deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
