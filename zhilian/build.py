@@ -352,9 +352,11 @@ def _build(
     with ExitStack() as forked:
         handbook = _handbook_ahead(args.root, today, forked, enabled=parallel and not rebuild)
         aside = args.root / CACHE_DIR / REPLACED_DIR  # (the site this build replaces goes there)
-        ahead = parallel and not rebuild and out.is_dir()  # (else the folders are made later)
-        folders = _folders_ahead(out, aside, forked, enabled=ahead)
-        if not ahead:  # (with them, the sites put aside go)
+        # (without the folders made ahead — and the sites put aside removed with them — the
+        # writer makes the folders)
+        folders_ahead = parallel and not rebuild and out.is_dir()
+        folders = _folders_ahead(out, aside, forked, enabled=folders_ahead)
+        if not folders_ahead:
             _remove_replaced_ahead(aside, forked, parallel=parallel and not rebuild)
         from .render.internal import render_internal
         from .render.page_cache import PageCache

@@ -259,11 +259,15 @@ class CadreRecords:
         at hand unpickled: :meth:`get` then costs nothing."""
         if self.one_build or (stage, cadre_id) in self._entries:
             return None
+        return self._stored_for(stage, cadre_id, (self._inputs.get(cadre_id), extra))
+
+    def _stored_for(self, stage: str, cadre_id: str, key: tuple[Any, Hashable]) -> bytes | None:
+        """The stored (pickled) result of ``stage`` for a cadre if it was made for ``key``
+        (its inputs, and ``extra``); else None."""
         by_cadre = self._stored.get(stage)
         found = by_cadre.get(cadre_id) if by_cadre is not None else None
-        inputs = self._inputs.get(cadre_id)
-        if (found is None or found[0] != extra or inputs is None
-                or self._stored_inputs.get(cadre_id) != inputs):
+        if (found is None or found[0] != key[1] or key[0] is None
+                or self._stored_inputs.get(cadre_id) != key[0]):
             return None
         return found[1]
 
@@ -285,13 +289,11 @@ class CadreRecords:
     def _unpickled_entry(self, stage: str, cadre_id: str, key: tuple[Any, Hashable]) -> Any:
         """The stored result of ``stage`` for a cadre if it was made for ``key`` (its
         inputs, and ``extra``); else ``_MISSING``."""
-        by_cadre = self._stored.get(stage)
-        found = by_cadre.get(cadre_id) if by_cadre is not None else None
-        if (found is None or found[0] != key[1] or key[0] is None
-                or self._stored_inputs.get(cadre_id) != key[0]):
+        data = self._stored_for(stage, cadre_id, key)
+        if data is None:
             return _MISSING
         try:
-            return pickle.loads(found[1])
+            return pickle.loads(data)
         except Exception:  # a damaged file: whatever it raises, the result is made again
             self._drop_stored(stage, cadre_id)
             return _MISSING

@@ -66,13 +66,22 @@ def remove_abandoned(parent: Path, prefix: str, also: int | None = None) -> None
     """Remove the folders :func:`temporary_dir` made in ``parent`` for processes that are
     gone (``also``: and for that one): a build killed outright (SIGKILL, out of memory)
     cannot remove its own."""
+    for path in _abandoned(parent, prefix, also):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _abandoned(parent: Path, prefix: str, also: int | None) -> list[str]:
+    """The paths of the folders ``<prefix><pid>-…`` in ``parent`` whose process is gone or
+    is ``also``, in name order."""
     try:
-        entries = [e for e in os.scandir(parent) if e.name.startswith(prefix) and e.is_dir()]
+        with os.scandir(parent) as entries:
+            return sorted(
+                e.path for e in entries
+                if e.name.startswith(prefix) and e.is_dir(follow_symlinks=False)
+                and _ended(e.name[len(prefix):], also)
+            )
     except OSError:
-        return
-    for entry in entries:
-        if _ended(entry.name[len(prefix):], also):
-            shutil.rmtree(entry.path, ignore_errors=True)
+        return []
 
 
 def _ended(name: str, builder: int | None) -> bool:
@@ -434,17 +443,7 @@ def folders_ahead(out: Path, dest: str, aside: Path, builder: int) -> bool:
 
 def _recycled(aside: Path, dest: str, builder: int) -> bool:
     """A site put aside by a build that is over, emptied of its files and renamed ``dest``."""
-    try:
-        with os.scandir(aside) as entries:
-            names = sorted(
-                e.name for e in entries
-                if e.name.startswith(REPLACED_PREFIX) and e.is_dir(follow_symlinks=False)
-                and _ended(e.name[len(REPLACED_PREFIX):], builder)
-            )
-    except OSError:
-        return False
-    for name in names:
-        folder = f"{aside}{os.sep}{name}"
+    for folder in _abandoned(aside, REPLACED_PREFIX, builder):
         try:
             remove_files(folder)
             os.rename(folder, dest)  # (not on another file system: removed below)

@@ -198,13 +198,10 @@ class _Pages:
         its cadres are the same: after one edit one section's cards are made, not every
         cadre's card unpickled (1,000 of them: 0.02 s of the public site's process)."""
         shown = [self.shown(cadre) for cadre in group.cadres]
-        key = self.pages.key("public/index section", group.id, repr(shown), self._site_key)
-        found = self.pages.get(key)
-        if isinstance(found, bytes):
-            return Markup(found.decode("utf-8"))
-        cards = Markup("\n  ".join(self.card("", cadre) for cadre in group.cadres))
-        self.pages.put(key, cards.encode("utf-8"))
-        return cards
+        return Markup(self.pages.memo(
+            "public/index section", (group.id, shown, self._site_key),
+            lambda _: "\n  ".join(self.card("", cadre) for cadre in group.cadres),
+        ))
 
     def shown(self, cadre: PublicCadre) -> str:
         """A cadre as page keys see it: the hash of its ``repr``, made once (a card is on
