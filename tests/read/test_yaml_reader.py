@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -82,10 +83,11 @@ def test_read_file_too_big_is_y010_without_reading(tmp_path: Path, monkeypatch) 
     with open(p, "wb") as fh:
         fh.truncate(10 * 1024 * 1024)  # sparse: 10 MB without writing 10 MB
 
-    def no_open(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the file must not be opened")
+    def no_read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file must not be read")
 
-    monkeypatch.setattr("builtins.open", no_open)
+    monkeypatch.setattr("builtins.open", no_read)
+    monkeypatch.setattr("zhilian.read.yaml_reader.os.read", no_read)
     text, diags = read_file(p, "data/cadres/big.yml", 1_048_576)
     assert text is None and codes(diags) == [("Y010", 1, 1)]
     assert "10485760" in diags[0].message
@@ -96,9 +98,24 @@ def test_read_file_not_a_regular_file_is_y015(tmp_path: Path) -> None:
     target = tmp_path / "real.yml"
     target.write_text("a: 1\n")
     (tmp_path / "link.yml").symlink_to(target)
-    for name in ("dir.yml", "link.yml", "missing.yml"):
+    os.mkfifo(tmp_path / "pipe.yml")  # (opened without waiting for a writer)
+    for name in ("dir.yml", "link.yml", "missing.yml", "pipe.yml"):
         text, diags = read_file(tmp_path / name, name, 1000)
         assert text is None and codes(diags) == [("Y015", 1, 1)], name
+    messages = [read_file(tmp_path / n, n, 1000)[1][0].message for n in ("dir.yml", "link.yml", "pipe.yml")]
+    assert [m.rsplit("而是", 1)[-1] for m in messages] == ["文件夹", "符号链接", "特殊文件"]
+
+
+def test_read_file_reads_a_file_whole_whatever_its_reads_return(tmp_path: Path, monkeypatch) -> None:
+    """A read may return fewer bytes than asked for: the reader asks again until the end."""
+    p = tmp_path / "a.yml"
+    p.write_bytes(("名字: 张三\n" * 300).encode())
+    real_read = os.read
+    monkeypatch.setattr("zhilian.read.yaml_reader.os.read", lambda fd, n: real_read(fd, min(n, 7)))
+    text, diags = read_file(p, "a.yml", 100_000)
+    assert diags == [] and text == "名字: 张三\n" * 300
+    text, diags = read_file(p, "a.yml", 100)  # over the limit: told, not cut short
+    assert text is None and codes(diags) == [("Y010", 1, 1)]
 
 
 def test_read_yaml_requires_a_mapping(tmp_path: Path) -> None:

@@ -21,11 +21,13 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from zhilian.diagnostics import DataChanged, Diagnostic
 from zhilian.read.cache_file import load_value, store_value
+from zhilian.read.fast import quiet_stderr
 from zhilian.read.front_matter import parse_note
 from zhilian.read.stamps import file_hash
 from zhilian.read.yaml_reader import decode, parse_yaml, read_bytes, top_level_not_mapping
@@ -157,10 +159,11 @@ ToParse = tuple[str, bool, str, bytes]
 
 def _parse_chunk(chunk: list[ToParse]) -> list[FileRead]:
     reads = []
-    for rel, is_note, text, key in chunk:
-        read = parse_text(rel, is_note, text)
-        read.digest = key
-        reads.append(read)
+    with quiet_stderr():  # (nothing else here writes to it: findings are returned)
+        for rel, is_note, text, key in chunk:
+            read = parse_text(rel, is_note, text)
+            read.digest = key
+            reads.append(read)
     return reads
 
 
@@ -214,6 +217,7 @@ def stream_files(
     defer: Callable[[str, bytes], bool] | None = None,
     hashed: Callable[[str], tuple[bytes, int] | None] | None = None,
     deferred_notes: Callable[[list[tuple[str, bytes]], Later], None] | None = None,
+    store: Callable[[Callable[[], None]], None] | None = None,
 ) -> Iterator[FileRead]:
     """Read ``files`` ((path relative to root, is a note) pairs): their results, in order.
 
@@ -233,7 +237,8 @@ def stream_files(
     :meth:`FileRead.parsed` is called (the cache file is then read only if something
     asks: ``ParsedCache``).  ``deferred_notes(found, later)``: the deferred notes, as
     (path, content key) pairs, handed over at once before the first result instead of
-    yielded one by one (a province defers 22,000 of them after an edit).
+    yielded one by one (a province defers 22,000 of them after an edit).  ``store(write)``:
+    where the cache's writing goes (by default it is done at once, after the last result).
     """
     cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
     cache = ParsedCache(cache_path, kept or None)
@@ -299,7 +304,11 @@ def stream_files(
     if cache_path is not None and _worth_storing(parsed, len(used) + len(deferred), cached):
         values = cache.values
         used.update((key, values[key]) for key in deferred if key in values)
-        store_value(cache_path, (READER_VERSION, used))  # only the entries still used
+        write = partial(store_value, cache_path, (READER_VERSION, used))  # the entries used
+        if store is None:
+            write()
+        else:
+            store(write)
     if kept is not None:  # (``serve`` defers nothing)
         kept.clear()
         kept.update(used)

@@ -127,17 +127,29 @@ _HAS_BOOL = re.compile(r"(?<![\"\w])(?:true|false)(?![\"\w])")
 
 class _QuietStderr:
     """rapidyaml prints parse errors to file descriptor 2 before raising; the careful path
-    will report them properly, so the C++ message is noise."""
+    will report them properly, so the C++ message is noise.  Nested uses share the outermost
+    one: a batch of files is parsed inside one (``quiet_stderr``), since redirecting for
+    each file took four system calls a file, 0.3 s of CPU for 23,000 of them."""
+
+    depth = 0  # (one file descriptor 2 per process)
 
     def __enter__(self) -> None:
-        self.saved = os.dup(2)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-        os.close(devnull)
+        _QuietStderr.depth += 1
+        if _QuietStderr.depth == 1:
+            self.saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
 
     def __exit__(self, *exc: object) -> None:
-        os.dup2(self.saved, 2)
-        os.close(self.saved)
+        _QuietStderr.depth -= 1
+        if _QuietStderr.depth == 0:
+            os.dup2(self.saved, 2)
+            os.close(self.saved)
+
+
+#: for parsing many files in a row: fast_parse's complaints silenced once for all of them
+quiet_stderr = _QuietStderr
 
 
 def fast_parse(text: str) -> Any:

@@ -104,27 +104,62 @@ def read_file(path: Path | str, rel: str, max_bytes: int) -> tuple[str | None, l
     return (None, diags) if raw is None else decode(raw, rel)
 
 
+#: how a data file is opened: not through a symbolic link (``ELOOP``: told apart below), and
+#: without waiting for a writer when it is a named pipe
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
 def read_bytes(path: Path | str, rel: str, max_bytes: int) -> tuple[bytes | None, list[Diagnostic]]:
-    """The bytes of one data file (a regular file within ``max_bytes``), else why not."""
+    """The bytes of one data file (a regular file within ``max_bytes``), else why not.
+
+    One ``open``, ``fstat``, ``read`` and ``close`` (Python's ``open`` added an ``lstat``
+    before, and a terminal check and a seek: 0.15 s of the 23,000 files of a province)."""
     try:
-        st = os.lstat(path)  # lstat: a symlink in data/ is not a data file
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        return None, [_not_a_file(rel, path) or _unreadable(rel, exc)]
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None, [_not_a_file(rel, path, st) or _unreadable(rel, OSError())]
+        if st.st_size > max_bytes:
+            return None, [_too_big(rel, st.st_size, max_bytes)]
+        raw = _read_at_most(fd, max_bytes + 1, st.st_size)  # it may have grown since
     except OSError as exc:
         return None, [_unreadable(rel, exc)]
-    if not stat.S_ISREG(st.st_mode):
-        kind = "符号链接" if stat.S_ISLNK(st.st_mode) else "文件夹"
-        if not stat.S_ISLNK(st.st_mode) and not stat.S_ISDIR(st.st_mode):
-            kind = "特殊文件"
-        return None, [error("Y015", rel, f"这不是普通文件，而是{kind}", line=1, col=1)]
-    if st.st_size > max_bytes:
-        return None, [_too_big(rel, st.st_size, max_bytes)]
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(max_bytes + 1)  # the file may have grown since stat
-    except OSError as exc:
-        return None, [_unreadable(rel, exc)]
+    finally:
+        os.close(fd)
     if len(raw) > max_bytes:
         return None, [_too_big(rel, len(raw), max_bytes)]
     return raw, []
+
+
+def _read_at_most(fd: int, limit: int, expected: int) -> bytes:
+    """Up to ``limit`` bytes of ``fd``, asked for in pieces of the size ``fstat`` gave and
+    one more byte (a buffer of ``limit`` bytes for each small file would cost more)."""
+    parts: list[bytes] = []
+    size = 0
+    while size < limit:
+        part = os.read(fd, min(limit - size, expected + 1))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _not_a_file(rel: str, path: Path | str, st: os.stat_result | None = None) -> Diagnostic | None:
+    """Y015 for a symbolic link, folder or special file (``lstat``: a link is not followed)."""
+    try:
+        st = os.lstat(path) if st is None or not stat.S_ISLNK(st.st_mode) else st
+    except OSError:
+        return None
+    if stat.S_ISREG(st.st_mode) and not stat.S_ISLNK(st.st_mode):
+        return None
+    kind = "符号链接" if stat.S_ISLNK(st.st_mode) else "文件夹"
+    if not stat.S_ISLNK(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        kind = "特殊文件"
+    return error("Y015", rel, f"这不是普通文件，而是{kind}", line=1, col=1)
 
 
 def _too_big(rel: str, size: int, max_bytes: int) -> Diagnostic:
