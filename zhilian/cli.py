@@ -217,10 +217,12 @@ def cmd_check(args: argparse.Namespace, reporter: Reporter) -> int:
         if remembered is not None:
             reporter.report(remembered, SourceCache(root))
             return EXIT_ERRORS if any(d.is_error for d in remembered) else EXIT_OK
-        taken.current()  # taken before the data is read (``fingerprint.fingerprinted``)
-        code, result = run_check(args, reporter, walked=taken.walk)
+        # (the walk taken before the data is read: ``fingerprint.fingerprinted``)
+        code, result = run_check(args, reporter, walked=taken.walked())
         if result is not None:
-            remember(root, "check", taken.current(), result.diagnostics)
+            current = taken.final(result.dep.sources)
+            if current is not None:
+                remember(root, "check", current, result.diagnostics)
             result.records.save()
         return code
 

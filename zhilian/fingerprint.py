@@ -10,6 +10,9 @@ Content, not modification times alone: two saves within one clock tick must not 
 alike.  A file's content hash is taken again unless its stat signature is the one recorded
 when it was last read, and that read came well after its last change (``read.stamps``,
 as git's index does): the reading of 23,000 files (0.3 s) becomes listing them (0.1 s).
+A first run, with no memo to compare with, does not wait for that reading: its walk lists
+the cadre and note files without reading them, the load reads them at once, and the
+fingerprint is completed with the hashes of what the load read (:class:`Unread`).
 The memo lives under ``.zhilian-cache/`` (safe to delete) and is written only after a run
 succeeded, so a failed build never marks stale output as current.  Pull-request checks
 (``--base``) never use it: they depend on git, not only on the working tree.
@@ -24,12 +27,13 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity
 from .paths import CACHE_DIR
-from .read.stamps import Stamps, Walk, file_hash, signature
+from .read.stamps import Signature, Stamps, Walk, file_hash, signature
 from .workers import Background, enter_held, no_cycle_collection
 
 #: Folders at the top of the deployment (or of the templates) that are no input: output,
@@ -45,6 +49,32 @@ STAMPS_FILE = "stamps-all.marshal"
 _NAME = attrgetter("name")  # (a folder's entries in name order: 1,000 folders a walk)
 
 
+#: (path relative to the deployment, content hash) of the data files, in the walk's order;
+#: the hash is None while a first run has not read the file yet (:class:`Unread`)
+DataFiles = list[tuple[str, bytes | None]]
+
+
+def is_data_file(rel: str) -> bool:
+    """Whether ``rel`` names a cadre's file or a note, as only the load reads them: those
+    the load itself can stand for in a first run's fingerprint (:class:`Unread`)."""
+    parts = rel.split("/")
+    return parts[0] == "data" and (
+        (len(parts) == 3 and parts[1] == "cadres" and rel.endswith(".yml"))
+        or (len(parts) == 4 and parts[1] == "notes" and rel.endswith(".md"))
+    )
+
+
+@dataclass
+class Unread:
+    """The data files a first run's walk left unread (it has no memo to compare with, so
+    the fingerprint is needed only once the run is done): the load reads them at once
+    instead of after the walk, and their hashes are the load's (:meth:`Fingerprint.final`).
+    By (path relative to the deployment): the file's path, its stat signature and when
+    it was taken (for the stamps)."""
+
+    files: dict[str, tuple[str, Signature, int]] = field(default_factory=dict)
+
+
 def _walk(
     digest: hashlib._Hash,  # type: ignore[name-defined]
     folder: str,
@@ -52,11 +82,15 @@ def _walk(
     out: str,
     stamps: Stamps | None = None,
     folders: dict[str, list[os.DirEntry[str]]] | None = None,
+    data: DataFiles | None = None,
+    unread: Unread | None = None,
 ) -> None:
     """Hash every file under ``folder`` in name order; ``prefix`` is its path relative to the
     base (plain strings and ``scandir``: per-file ``Path`` work cost more than the reading).
     With ``stamps`` (``serve``), a file unchanged since it was last read is not read again;
-    ``folders`` collects each folder's sorted entries (see ``read.stamps.Walk``)."""
+    ``folders`` collects each folder's sorted entries (see ``read.stamps.Walk``).  ``data``:
+    where the data files go instead of ``digest`` (:func:`is_data_file`), and ``unread``:
+    where those go that would have to be read (a first run's)."""
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=_NAME)
@@ -69,7 +103,12 @@ def _walk(
         rel = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):  # like os.walk: links to folders not followed
             if entry.name not in skip and entry.path != out:
-                _walk(digest, entry.path, rel + "/", out, stamps, folders)
+                _walk(digest, entry.path, rel + "/", out, stamps, folders, data, unread)
+            continue
+        if data is not None and is_data_file(rel):
+            content = _content_hash(entry, stamps, unread, rel)
+            if content is not None:
+                data.append((rel, content or None))  # (b"": left to the load)
             continue
         content = _content_hash(entry, stamps)
         if content is not None:
@@ -77,7 +116,11 @@ def _walk(
             digest.update(content)
 
 
-def _content_hash(entry: os.DirEntry[str], stamps: Stamps | None) -> bytes | None:
+def _content_hash(
+    entry: os.DirEntry[str], stamps: Stamps | None, unread: Unread | None = None, rel: str = ""
+) -> bytes | None:
+    """The file's content hash (None: unreadable); with ``unread``, a file that would have
+    to be read is noted there as ``rel`` instead, and b"" returned."""
     sig = None
     # (a link is read each time: its own signature says nothing of what it points to)
     if stamps is not None and entry.is_file(follow_symlinks=False):
@@ -89,6 +132,9 @@ def _content_hash(entry: os.DirEntry[str], stamps: Stamps | None) -> bytes | Non
         if known is not None:
             return known
         read_at = time.time_ns()
+        if unread is not None:
+            unread.files[rel] = (entry.path, sig, read_at)
+            return b""
     try:
         with open(entry.path, "rb") as handle:
             content = file_hash(handle.read())
@@ -99,6 +145,33 @@ def _content_hash(entry: os.DirEntry[str], stamps: Stamps | None) -> bytes | Non
     return content
 
 
+def _with_data(rest: bytes, data: DataFiles) -> str:
+    """The fingerprint: the other inputs' digest, then the data files'."""
+    digest = hashlib.blake2b(rest, digest_size=20)
+    for rel, content in data:
+        assert content is not None
+        digest.update(f"{rel}\0".encode())
+        digest.update(content)
+    return digest.hexdigest()
+
+
+def _take(
+    root: Path, out: Path, templates: Path, today: dt.date, walk: Walk, unread: Unread | None
+) -> tuple[bytes, DataFiles]:
+    """The digest of the inputs but the data files, and the data files' hashes (see
+    :func:`fingerprint`)."""
+    digest = hashlib.blake2b(digest_size=20)
+    out_path = os.path.realpath(out)
+    digest.update(f"{today.isoformat()}\0{out_path}\n".encode())
+    data: DataFiles = []
+    for base in dict.fromkeys((root.resolve(), templates.resolve(), PACKAGE)):
+        digest.update(f"[{base}]\n".encode())
+        found = data if base == root.resolve() else None
+        _walk(digest, str(base), "", out_path, walk.stamps, walk.folders, found, unread)
+    walk.finish()
+    return digest.digest(), data
+
+
 def fingerprint(
     root: Path, out: Path, templates: Path, today: dt.date, walk: Walk | None = None
 ) -> str:
@@ -107,23 +180,23 @@ def fingerprint(
     in the cache."""
     if walk is None:
         walk = Walk.kept_in(root / CACHE_DIR / STAMPS_FILE)
-    digest = hashlib.blake2b(digest_size=20)
-    out_path = os.path.realpath(out)
-    digest.update(f"{today.isoformat()}\0{out_path}\n".encode())
-    for base in dict.fromkeys((root.resolve(), templates.resolve(), PACKAGE)):
-        digest.update(f"[{base}]\n".encode())
-        _walk(digest, str(base), "", out_path, walk.stamps, walk.folders)
-    walk.finish()
-    return digest.hexdigest()
+    return _with_data(*_take(root, out, templates, today, walk, None))
+
+
+#: what a first run's walk leaves to finish (:meth:`Fingerprint.final`): the digest of the
+#: other inputs, the data files' hashes (None: unread) and the unread files
+Unfinished = tuple[bytes, DataFiles, dict[str, tuple[str, Signature, int]]]
 
 
 class Fingerprint:
     """The inputs' fingerprint as :func:`fingerprinted` takes it: :meth:`current` waits for
     it, :meth:`remembered` compares it with the memo, :meth:`ready` tells whether either
-    would wait; :attr:`walk`: the walk it took, once :meth:`current` has been called."""
+    would wait; :meth:`walked` waits for the walk, :meth:`final` gives the fingerprint of
+    the inputs a run read (which a first run's walk leaves to the load: :class:`Unread`)."""
 
     def __init__(
-        self, take: Callable[[], tuple[str, Walk]], elsewhere: Background | None,
+        self, take: Callable[[], tuple[str | None, Walk, Unfinished | None]],
+        elsewhere: Background | None,
         kept: bool, name: str, root: Path,
     ) -> None:
         """``kept``: whether the memo ``name`` exists (else there is nothing to compare)."""
@@ -131,26 +204,52 @@ class Fingerprint:
         self._name, self._root = name, root
         self._value: str | None = None
         self._walk: Walk | bytes | None = None  # (bytes: ``Walk.findings``, adopted if asked)
+        self._unfinished: Unfinished | None = None
+        self._taken = False
 
     def ready(self) -> bool:
         """Whether :meth:`current` would not wait for another process (taken here, it
         costs the same whenever it is taken: nothing is gained by importing first)."""
         return self._elsewhere is None or not self._elsewhere.running()
 
+    def _wait(self) -> None:
+        if not self._taken:
+            taken = self._elsewhere.result() if self._elsewhere is not None else self._take()
+            self._value, self._walk, self._unfinished = taken
+            self._taken = True
+
     def current(self) -> str:
-        if self._value is None:
-            if self._elsewhere is not None:
-                self._value, self._walk = self._elsewhere.result()
-            else:
-                self._value, self._walk = self._take()
+        """The fingerprint of a walk that read every file (with a memo to compare with)."""
+        self._wait()
+        assert self._value is not None, "a first run's fingerprint is final() only"
         return self._value
 
-    @property
-    def walk(self) -> Walk | None:
+    def walked(self) -> Walk | None:
+        """The walk, once taken: to be called before the data is read."""
+        self._wait()
         if isinstance(self._walk, bytes):
             with no_cycle_collection():  # (23,000 files' listings and hashes: no garbage)
                 self._walk = Walk.adopted(self._walk)
         return self._walk
+
+    def final(self, sources: dict[str, bytes]) -> str | None:
+        """The fingerprint of the inputs as the run read them: a first run's walk left
+        the data files to the load, whose content keys (``sources``: by path relative to
+        the deployment) stand in for them — None when one was not read (the run is not
+        remembered then), and their stamps are kept now."""
+        self._wait()
+        if self._unfinished is None:
+            return self._value
+        rest, data, unread = self._unfinished
+        read = {rel: key[:-1] for rel, key in sources.items() if rel in unread and key}
+        stamps = Stamps.load(self._root / CACHE_DIR / STAMPS_FILE)
+        for rel, (path, sig, read_at) in unread.items():
+            if rel in read:
+                stamps.add(path, sig, read[rel], read_at)
+        stamps.save(self._root / CACHE_DIR / STAMPS_FILE)
+        if len(read) < len(unread):
+            return None
+        return _with_data(rest, [(rel, content or read[rel]) for rel, content in data])
 
     def remembered(self) -> list[Diagnostic] | None:
         """The diagnostics the memo holds if the inputs are unchanged since, else None
@@ -177,28 +276,33 @@ def fingerprinted(
     walk's findings (``Walk.findings``): this one meanwhile imports what a build needs,
     and when the memo holds the fingerprint (the inputs are unchanged), answers from it
     as soon as it is taken.  A first run (no memo) needs it only for the memo written
-    after the run.  Either way the run must call ``current()`` before it reads the data:
-    a fingerprint taken after a file was read could hold an edit the output lacks, and
-    mark that output current.  The process is stopped if the run fails.  ``stamps``: kept
+    after the run: its walk leaves the data files to the load (:class:`Unread`), which then
+    need not wait for 23,000 files to be read twice.  Either way the run must call
+    ``walked()`` before it reads the data — a fingerprint taken after a file was read could
+    hold an edit the output lacks, and mark that output current —, and ``final()`` after.  The process is stopped if the run fails.  ``stamps``: kept
     in memory (``serve``): the fingerprint is then taken here, at once; otherwise they are
     kept in the cache (``STAMPS_FILE``)."""
     kept = stamps is not None or _memo_path(root, name).is_file()
     if stamps is not None:
         walk = Walk(stamps)
         value = fingerprint(root, out, templates, today, walk)
-        yield Fingerprint(lambda: (value, walk), None, kept, name, root)
+        yield Fingerprint(lambda: (value, walk, None), None, kept, name, root)
         return
 
-    def take() -> tuple[str, Walk]:
+    def take() -> tuple[str | None, Walk, Unfinished | None]:
         walk = Walk.kept_in(root / CACHE_DIR / STAMPS_FILE)
-        return fingerprint(root, out, templates, today, walk), walk
+        unread = None if kept else Unread()  # (a first run: the load reads the data files)
+        rest, data = _take(root, out, templates, today, walk, unread)
+        if unread is not None and unread.files:
+            return None, walk, (rest, data, unread.files)
+        return _with_data(rest, data), walk, None
 
-    def take_elsewhere() -> tuple[str, bytes | None]:
-        value, walk = take()
-        if kept and recall(root, name, value) is not None:
-            return value, None  # unchanged: the run is answered from the memo
+    def take_elsewhere() -> tuple[str | None, bytes | None, Unfinished | None]:
+        value, walk, unfinished = take()
+        if kept and value is not None and recall(root, name, value) is not None:
+            return value, None, None  # unchanged: the run is answered from the memo
         base = f"{root.resolve()}{os.sep}"
-        return value, walk.findings(base, f"{base}data{os.sep}")
+        return value, walk.findings(base, f"{base}data{os.sep}"), unfinished
 
     with ExitStack() as stack:
         elsewhere = enter_held(stack, lambda: Background(take_elsewhere)) if parallel else None

@@ -130,10 +130,15 @@ def worker_pool(workers: int) -> Iterator[Callable[..., Future[Any]]]:
             raise
 
 
-def parallel_map(fn: Callable[[Any], Any], items: list[Any], workers: int) -> list[Any]:
-    """``[fn(item) for item in items]`` in ``workers`` forked processes, in order."""
+def parallel_map(
+    fn: Callable[[Any], Any], items: list[Any], workers: int,
+    meanwhile: Callable[[], None] = lambda: None,
+) -> list[Any]:
+    """``[fn(item) for item in items]`` in ``workers`` forked processes, in order;
+    ``meanwhile()`` is done here while they work."""
     with worker_pool(workers) as submit:
         futures = [submit(fn, item) for item in items]
+        meanwhile()
         return [future.result() for future in futures]
 
 

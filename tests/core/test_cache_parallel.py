@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import read_files, run_cli
+from zhilian import build as build_module
 from zhilian import fingerprint as fingerprint_module
 from zhilian import load as load_module
 from zhilian.demo import generate
@@ -203,14 +204,20 @@ def _log(event: str) -> None:
         log.write(f"{event}\n")
 
 
-_fingerprint = fingerprint_module.fingerprint
+_take = fingerprint_module._take
 _stream_files = load_module.stream_files
+_remember = fingerprint_module.remember
 
 
-def _logged_fingerprint(*args: object, **kwargs: object) -> str:
-    value = _fingerprint(*args, **kwargs)  # type: ignore[arg-type]
-    _log("fingerprint taken")
+def _logged_take(*args: object, **kwargs: object) -> object:
+    value = _take(*args, **kwargs)  # type: ignore[arg-type]
+    _log("walk taken")
     return value
+
+
+def _logged_remember(*args: object, **kwargs: object) -> None:
+    _log("remembered")
+    _remember(*args, **kwargs)  # type: ignore[arg-type]
 
 
 def _logged_stream_files(*args: object, **kwargs: object) -> object:
@@ -223,20 +230,24 @@ def _logged_stream_files(*args: object, **kwargs: object) -> object:
 def test_a_first_run_takes_its_fingerprint_before_it_reads_the_data(
     deployment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, jobs: str
 ) -> None:
-    """Without a memo the fingerprint is taken meanwhile (in another process with workers),
-    but before the data is read: taken after, it could hold an edit the output lacks and
-    mark stale output as current.  The memo it writes then answers the next run."""
+    """Without a memo the walk is taken meanwhile (in another process with workers), but
+    before the data is read: its hashes taken after, it could hold an edit the output lacks
+    and mark stale output as current.  It leaves the cadre and note files to the load,
+    whose hashes complete the fingerprint (``tests/read/test_stamps.py``), and the memo
+    written then answers the next run."""
     import shutil
 
     shutil.rmtree(deployment / ".zhilian-cache", ignore_errors=True)
     events = tmp_path / "events"
     monkeypatch.setenv("EVENT_LOG", str(events))
-    monkeypatch.setattr(fingerprint_module, "fingerprint", _logged_fingerprint)
+    monkeypatch.setattr(fingerprint_module, "_take", _logged_take)
+    monkeypatch.setattr(fingerprint_module, "remember", _logged_remember)
+    monkeypatch.setattr(build_module, "remember", _logged_remember)  # (imported by name)
     monkeypatch.setattr(load_module, "stream_files", _logged_stream_files)
     extra = ("--out", str(tmp_path / "site")) if command == "build" else ()
     first = run_cli(deployment, command, "--jobs", jobs, "--quiet", *extra, today=TODAY)
     assert first.code in (0, 1), first.out
-    assert events.read_text().split("\n")[:2] == ["fingerprint taken", "data read"]
+    assert events.read_text().splitlines() == ["walk taken", "data read", "remembered"]
 
     again = run_cli(deployment, command, "--jobs", jobs, *extra, today=TODAY)
     assert again.code == first.code

@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import read_files, record_calls
 from zhilian import fingerprint
 from zhilian.diagnostics import DataChanged
+from zhilian.paths import CACHE_DIR
 from zhilian.read import batch, stamps
 from zhilian.read.batch import FileRead
 from zhilian.read.stamps import Stamps, Walk
@@ -258,3 +259,71 @@ def test_a_deferred_file_changed_before_it_is_parsed_stops_the_run(tmp_path: Pat
         deferred.parsed()
     assert rel in str(raised.value) and "请再运行一次" in str(raised.value)
     assert pickle.loads(pickle.dumps(raised.value)).rel == rel  # (from a worker process)
+
+
+def _first_run(root: Path, sources_of: dict[str, str]) -> str | None:
+    """A first run's fingerprint (no memo: the walk leaves the data files to the load),
+    completed with the content the load read (``sources_of``: path → text)."""
+    from zhilian.read.batch import content_key
+    from zhilian.read.stamps import file_hash
+
+    templates = root / "templates"
+    with fingerprint.fingerprinted(
+        root, "build", root / "site", templates, TODAY, parallel=False  # (reads seen here)
+    ) as taken:
+        taken.walked()
+        sources = {rel: content_key(rel.endswith(".md"), file_hash(text.encode()))
+                   for rel, text in sources_of.items()}
+        return taken.final(sources)
+
+
+def _afresh(root: Path) -> str:
+    return fingerprint.fingerprint(root, root / "site", root / "templates", TODAY, Walk(Stamps()))
+
+
+def _small_deployment(root: Path) -> None:
+    (root / "data" / "cadres").mkdir(parents=True)
+    (root / "data" / "notes" / "a").mkdir(parents=True)
+    (root / "templates").mkdir()
+    (root / "site_config.yml").write_text("site: x\n", encoding="utf-8")
+    (root / "data" / "cadres" / "a.yml").write_text("title: one\n", encoding="utf-8")
+    (root / "data" / "notes" / "a" / "2026-01-02-x.md").write_text("---\n---\nhi\n", "utf-8")
+
+
+def test_a_first_runs_fingerprint_is_of_the_data_files_the_load_read(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a memo the walk leaves the cadre and note files to the load (it reads them
+    at once instead of after the walk): the fingerprint remembered is made of what the
+    load read — the same as a full walk's when nothing changed, that of the edited file
+    when it changed meanwhile, none when the load did not read one —, and their stamps are
+    kept, so that the next walk reads none of them."""
+    monkeypatch.setattr(stamps, "RACY_NS", 0)
+    _small_deployment(tmp_path)
+    cadre, note = "data/cadres/a.yml", "data/notes/a/2026-01-02-x.md"
+    as_read = {cadre: "title: one\n", note: "---\n---\nhi\n"}
+    final = _first_run(tmp_path, as_read)
+    assert cadre not in reads and note not in reads  # the walk left them to the load
+    assert "site_config.yml" in reads  # (every other input is read before the data)
+    assert final == _afresh(tmp_path)
+    stamps_file = tmp_path / CACHE_DIR / "stamps-all.marshal"
+
+    # Read by the load after an edit the walk did not see: the load's content counts.
+    stamps_file.unlink()
+    as_edited = {cadre: "title: two\n", note: as_read[note]}
+    final = _first_run(tmp_path, as_edited)
+    (tmp_path / "data" / "cadres" / "a.yml").write_text("title: two\n", encoding="utf-8")
+    assert final == _afresh(tmp_path)
+    stamps_file.unlink()
+    assert _first_run(tmp_path, as_read) != final  # (the other way round)
+
+    stamps_file.unlink()
+    assert _first_run(tmp_path, {cadre: "title: two\n"}) is None  # the note not read
+
+    stamps_file.unlink()
+    _first_run(tmp_path, as_edited)
+    reads.clear()
+    walk = Walk.kept_in(stamps_file)
+    assert fingerprint.fingerprint(tmp_path, tmp_path / "site", tmp_path / "templates", TODAY,
+                                   walk) == _afresh(tmp_path)
+    assert reads.count(cadre) == reads.count(note) == 1  # (by the afresh walk only)

@@ -85,6 +85,12 @@ class Stamps:
             self._seen[path] = (sig, content_hash)
             self._changed = True
 
+    def add(self, path: str, sig: Signature, content_hash: bytes, read_at_ns: int) -> None:
+        """:meth:`put` after :meth:`finish`: kept with the stamps the walk left."""
+        self.put(path, sig, content_hash, read_at_ns)
+        self._known.update(self._seen)
+        self._seen = {}
+
     def finish(self) -> None:
         self._changed = self._changed or len(self._seen) != len(self._known)
         self._known, self._seen = self._seen, {}

@@ -330,6 +330,7 @@ def render_internal(
     busy: Callable[[], bool] = lambda: False,
     report: Callable[[], dict[str, bytes]] | None = None,
     write: Callable[[dict[str, bytes]], None] | None = None,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> dict[str, bytes | Unchanged | None]:
     """Every file under ``site/internal`` (keys relative to it).  With ``write``, the cadre
     pages rendered anew are written with it by the process that rendered them, and are
@@ -345,7 +346,8 @@ def render_internal(
 
     ``report``: the annual report's files, when the caller has them made meanwhile
     (:func:`annual_report`); asked for last, as the pages need only the files' names.
-    Otherwise they are made here."""
+    Otherwise they are made here.  ``meanwhile()``: what the caller has to do that this
+    process can do while worker processes render the last cadre pages (it would wait)."""
     pages = pages or PageCache(None)
     # Clustering similar problems compares every pair: kept while the summaries are the same.
     with no_cycle_collection():
@@ -419,7 +421,9 @@ def render_internal(
 
     shared = _shared_inputs(result.dep, view, settings)
     files.update(
-        _cadre_pages(result, view, templates, common, pages, shared, shown, jobs, busy, write)
+        _cadre_pages(
+            result, view, templates, common, pages, shared, shown, jobs, busy, write, meanwhile
+        )
     )
     report_files = report() if report else annual_report(result, templates, pages)()
     assert sorted(report_files) == view.report_files  # the names the pages link to
@@ -745,10 +749,11 @@ def _cadre_pages(
     jobs: int,
     busy: Callable[[], bool],
     write: Callable[[dict[str, bytes]], None] | None,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> dict[str, bytes | Unchanged | None]:
     """The cadre pages; ``shared`` is what their keys hold besides each cadre's own (its
     files and ``shown``).  With ``write``, the pages rendered anew are written with it
-    (None here)."""
+    (None here).  ``meanwhile``: see :func:`render_internal`."""
     keys: dict[str, str] = {}
     out: dict[str, bytes | Unchanged | None] = {}
     for cid in view.cadres:
@@ -768,7 +773,7 @@ def _cadre_pages(
         if len(rest) >= POOL_MIN_PAGES and workers > 1:
             size = -(-len(rest) // (workers * 4))
             chunks = [rest[i : i + size] for i in range(0, len(rest), size)]
-            for chunk in parallel_map(_render_cadres, chunks, workers):
+            for chunk in parallel_map(_render_cadres, chunks, workers, meanwhile):
                 made.update(chunk)
         else:
             made.update(_render_cadres(rest))
