@@ -508,7 +508,6 @@ def load(
     memo: Memo | None = None,
     clean: dict[str, bytes] | None = None,
     walked: Walk | None = None,
-    after: list[Callable[[], None]] | None = None,
 ) -> tuple[Deployment, list[Diagnostic]]:
     """Read and validate every data file under ``root``; never raises on bad data.
 
@@ -520,9 +519,7 @@ def load(
     they are validated when looked at (``Cadres``, ``DeferredNote``).  ``walked``: a walk
     over the files just taken (the fingerprint's): its folder listings stand in for the
     load's own, and the content hashes it found give a file's key without reading it
-    (without a walk, every file is read).  ``after``: where to put what is left to do for
-    the next run (writing the parsed values' cache), for the caller to do when it suits;
-    without, it is done here.
+    (without a walk, every file is read).
     """
     dep = Deployment(root=root, config=config)
     diags: list[Diagnostic] = []
@@ -554,7 +551,6 @@ def load(
         # (``serve`` keeps the validated models in its memo instead of deferring any)
         defer=(lambda rel, key: clean.get(rel) == key) if clean and memo is None else None,
         deferred_notes=partial(_add_deferred_notes, dep),
-        store=after.append if after is not None else None,
     )
     # With a memo, each file's diagnostics are kept apart: they go with its cadre's result.
     per_file: dict[str, list[Diagnostic]] = {}

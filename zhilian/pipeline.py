@@ -69,11 +69,9 @@ def check(
         records = memo.records
     elif records is None:
         records = CadreRecords(one_build=True)
-    after: list[Callable[[], None]] = []  # (caches for the next run: see below)
     with no_cycle_collection():
         dep, diags = load(
-            root, config, jobs=jobs, memo=memo, clean=records.clean, walked=walked,
-            after=after,
+            root, config, jobs=jobs, memo=memo, clean=records.clean, walked=walked
         )
         records.start(dep, today)
         statuses = all_statuses(dep, today, records)
@@ -81,10 +79,6 @@ def check(
     result = CheckResult(root, today, config, dep, statuses, diags, context, records)
     if loaded is not None and not result.data_errors:
         loaded(result)  # outside the block above: forked processes collect their garbage
-    # Written once the processes ``loaded`` starts are at work (0.2 s at 1,000 cadres, with
-    # a core idle before: the last results came in, no other process had started yet).
-    for write in after:
-        write()
     with no_cycle_collection():
         result.diagnostics += run_rules(context)
     return result

@@ -23,8 +23,9 @@ def load_value(path: Path) -> Any:
         return None
 
 
-def store_value(path: Path, value: Any) -> None:
-    """Replace ``path`` with ``value`` (plain values only: what marshal stores)."""
+def store_value(path: Path, value: Any, version: int = marshal.version) -> None:
+    """Replace ``path`` with ``value`` (plain values only: what marshal stores), in the
+    marshal format ``version``."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -32,7 +33,7 @@ def store_value(path: Path, value: Any) -> None:
         return  # a read-only checkout works fine, just without the cache
     try:
         with os.fdopen(fd, "wb") as handle:
-            marshal.dump(value, handle)
+            marshal.dump(value, handle, version)
         os.replace(tmp, path)
     except (OSError, ValueError):
         with contextlib.suppress(OSError):
