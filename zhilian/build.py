@@ -431,10 +431,12 @@ def _build(
             def meanwhile() -> None:
                 # Worker processes render the last cadre pages, the others have ended: the
                 # records are saved now, not after the site, when nothing else runs (0.3 s
-                # after a cold build of 1,000 cadres).
+                # after a cold build of 1,000 cadres), and a first run's fingerprint made.
                 report_files()
                 public_files()
                 result.records.save()
+                if memo is not None:
+                    memo[1].final(result.dep.sources)
 
             def write_internal(files: dict[str, bytes]) -> None:
                 site.write(files, "internal")

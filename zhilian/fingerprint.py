@@ -236,20 +236,21 @@ class Fingerprint:
         """The fingerprint of the inputs as the run read them: a first run's walk left
         the data files to the load, whose content keys (``sources``: by path relative to
         the deployment) stand in for them — None when one was not read (the run is not
-        remembered then), and their stamps are kept now."""
+        remembered then), and their stamps are kept now.  Taken once: the same after."""
         self._wait()
         if self._unfinished is None:
             return self._value
         rest, data, unread = self._unfinished
+        self._unfinished = None
         read = {rel: key[:-1] for rel, key in sources.items() if rel in unread and key}
         stamps = Stamps.load(self._root / CACHE_DIR / STAMPS_FILE)
         for rel, (path, sig, read_at) in unread.items():
             if rel in read:
                 stamps.add(path, sig, read[rel], read_at)
         stamps.save(self._root / CACHE_DIR / STAMPS_FILE)
-        if len(read) < len(unread):
-            return None
-        return _with_data(rest, [(rel, content or read[rel]) for rel, content in data])
+        if len(read) == len(unread):
+            self._value = _with_data(rest, [(rel, content or read[rel]) for rel, content in data])
+        return self._value
 
     def remembered(self) -> list[Diagnostic] | None:
         """The diagnostics the memo holds if the inputs are unchanged since, else None

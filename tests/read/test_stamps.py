@@ -274,7 +274,9 @@ def _first_run(root: Path, sources_of: dict[str, str]) -> str | None:
         taken.walked()
         sources = {rel: content_key(rel.endswith(".md"), file_hash(text.encode()))
                    for rel, text in sources_of.items()}
-        return taken.final(sources)
+        value = taken.final(sources)
+        assert taken.final({}) == value  # (taken once: a build takes it early, then again)
+        return value
 
 
 def _afresh(root: Path) -> str:
