@@ -22,6 +22,7 @@ import hashlib
 import marshal
 import os
 import pickle
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,14 @@ from ..write import UNCHANGED, SiteManifest, Stored, Unchanged, date_back
 PagesUsed = tuple[set[str], int, dict[str, str], set[str]]
 
 #: an entry's name is ``<key>.<checksum>``, the checksum this many hex digits
-_CHECKSUM_DIGITS = 16
+_CHECKSUM_DIGITS = 8
 
 
 def _checksum(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=_CHECKSUM_DIGITS // 2).hexdigest()
+    """CRC-32: it finds damage (an entry changed through a link to it, cut short), which is
+    all it is for (the key says what the entry is); a quarter of blake2b's time, 0.15 s of
+    a cold build's 250 MB of pages."""
+    return f"{zlib.crc32(data):08x}"
 
 
 class PageCache:
