@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from .cli import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, run_check
-from .fingerprint import Fingerprint, code_digest, fingerprinted, remember
+from .fingerprint import Fingerprint, code_digest, fingerprinted
 from .paths import CACHE_DIR, REPLACED_DIR, templates_dir
 from .reporters import Reporter, SourceCache
 from .workers import (
@@ -464,10 +464,7 @@ def _build(
         manifest.save(pages.placed, pages.kept)
         result.records.save()
         if memo is not None:
-            name, taken = memo
-            current = taken.final(result.dep.sources)
-            if current is not None:
-                remember(args.root, name, current, result.diagnostics)
+            memo[1].remember(result.dep.sources, result.diagnostics)
 
     if defer is None:
         finish()

@@ -195,7 +195,7 @@ def run_check(
 
 
 def cmd_check(args: argparse.Namespace, reporter: Reporter) -> int:
-    from .fingerprint import fingerprinted, remember
+    from .fingerprint import fingerprinted
     from .paths import templates_dir
     from .workers import worker_count
 
@@ -220,9 +220,7 @@ def cmd_check(args: argparse.Namespace, reporter: Reporter) -> int:
         # (the walk taken before the data is read: ``fingerprint.fingerprinted``)
         code, result = run_check(args, reporter, walked=taken.walked())
         if result is not None:
-            current = taken.final(result.dep.sources)
-            if current is not None:
-                remember(root, "check", current, result.diagnostics)
+            taken.remember(result.dep.sources, result.diagnostics)
             result.records.save()
         return code
 

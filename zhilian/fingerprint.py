@@ -252,6 +252,13 @@ class Fingerprint:
             self._value = _with_data(rest, [(rel, content or read[rel]) for rel, content in data])
         return self._value
 
+    def remember(self, sources: dict[str, bytes], diags: list[Diagnostic]) -> None:
+        """Keep ``diags`` as the answer for the inputs the run read (:meth:`final`; a run
+        that did not read every data file the walk left to it is not remembered)."""
+        current = self.final(sources)
+        if current is not None:
+            remember(self._root, self._name, current, diags)
+
     def remembered(self) -> list[Diagnostic] | None:
         """The diagnostics the memo holds if the inputs are unchanged since, else None
         (without a memo, at once)."""
@@ -280,9 +287,10 @@ def fingerprinted(
     after the run: its walk leaves the data files to the load (:class:`Unread`), which then
     need not wait for 23,000 files to be read twice.  Either way the run must call
     ``walked()`` before it reads the data — a fingerprint taken after a file was read could
-    hold an edit the output lacks, and mark that output current —, and ``final()`` after.  The process is stopped if the run fails.  ``stamps``: kept
-    in memory (``serve``): the fingerprint is then taken here, at once; otherwise they are
-    kept in the cache (``STAMPS_FILE``)."""
+    hold an edit the output lacks, and mark that output current —, and ``remember()``
+    after.  The process is stopped if the run fails.  ``stamps``: kept in memory
+    (``serve``): the fingerprint is then taken here, at once; otherwise they are kept in
+    the cache (``STAMPS_FILE``)."""
     kept = stamps is not None or _memo_path(root, name).is_file()
     if stamps is not None:
         walk = Walk(stamps)

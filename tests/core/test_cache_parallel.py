@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import read_files, run_cli
-from zhilian import build as build_module
 from zhilian import fingerprint as fingerprint_module
 from zhilian import load as load_module
 from zhilian.demo import generate
@@ -242,7 +241,6 @@ def test_a_first_run_takes_its_fingerprint_before_it_reads_the_data(
     monkeypatch.setenv("EVENT_LOG", str(events))
     monkeypatch.setattr(fingerprint_module, "_take", _logged_take)
     monkeypatch.setattr(fingerprint_module, "remember", _logged_remember)
-    monkeypatch.setattr(build_module, "remember", _logged_remember)  # (imported by name)
     monkeypatch.setattr(load_module, "stream_files", _logged_stream_files)
     extra = ("--out", str(tmp_path / "site")) if command == "build" else ()
     first = run_cli(deployment, command, "--jobs", jobs, "--quiet", *extra, today=TODAY)

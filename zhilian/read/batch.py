@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from zhilian.diagnostics import DataChanged, Diagnostic
 from zhilian.read.cache_file import load_value, store_value
-from zhilian.read.fast import quiet_stderr
+from zhilian.read.fast import QuietStderr
 from zhilian.read.front_matter import parse_note
 from zhilian.read.stamps import file_hash
 from zhilian.read.yaml_reader import decode, parse_yaml, read_bytes, top_level_not_mapping
@@ -158,7 +158,7 @@ ToParse = tuple[str, bool, str, bytes]
 
 def _parse_chunk(chunk: list[ToParse]) -> list[FileRead]:
     reads = []
-    with quiet_stderr():  # (nothing else here writes to it: findings are returned)
+    with QuietStderr():  # (nothing else here writes to it: findings are returned)
         for rel, is_note, text, key in chunk:
             read = parse_text(rel, is_note, text)
             read.digest = key

@@ -125,31 +125,27 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_mapping, parse_int=str, parse_flo
 _HAS_BOOL = re.compile(r"(?<![\"\w])(?:true|false)(?![\"\w])")
 
 
-class _QuietStderr:
+class QuietStderr:
     """rapidyaml prints parse errors to file descriptor 2 before raising; the careful path
     will report them properly, so the C++ message is noise.  Nested uses share the outermost
-    one: a batch of files is parsed inside one (``quiet_stderr``), since redirecting for
+    one: a batch of files is parsed inside one (``read.batch``), since redirecting for
     each file took four system calls a file, 0.3 s of CPU for 23,000 of them."""
 
     depth = 0  # (one file descriptor 2 per process)
 
     def __enter__(self) -> None:
-        _QuietStderr.depth += 1
-        if _QuietStderr.depth == 1:
+        QuietStderr.depth += 1
+        if QuietStderr.depth == 1:
             self.saved = os.dup(2)
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 2)
             os.close(devnull)
 
     def __exit__(self, *exc: object) -> None:
-        _QuietStderr.depth -= 1
-        if _QuietStderr.depth == 0:
+        QuietStderr.depth -= 1
+        if QuietStderr.depth == 0:
             os.dup2(self.saved, 2)
             os.close(self.saved)
-
-
-#: for parsing many files in a row: fast_parse's complaints silenced once for all of them
-quiet_stderr = _QuietStderr
 
 
 def fast_parse(text: str) -> Any:
@@ -157,7 +153,7 @@ def fast_parse(text: str) -> Any:
     if ryml is None or not text.strip() or _needs_care(text):
         return MISS
     try:
-        with _QuietStderr():  # (emitting too complains there: of nesting too deep)
+        with QuietStderr():  # (emitting too complains there: of nesting too deep)
             tree = ryml.parse_in_arena(text.encode("utf-8"))
             emitted = ryml.emit_json_malloc(tree, tree.root_id())
     except Exception:  # any rapidyaml complaint: let libyaml say it precisely

@@ -121,7 +121,7 @@ def read_bytes(path: Path | str, rel: str, max_bytes: int) -> tuple[bytes | None
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            return None, [_not_a_file(rel, path, st) or _unreadable(rel, OSError())]
+            return None, [_not_a_file(rel, path) or _unreadable(rel, OSError())]
         if st.st_size > max_bytes:
             return None, [_too_big(rel, st.st_size, max_bytes)]
         raw = _read_at_most(fd, max_bytes + 1, st.st_size)  # it may have grown since
@@ -148,13 +148,14 @@ def _read_at_most(fd: int, limit: int, expected: int) -> bytes:
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
-def _not_a_file(rel: str, path: Path | str, st: os.stat_result | None = None) -> Diagnostic | None:
-    """Y015 for a symbolic link, folder or special file (``lstat``: a link is not followed)."""
+def _not_a_file(rel: str, path: Path | str) -> Diagnostic | None:
+    """Y015 for a symbolic link, folder or special file (``lstat``: a link is not followed);
+    None for a regular file or none at all."""
     try:
-        st = os.lstat(path) if st is None or not stat.S_ISLNK(st.st_mode) else st
+        st = os.lstat(path)
     except OSError:
         return None
-    if stat.S_ISREG(st.st_mode) and not stat.S_ISLNK(st.st_mode):
+    if stat.S_ISREG(st.st_mode):
         return None
     kind = "符号链接" if stat.S_ISLNK(st.st_mode) else "文件夹"
     if not stat.S_ISLNK(st.st_mode) and not stat.S_ISDIR(st.st_mode):
