@@ -19,7 +19,7 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from pydantic_core import to_json
 
 from ..annual import report_file_names
@@ -44,7 +44,7 @@ from ..views.internal import (
 )
 from ..workers import Elsewhere, no_cycle_collection, parallel_map, worker_count
 from ..write import Unchanged
-from .env import environment
+from .env import environment, escape
 from .page_cache import PageCache
 
 ASSETS = ("internal.css", "internal.js")
