@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
+import operator
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -157,6 +158,9 @@ class Redactor:
 
 @dataclass
 class MaskedYouth:
+    """A row of a cadre's youth table, its fields in the columns' order (made by position:
+    ``_masked_youth``, 100,000 of them)."""
+
     sid: str  # masked 学号
     name: str  # masked name ("" when not given)
     major: str
@@ -813,27 +817,28 @@ def _masked_name(name: str) -> str:
 
 
 def _masked_youth(cadre: Cadre, dep: Deployment, today: dt.date) -> list[MaskedYouth]:
+    """The current youth first, then by start and 学号.  (Made for 100,000 youth at 1,000
+    cadres: each one's status is taken once, the rows built by position.)"""
+    branches, dorm_groups = dep.branches, dep.dorm_groups
+    listed = [(not y.is_current(today), y.since, y.id, y) for y in cadre.youth]
+    listed.sort(key=_BEFORE_YOUTH)
     rows = []
-    for y in sorted(cadre.youth, key=lambda y: (not y.is_current(today), y.since, y.id)):
+    for ended, _, sid, y in listed:
         major, grade = major_and_grade(y, dep)
-        branch = dep.branches.get(y.branch or "")
-        dorm = dep.dorm_groups.get(y.dorm_group or "")
+        branch = branches.get(y.branch) if y.branch else None
+        dorm = dorm_groups.get(y.dorm_group) if y.dorm_group else None
         rows.append(
             MaskedYouth(
-                sid=mask_student_id(y.id),
-                name=_masked_name(y.name or ""),
-                major=major or "未知",
-                grade=grade or "未知",
-                political_status=y.political_status.label,
-                family=y.family,
-                branch=branch.name if branch else "",
-                dorm_group=dorm.name if dorm else "",
-                since=y.since,
-                until=y.until,
-                current=y.is_current(today),
+                mask_student_id(sid), _masked_name(y.name or ""), major or "未知",
+                grade or "未知", y.political_status.label, y.family,
+                branch.name if branch else "", dorm.name if dorm else "",
+                y.since, y.until, not ended,
             )
         )
     return rows
+
+
+_BEFORE_YOUTH = operator.itemgetter(0, 1, 2)
 
 
 def _problem_items(
