@@ -118,6 +118,24 @@ def test_read_file_reads_a_file_whole_whatever_its_reads_return(tmp_path: Path, 
     assert text is None and codes(diags) == [("Y010", 1, 1)]
 
 
+def test_read_file_reads_what_a_file_grew_by_after_its_size_was_taken(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The reader asks for one byte more than ``fstat`` said: a file that grew since is
+    read to its end, not cut at the size it had."""
+    p = tmp_path / "a.yml"
+    p.write_bytes(("名字: 张三\n" * 300).encode())
+    real_fstat = os.fstat
+
+    def smaller(fd: int) -> os.stat_result:
+        st = real_fstat(fd)
+        return os.stat_result((*st[:6], st.st_size - 40, *st[7:]))
+
+    monkeypatch.setattr("zhilian.read.yaml_reader.os.fstat", smaller)
+    text, diags = read_file(p, "a.yml", 100_000)
+    assert diags == [] and text == "名字: 张三\n" * 300
+
+
 def test_read_yaml_requires_a_mapping(tmp_path: Path) -> None:
     p = tmp_path / "list.yml"
     p.write_text("# 注释\n\n- a\n- b\n")
