@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, HttpUrl
+from pydantic import HttpUrl
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
@@ -59,6 +59,7 @@ from .model.data import (
     SurveyResult,
 )
 from .model.enums import LabeledEnum, Level
+from .model.fields import SchemaClass, fields_of, is_schema_class
 from .write import link_tree, remove_abandoned, temporary_dir
 
 MKDOCS_FILE = "mkdocs.yml"
@@ -121,11 +122,11 @@ def _special_types() -> dict[int, str]:
     return found
 
 
-def _anchor(model: type[BaseModel]) -> str:
+def _anchor(model: SchemaClass) -> str:
     return "model-" + model.__name__.lower()
 
 
-def _model_title(model: type[BaseModel]) -> str:
+def _model_title(model: SchemaClass) -> str:
     doc = inspect.getdoc(model) or ""
     if model.__doc__ is None or doc.startswith(("Usage docs", "A base class")):
         return model.__name__
@@ -142,7 +143,7 @@ def _enum_choices(enum: type[LabeledEnum]) -> str:
 class _TypeNamer:
     def __init__(self) -> None:
         self.special = _special_types()
-        self.nested: list[type[BaseModel]] = []  # models met while naming, in order
+        self.nested: list[SchemaClass] = []  # models met while naming, in order
 
     def name(self, annotation: Any, metadata: list[Any] | tuple[Any, ...] = ()) -> str:
         for meta in metadata:
@@ -164,7 +165,7 @@ class _TypeNamer:
         if inspect.isclass(annotation):
             if issubclass(annotation, LabeledEnum):
                 return _enum_choices(annotation)
-            if issubclass(annotation, BaseModel):
+            if is_schema_class(annotation):
                 if annotation not in self.nested:
                     self.nested.append(annotation)
                 return f"见“{_model_title(annotation)}”（下表）"
@@ -232,7 +233,7 @@ def _visibility(info: FieldInfo, inherited: str) -> str:
     return inherited
 
 
-def _model_visibility(model: type[BaseModel], inherited: str) -> str:
+def _model_visibility(model: SchemaClass, inherited: str) -> str:
     doc = model.__doc__ or ""
     doc = doc.strip()
     if doc.startswith("PRIVATE"):
@@ -248,20 +249,20 @@ def _field_title(info: FieldInfo, annotation: Any) -> str:
         return info.title
     inner = [a for a in (get_args(annotation) or (annotation,)) if inspect.isclass(a)]
     for cls in inner:
-        if issubclass(cls, BaseModel):
+        if is_schema_class(cls):
             return _model_title(cls)
     return "—"
 
 
 @dataclass
 class _Section:
-    model: type[BaseModel]
+    model: SchemaClass
     path: str  # where in the file, e.g. ``contact`` or ``youth[]``
     visibility: str
 
 
 def _model_tables(
-    roots: list[tuple[type[BaseModel], str]], with_visibility: bool, seen: set[type[BaseModel]]
+    roots: list[tuple[SchemaClass, str]], with_visibility: bool, seen: set[SchemaClass]
 ) -> str:
     """One table per model, the roots first, then the models they contain (breadth first)."""
     out: list[str] = []
@@ -276,7 +277,7 @@ def _model_tables(
         namer = _TypeNamer()
         rows = []
         children: list[_Section] = []
-        for name, info in model.model_fields.items():
+        for name, info in fields_of(model).items():
             annotation = info.annotation
             kind = namer.name(annotation, info.metadata)
             extra = _constraints(info)
@@ -331,7 +332,7 @@ def _link_models(cell: str, namer: _TypeNamer) -> str:
 
 
 #: (heading, file, roots) — every data file and the models that describe it.
-FILES: tuple[tuple[str, str, list[tuple[type[BaseModel], str]]], ...] = (
+FILES: tuple[tuple[str, str, list[tuple[SchemaClass, str]]], ...] = (
     ("团干部文件", "data/cadres/<编号>.yml", [(Cadre, "")]),
     (
         "活动记录",
@@ -353,15 +354,15 @@ FILES: tuple[tuple[str, str, list[tuple[type[BaseModel], str]]], ...] = (
 )
 
 
-def documented_models() -> list[type[BaseModel]]:
+def documented_models() -> list[SchemaClass]:
     """Every model the field reference documents (the roots and everything nested)."""
-    found: list[type[BaseModel]] = []
+    found: list[SchemaClass] = []
 
-    def walk(model: type[BaseModel]) -> None:
+    def walk(model: SchemaClass) -> None:
         if model in found:
             return
         found.append(model)
-        for info in model.model_fields.values():
+        for info in fields_of(model).values():
             for cls in _models_in(info.annotation):
                 walk(cls)
 
@@ -372,8 +373,8 @@ def documented_models() -> list[type[BaseModel]]:
     return found
 
 
-def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
-    if inspect.isclass(annotation) and issubclass(annotation, BaseModel):
+def _models_in(annotation: Any) -> Iterator[SchemaClass]:
+    if is_schema_class(annotation):
         yield annotation
     for arg in get_args(annotation):
         yield from _models_in(arg)
@@ -393,7 +394,7 @@ def fields_page() -> str:
         '写法提示：学号、电话、QQ 号要加英文引号（如 `"2023990101"`），以免开头的 0 丢失；'
         "日期写成 `2026-05-04`；列表可以写成 `[a, b]`，也可以每行一个 `- 值`。\n",
     ]
-    seen: set[type[BaseModel]] = set()
+    seen: set[SchemaClass] = set()
     for heading, file, roots in FILES:
         parts.append(f"## {heading}\n\n文件：`{file}`\n")
         parts.append(_model_tables(roots, with_visibility=True, seen=seen))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
+from pydantic.dataclasses import is_pydantic_dataclass
 
 from tests.conftest import record_calls, run_cli
 from tests.core.test_incremental import REPO, _retitle, _survey
@@ -263,7 +264,8 @@ def test_changes_of_successive_builds_add_up_until_the_records_file_is_written_a
 
 class _NoModels(pickle.Pickler):
     def reducer_override(self, obj: object) -> object:
-        assert not isinstance(obj, BaseModel), f"a validated model in the records: {obj!r:.80}"
+        validated = isinstance(obj, BaseModel) or is_pydantic_dataclass(type(obj))
+        assert not validated, f"a validated model in the records: {obj!r:.80}"
         return NotImplemented
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from pydantic import BaseModel
+from pydantic.dataclasses import is_pydantic_dataclass
 
 from tests.conftest import REPO, SAMPLE_DATE, run_cli
 from tests.support import static_server
@@ -175,13 +176,21 @@ def test_search_index_and_guide_hold_no_private_data(built_sample: Path) -> None
 # --- generated pages ---------------------------------------------------------------------------
 
 
-def _walk_models(roots: list[type[BaseModel]]) -> list[type[BaseModel]]:
-    """Every model reachable through ``model_fields`` (independent of zhilian.handbook)."""
-    seen: list[type[BaseModel]] = []
+def _fields(model: type[Any]) -> dict[str, Any]:
+    """A pydantic model's fields, or a pydantic dataclass's (``Youth``)."""
+    return model.model_fields if issubclass(model, BaseModel) else model.__pydantic_fields__
 
-    def inner(annotation: Any) -> list[type[BaseModel]]:
+
+def _walk_models(roots: list[type[BaseModel]]) -> list[type[Any]]:
+    """Every model (or pydantic dataclass) reachable through the fields (independent of
+    zhilian.handbook)."""
+    seen: list[type[Any]] = []
+
+    def inner(annotation: Any) -> list[type[Any]]:
         found = []
-        if inspect.isclass(annotation) and issubclass(annotation, BaseModel):
+        if inspect.isclass(annotation) and (
+            issubclass(annotation, BaseModel) or is_pydantic_dataclass(annotation)
+        ):
             found.append(annotation)
         for arg in get_args(annotation):
             found += inner(arg)
@@ -193,7 +202,7 @@ def _walk_models(roots: list[type[BaseModel]]) -> list[type[BaseModel]]:
         if model in seen:
             continue
         seen.append(model)
-        for info in model.model_fields.values():
+        for info in _fields(model).values():
             todo += inner(info.annotation)
     return seen
 
@@ -213,11 +222,11 @@ def test_field_reference_lists_every_model_field(built_sample: Path) -> None:
     markup = page(built_sample, "reference/fields/index.html")
     sections = _sections(markup)
     models = _walk_models(ROOTS)
-    assert len(models) >= 20
+    assert len(models) >= 20 and "Youth" in {m.__name__ for m in models}
     for model in models:
         anchor = f"model-{model.__name__.lower()}"
         assert anchor in sections, f"{model.__name__} has no section in the field reference"
-        for name, info in model.model_fields.items():
+        for name, info in _fields(model).items():
             assert f"<code>{name}</code>" in sections[anchor], f"{model.__name__}.{name}"
             if info.title:
                 assert html.escape(info.title, quote=False) in sections[anchor], info.title

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+from pydantic.dataclasses import dataclass
 
 from .enums import (
     Appointment,
@@ -32,15 +33,14 @@ def _empty_to_none(data: Any) -> Any:
     return data
 
 
-class Lean(BaseModel):
-    """Unknown fields are errors; surrounding whitespace is dropped.  Used as is for the
-    models a province has 100,000 of (``Youth``): no Python code runs per instance."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+#: Unknown fields are errors; surrounding whitespace is dropped.
+LEAN = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class Strict(Lean):
-    """``Lean``, and ``key:`` with no value counts as not given (friendlier for the rest)."""
+class Strict(BaseModel):
+    """``LEAN``, and ``key:`` with no value counts as not given (friendlier for the rest)."""
+
+    model_config = LEAN
 
     @model_validator(mode="before")
     @classmethod
@@ -128,7 +128,11 @@ class Units(Strict):
     dorm_groups: list[UnitId] = Field(default_factory=list, title="联系的宿舍团小组")
 
 
-class Youth(Lean):
+# A province lists 100,000 youth: a pydantic dataclass with slots holds one in a fifth of a
+# model's memory (no ``__dict__``, no set of the fields given), validated as fast and with no
+# Python code run per instance (``model.fields``).
+@dataclass(slots=True, kw_only=True, config=LEAN)
+class Youth:
     """PRIVATE：一名联系青年。永不公开；内部页面只显示脱敏后的信息。"""
 
     id: StudentId = Field(title="学号", description="字符串，加引号以保留开头的 0")

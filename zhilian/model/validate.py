@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..diagnostics import Diagnostic, error
 from .enums import LabeledEnum
+from .fields import fields_of, is_schema_class
 from .types import PATTERN_ERRORS
 
 M = TypeVar("M", bound=BaseModel)
@@ -52,22 +53,20 @@ def _field_names(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The field names allowed at ``loc`` (for did-you-mean on unknown fields)."""
     current: Any = model
     for part in loc:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if isinstance(part, int) or not is_schema_class(current):
             continue
-        field = current.model_fields.get(part)
+        field = fields_of(current).get(part)
         if field is None:
             return []
         current = _inner_model(field.annotation)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+    return list(fields_of(current)) if is_schema_class(current) else []
 
 
 def _inner_model(annotation: Any) -> Any:
     """``list[Youth] | None`` → ``Youth``."""
     for arg in getattr(annotation, "__args__", ()) or ():
         found = _inner_model(arg)
-        if isinstance(found, type) and issubclass(found, BaseModel):
+        if is_schema_class(found):
             return found
     return annotation
 
@@ -88,6 +87,10 @@ def _where(loc: tuple[Any, ...]) -> str:
 def _show(value: Any) -> str:
     text = str(value)
     return text if len(text) <= 40 else text[:37] + "…"
+
+
+#: A dataclass's (``Youth``) names for what a model calls these
+_AS_IN_A_MODEL = {"unexpected_keyword_argument": "extra_forbidden", "dataclass_type": "model_type"}
 
 
 def describe(err: dict[str, Any], model: type[BaseModel]) -> tuple[str, str, str]:
@@ -164,6 +167,7 @@ def validate(
     except ValidationError as exc:
         diags = []
         for err in exc.errors(include_url=False):
+            err["type"] = _AS_IN_A_MODEL.get(err["type"], err["type"])
             code, message, hint = describe(err, model)
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
             diags.append(
