@@ -508,6 +508,7 @@ def load(
     memo: Memo | None = None,
     clean: dict[str, bytes] | None = None,
     walked: Walk | None = None,
+    write_later: list[Callable[[], None]] | None = None,
 ) -> tuple[Deployment, list[Diagnostic]]:
     """Read and validate every data file under ``root``; never raises on bad data.
 
@@ -519,7 +520,7 @@ def load(
     they are validated when looked at (``Cadres``, ``DeferredNote``).  ``walked``: a walk
     over the files just taken (the fingerprint's): its folder listings stand in for the
     load's own, and the content hashes it found give a file's key without reading it
-    (without a walk, every file is read).
+    (without a walk, every file is read).  ``write_later``: see ``read.batch.stream_files``.
     """
     dep = Deployment(root=root, config=config)
     diags: list[Diagnostic] = []
@@ -551,6 +552,7 @@ def load(
         # (``serve`` keeps the validated models in its memo instead of deferring any)
         defer=(lambda rel, key: clean.get(rel) == key) if clean and memo is None else None,
         deferred_notes=partial(_add_deferred_notes, dep),
+        write_later=write_later,
     )
     # With a memo, each file's diagnostics are kept apart: they go with its cadre's result.
     per_file: dict[str, list[Diagnostic]] = {}

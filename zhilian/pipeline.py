@@ -69,9 +69,14 @@ def check(
         records = memo.records
     elif records is None:
         records = CadreRecords(one_build=True)
+    # The parsed-value cache is written once ``loaded`` has started its processes: the
+    # load's end leaves a core idle, and what is written (the workers' chunks as they sent
+    # them) shares no page those processes would then copy.
+    writes: list[Callable[[], None]] = []
     with no_cycle_collection():
         dep, diags = load(
-            root, config, jobs=jobs, memo=memo, clean=records.clean, walked=walked
+            root, config, jobs=jobs, memo=memo, clean=records.clean, walked=walked,
+            write_later=writes,
         )
         records.start(dep, today)
         statuses = all_statuses(dep, today, records)
@@ -79,6 +84,8 @@ def check(
     result = CheckResult(root, today, config, dep, statuses, diags, context, records)
     if loaded is not None and not result.data_errors:
         loaded(result)  # outside the block above: forked processes collect their garbage
+    for write in writes:
+        write()
     with no_cycle_collection():
         result.diagnostics += run_rules(context)
     return result

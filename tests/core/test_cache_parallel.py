@@ -326,3 +326,25 @@ def test_the_org_and_survey_files_are_parsed_again_only_when_changed(
     parsed.clear()
     again = check(root, today, jobs=1)
     assert set(parsed) == few and again.dep.committees == result.dep.committees
+
+
+def test_the_parsed_cache_is_written_once_the_loaded_data_is_handed_on(tmp_path: Path) -> None:
+    """``check`` writes the parsed-value cache after ``loaded`` (where a build starts its
+    processes) has the data, not as the reading ends; a plain check writes it all the same,
+    and the next check reads it."""
+    import datetime as dt
+
+    from zhilian.pipeline import check
+
+    root = tmp_path / "d"
+    generate(root, cadres=4, seed=5)
+    cache_file = root / ".zhilian-cache" / batch.CACHE_FILE
+    seen: list[bool] = []
+    first = check(root, dt.date.fromisoformat(TODAY), jobs=1,
+                  loaded=lambda result: seen.append(cache_file.exists()))
+    assert seen == [False] and cache_file.is_file()
+    stored = cache_file.read_bytes()
+    cache_file.unlink()
+    again = check(root, dt.date.fromisoformat(TODAY), jobs=1)
+    assert cache_file.read_bytes() == stored
+    assert [d.code for d in again.diagnostics] == [d.code for d in first.diagnostics]

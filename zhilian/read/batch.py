@@ -21,6 +21,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -227,6 +228,7 @@ def stream_files(
     defer: Callable[[str, bytes], bool] | None = None,
     hashed: Callable[[str], tuple[bytes, int] | None] | None = None,
     deferred_notes: Callable[[list[tuple[str, bytes]], Later], None] | None = None,
+    write_later: list[Callable[[], None]] | None = None,
 ) -> Iterator[FileRead]:
     """Read ``files`` ((path relative to root, is a note) pairs): their results, in order.
 
@@ -246,7 +248,9 @@ def stream_files(
     :meth:`FileRead.parsed` is called (the cache file is then read only if something
     asks: ``ParsedCache``).  ``deferred_notes(found, later)``: the deferred notes, as
     (path, content key) pairs, handed over at once before the first result instead of
-    yielded one by one (a province defers 22,000 of them after an edit).
+    yielded one by one (a province defers 22,000 of them after an edit).  ``write_later``:
+    where the cache file's write goes instead of being done after the last result (the caller
+    does it when a core is free: ``pipeline.check``).
     """
     cache_path = cache_dir / CACHE_FILE if cache_dir is not None else None
     cache = ParsedCache(cache_path, kept or None)
@@ -322,7 +326,11 @@ def stream_files(
         # (only the entries still used; in marshal's format 2, without shared references:
         # their bookkeeping took half of the time, and the file is read by few runs)
         rest = {key: value for key, value in used.items() if key not in in_received}
-        store_value(cache_path, (READER_VERSION, rest, received), 2)
+        write = partial(store_value, cache_path, (READER_VERSION, rest, received), 2)
+        if write_later is None:
+            write()
+        else:
+            write_later.append(write)
     if kept is not None:  # (``serve`` defers nothing)
         kept.clear()
         kept.update(used)
