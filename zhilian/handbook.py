@@ -800,6 +800,18 @@ class HandbookError(Exception):
     """``mkdocs.yml`` or ``docs/`` is broken: the handbook (and so the site) is not built."""
 
 
+class _CompiledTemplates:
+    """A MkDocs plugin (its ``on_env`` event: nothing else) that gives the theme's Jinja2
+    environment the compiled-template cache the site's own has (``render.env``): MkDocs
+    compiles the theme's templates in every build, a tenth of a cold handbook's 0.3 s."""
+
+    def on_env(self, env: Any, /, *, config: Any, files: Any) -> Any:
+        from jinja2 import FileSystemBytecodeCache
+
+        env.bytecode_cache = FileSystemBytecodeCache()
+        return env
+
+
 def run_mkdocs(
     root: Path, docs: Path, site_dir: Path, settings: dict[str, Any], today: dt.date
 ) -> list[str]:
@@ -819,6 +831,7 @@ def run_mkdocs(
             if not cfg["copyright"]:
                 cfg["copyright"] = settings["copyright"]
             cfg["extra"]["zhilian_noindex"] = settings["noindex"]
+            cfg.plugins["zhilian-compiled-templates"] = _CompiledTemplates()
             build(cfg)
         except (MkDocsException, OSError, ValueError) as exc:
             details = "；".join(r.getMessage() for r in log.records) or str(exc)
