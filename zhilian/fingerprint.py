@@ -56,12 +56,16 @@ DataFiles = list[tuple[str, bytes | None]]
 
 def is_data_file(rel: str) -> bool:
     """Whether ``rel`` names a cadre's file or a note, as only the load reads them: those
-    the load itself can stand for in a first run's fingerprint (:class:`Unread`)."""
+    the load itself can stand for in a first run's fingerprint (:class:`Unread`).  Not a
+    name starting with a dot, which the load skips (``._a.yml`` that macOS leaves on shared
+    drives, editors' backups): left to the load, it would never be read, and a first run
+    with one would never be remembered."""
     parts = rel.split("/")
     return parts[0] == "data" and (
         (len(parts) == 3 and parts[1] == "cadres" and rel.endswith(".yml"))
-        or (len(parts) == 4 and parts[1] == "notes" and rel.endswith(".md"))
-    )
+        or (len(parts) == 4 and parts[1] == "notes" and rel.endswith(".md")
+            and not parts[2].startswith("."))
+    ) and not parts[-1].startswith(".")
 
 
 @dataclass

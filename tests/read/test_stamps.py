@@ -329,3 +329,36 @@ def test_a_first_runs_fingerprint_is_of_the_data_files_the_load_read(
     assert fingerprint.fingerprint(tmp_path, tmp_path / "site", tmp_path / "templates", TODAY,
                                    walk) == _afresh(tmp_path)
     assert reads.count(cadre) == reads.count(note) == 1  # (by the afresh walk only)
+
+
+@pytest.mark.parametrize("hidden", ["data/cadres/._a.yml", "data/notes/.trash/2026-01-02-x.md",
+                                    "data/notes/a/.2026-01-02-x.md"])
+def test_a_hidden_file_among_the_data_does_not_keep_a_first_run_from_being_remembered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hidden: str
+) -> None:
+    """The load skips names starting with a dot (``._a.yml`` is what macOS leaves on shared
+    drives): the walk must not leave such a file to the load, whose content would then
+    be missing from the fingerprint — the run would never be remembered, and every later
+    one would be a first run.  It still counts as an input: editing it is a change."""
+    monkeypatch.setattr(stamps, "RACY_NS", 0)
+    _small_deployment(tmp_path)
+    (tmp_path / hidden).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / hidden).write_text("not: data\n", encoding="utf-8")
+    assert not fingerprint.is_data_file(hidden)
+    final = _first_run(tmp_path, {"data/cadres/a.yml": "title: one\n",
+                                  "data/notes/a/2026-01-02-x.md": "---\n---\nhi\n"})
+    assert final is not None and final == _afresh(tmp_path)
+    (tmp_path / hidden).write_text("not: data, edited\n", encoding="utf-8")
+    assert _afresh(tmp_path) != final
+
+
+def test_a_build_beside_a_hidden_copy_of_a_cadre_file_is_remembered(sample: Path) -> None:
+    """End to end: with ``._<id>.yml`` beside the cadre files, the second build is
+    answered from the memo as it is without."""
+    from tests.conftest import run_cli
+
+    cadre = sorted((sample / "data" / "cadres").glob("*.yml"))[0]
+    (cadre.parent / f"._{cadre.name}").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    assert run_cli(sample, "build").code == 0
+    again = run_cli(sample, "build")
+    assert again.code == 0 and "输入没有变化" in again.out, again.out
