@@ -33,7 +33,7 @@ from pathlib import Path
 
 from .diagnostics import Diagnostic, Severity
 from .paths import CACHE_DIR
-from .read.stamps import Signature, Stamps, Walk, file_hash, signature
+from .read.stamps import Signature, Stamps, Walk, file_hash, is_racy, packed, signature_of
 from .workers import Background, enter_held, no_cycle_collection
 
 #: Folders at the top of the deployment (or of the templates) that are no input: output,
@@ -60,12 +60,26 @@ def is_data_file(rel: str) -> bool:
     name starting with a dot, which the load skips (``._a.yml`` that macOS leaves on shared
     drives, editors' backups): left to the load, it would never be read, and a first run
     with one would never be remembered."""
-    parts = rel.split("/")
-    return parts[0] == "data" and (
-        (len(parts) == 3 and parts[1] == "cadres" and rel.endswith(".yml"))
-        or (len(parts) == 4 and parts[1] == "notes" and rel.endswith(".md")
-            and not parts[2].startswith("."))
-    ) and not parts[-1].startswith(".")
+    folder, _, name = rel.rpartition("/")
+    return _is_data(name, _data_suffix(f"{folder}/"))
+
+
+def _is_data(name: str, suffix: str | None) -> bool:
+    """Whether the file ``name``, in a folder whose data files end in ``suffix``, is one."""
+    return suffix is not None and name.endswith(suffix) and not name.startswith(".")
+
+
+def _data_suffix(prefix: str) -> str | None:
+    """The ending of the data files (:func:`is_data_file`) in the folder ``prefix`` names
+    (relative, ending in "/"), None when it holds none."""
+    parts = prefix.split("/")
+    if parts[0] != "data":
+        return None
+    if len(parts) == 3 and parts[1] == "cadres":
+        return ".yml"
+    if len(parts) == 4 and parts[1] == "notes" and not parts[2].startswith("."):
+        return ".md"
+    return None
 
 
 @dataclass
@@ -89,12 +103,13 @@ def _walk(
     data: DataFiles | None = None,
     unread: Unread | None = None,
 ) -> None:
-    """Hash every file under ``folder`` in name order; ``prefix`` is its path relative to the
-    base (plain strings and ``scandir``: per-file ``Path`` work cost more than the reading).
-    With ``stamps`` (``serve``), a file unchanged since it was last read is not read again;
-    ``folders`` collects each folder's sorted entries (see ``read.stamps.Walk``).  ``data``:
-    where the data files go instead of ``digest`` (:func:`is_data_file`), and ``unread``:
-    where those go that would have to be read (a first run's)."""
+    """Hash every file under ``folder``, each folder's files in name order, then its
+    folders; ``prefix`` is its path relative to the base (plain strings and ``scandir``:
+    per-file ``Path`` work cost more than the reading).  With ``stamps``, a file unchanged
+    since it was last read is not read again; ``folders`` collects each folder's sorted
+    entries (see ``read.stamps.Walk``).  ``data``: where the data files go instead of
+    ``digest`` (:func:`is_data_file`), and ``unread``: where those go that would have to
+    be read (a first run's)."""
     try:
         with os.scandir(folder) as listing:
             entries = sorted(listing, key=_NAME)
@@ -102,51 +117,103 @@ def _walk(
         return
     if folders is not None:
         folders[folder] = entries
+    files = [entry for entry in entries if not entry.is_dir(follow_symlinks=False)]
+    if files:
+        suffix = _data_suffix(prefix) if data is not None else None
+        left = unread if suffix is not None else None
+        contents = _content_hashes(files, folder, stamps, prefix, suffix, left)
+        for entry, content in zip(files, contents, strict=True):
+            if content is None:  # (unreadable)
+                continue
+            name = entry.name
+            if suffix is not None and name.endswith(suffix) and name[0] != ".":  # (_is_data)
+                data.append((prefix + name, content or None))  # type: ignore[union-attr]  # (b"": left to the load)
+            else:
+                digest.update(f"{prefix}{name}\0".encode())
+                digest.update(content)
     skip = SKIP_ANYWHERE if prefix else SKIP_DIRS
     for entry in entries:
-        rel = prefix + entry.name
-        if entry.is_dir(follow_symlinks=False):  # like os.walk: links to folders not followed
-            if entry.name not in skip and entry.path != out:
-                _walk(digest, entry.path, rel + "/", out, stamps, folders, data, unread)
-            continue
-        if data is not None and is_data_file(rel):
-            content = _content_hash(entry, stamps, unread, rel)
+        # (like os.walk: links to folders are not followed)
+        if entry.is_dir(follow_symlinks=False) and entry.name not in skip and entry.path != out:
+            _walk(digest, entry.path, f"{prefix}{entry.name}/", out, stamps, folders, data, unread)
+
+
+def _content_hashes(
+    files: list[os.DirEntry[str]],
+    folder: str,
+    stamps: Stamps | None,
+    prefix: str,
+    suffix: str | None,
+    unread: Unread | None,
+) -> list[bytes | None]:
+    """The content hash of each of a folder's ``files`` (None: unreadable).  With
+    ``stamps``, those they vouch for are not read: the regular files' signatures are taken
+    and compared with the stamps all at once (``Stamps.folder``); a link is read each
+    time, its own signature saying nothing of what it points to.  With ``unread``, a data
+    file (ending in ``suffix``) that would have to be read is noted there instead, and b""
+    given."""
+    if stamps is None:
+        return [_read_hash(entry.path) for entry in files]
+    regular = [entry for entry in files if entry.is_file(follow_symlinks=False)]
+    stats = _stats([entry.path for entry in regular])
+    if None in stats:  # (gone since the folder was listed: unreadable, as it is)
+        regular = [entry for entry, st in zip(regular, stats, strict=True) if st is not None]
+        stats = [st for st in stats if st is not None]
+    signatures = tuple(map(signature_of, stats))  # type: ignore[arg-type]
+    names = "\0".join(entry.name for entry in regular)
+    sigs = packed(signatures)
+    hashes = stamps.folder(folder, names, sigs, signatures)
+    by_name: dict[str, bytes | None] = {}
+    if None in hashes:
+        read_at = time.time_ns()  # (after the signatures were taken, before any read)
+        kept = list(hashes)
+        for i, (entry, sig, content) in enumerate(zip(regular, signatures, hashes, strict=True)):
             if content is not None:
-                data.append((rel, content or None))  # (b"": left to the load)
-            continue
-        content = _content_hash(entry, stamps)
-        if content is not None:
-            digest.update(f"{rel}\0".encode())
-            digest.update(content)
+                continue
+            name = entry.name
+            if unread is not None and _is_data(name, suffix):
+                unread.files[prefix + name] = (entry.path, sig, read_at)
+                by_name[name] = b""
+                continue
+            content = by_name[name] = _read_hash(entry.path)
+            if content is not None and not is_racy(sig, read_at):
+                kept[i] = content
+        hashes = tuple(kept)
+    if regular:
+        stamps.keep(folder, names, sigs, hashes, signatures)
+    if len(regular) == len(files) and not by_name:
+        return list(hashes)  # (each file a regular one the stamps vouch for: most folders)
+    found = dict(zip(names.split("\0"), hashes, strict=True)) if regular else {}
+    found.update(by_name)  # (read now, or left to the load)
+    return [
+        found[entry.name] if entry.name in found
+        else None if entry.is_file(follow_symlinks=False)  # (gone meanwhile)
+        else _read_hash(entry.path)  # a link, or another kind of file
+        for entry in files
+    ]
 
 
-def _content_hash(
-    entry: os.DirEntry[str], stamps: Stamps | None, unread: Unread | None = None, rel: str = ""
-) -> bytes | None:
-    """The file's content hash (None: unreadable); with ``unread``, a file that would have
-    to be read is noted there as ``rel`` instead, and b"" returned."""
-    sig = None
-    # (a link is read each time: its own signature says nothing of what it points to)
-    if stamps is not None and entry.is_file(follow_symlinks=False):
-        try:
-            sig = signature(entry.stat(follow_symlinks=False))
-        except OSError:
-            return None
-        known = stamps.get(entry.path, sig)
-        if known is not None:
-            return known
-        read_at = time.time_ns()
-        if unread is not None:
-            unread.files[rel] = (entry.path, sig, read_at)
-            return b""
+def _stats(paths: list[str]) -> list[os.stat_result | None]:
+    """``os.lstat`` of each path (by ``map``: a C loop), None for one that is gone."""
     try:
-        with open(entry.path, "rb") as handle:
-            content = file_hash(handle.read())
+        return list(map(os.lstat, paths))
+    except OSError:
+        pass
+    found: list[os.stat_result | None] = []
+    for path in paths:
+        try:
+            found.append(os.lstat(path))
+        except OSError:
+            found.append(None)
+    return found
+
+
+def _read_hash(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return file_hash(handle.read())
     except OSError:
         return None
-    if stamps is not None and sig is not None:
-        stamps.put(entry.path, sig, content, read_at)
-    return content
 
 
 def _with_data(rest: bytes, data: DataFiles) -> str:
@@ -248,9 +315,10 @@ class Fingerprint:
         self._unfinished = None
         read = {rel: key[:-1] for rel, key in sources.items() if rel in unread and key}
         stamps = Stamps.load(self._root / CACHE_DIR / STAMPS_FILE)
-        for rel, (path, sig, read_at) in unread.items():
-            if rel in read:
-                stamps.add(path, sig, read[rel], read_at)
+        stamps.add_all(
+            (path, sig, read[rel], read_at) for rel, (path, sig, read_at) in unread.items()
+            if rel in read
+        )
         stamps.save(self._root / CACHE_DIR / STAMPS_FILE)
         if len(read) == len(unread):
             self._value = _with_data(rest, [(rel, content or read[rel]) for rel, content in data])

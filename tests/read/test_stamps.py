@@ -362,3 +362,33 @@ def test_a_build_beside_a_hidden_copy_of_a_cadre_file_is_remembered(sample: Path
     assert run_cli(sample, "build").code == 0
     again = run_cli(sample, "build")
     assert again.code == 0 and "输入没有变化" in again.out, again.out
+
+
+def test_a_folders_stamps_are_judged_file_by_file_when_the_folder_changed(
+    tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stamps are kept by folder and a folder as it was stamped is answered whole; a
+    folder with a file added or gone is judged file by file (only the new file is read),
+    and a damaged folder entry has its files read again."""
+    monkeypatch.setattr(stamps, "RACY_NS", 0)
+    for name, title in (("a", "one"), ("b", "two")):
+        (tmp_path / f"{name}.yml").write_text(f"title: {title}\n", encoding="utf-8")
+    folder = str(tmp_path.resolve())
+    damaged = Stamps({folder: ("a.yml\0b.yml", b"\x00garbage", (b"x" * 16, b"y" * 16))})
+    assert _read(tmp_path, ["a.yml", "b.yml"], {}, damaged) == {
+        "a.yml": {"title": "one"}, "b.yml": {"title": "two"}}
+    assert {"a.yml", "b.yml"} <= set(reads)
+
+    known: Stamps = Stamps()
+    kept: dict = {}
+    _read(tmp_path, ["a.yml", "b.yml"], kept, known)
+    reads.clear()
+    (tmp_path / "c.yml").write_text("title: three\n", encoding="utf-8")
+    assert _read(tmp_path, ["a.yml", "b.yml", "c.yml"], kept, known)["c.yml"] == {
+        "title": "three"}
+    assert set(reads) == {"c.yml"}  # (a and b by their stamps, in a folder that changed)
+    reads.clear()
+    (tmp_path / "b.yml").unlink()
+    assert _read(tmp_path, ["a.yml", "c.yml"], kept, known) == {
+        "a.yml": {"title": "one"}, "c.yml": {"title": "three"}}
+    assert reads == []
