@@ -20,7 +20,13 @@ from zhilian.demo import generate
 from zhilian.load import Memo
 from zhilian.pipeline import check
 from zhilian.read import batch
-from zhilian.records import CHANGES_FILE, NOT_KEPT_ON_DISK, RECORDS_FILE, CadreRecords
+from zhilian.records import (
+    CHANGES_FILE,
+    NOT_KEPT_ON_DISK,
+    RECORDS_FILE,
+    CadreRecords,
+    file_contents,
+)
 
 TODAY = dt.date(2026, 11, 20)
 
@@ -277,7 +283,7 @@ def test_the_records_file_holds_no_validated_model_and_none_of_the_youth(
     root, _ = _deployment(tmp_path, 4, 5)
     run = run_cli(root, "build", today=TODAY.isoformat())
     assert run.code == 0, run.out
-    data = pickle.loads((root / ".zhilian-cache" / RECORDS_FILE).read_bytes())
+    data = file_contents(root / ".zhilian-cache" / RECORDS_FILE)
     stages = set(data["entries"])
     assert stages and not stages & NOT_KEPT_ON_DISK
     assert {"rule findings", "internal view", "public card  3 True"} <= stages

@@ -165,7 +165,7 @@ class KeptCadre(_Kept):
 
     __slots__ = ("_cadre", "_pickled", "id", "level", "photo", "pinyin")
 
-    def __init__(self, cadre_id: str, pickled: bytes, place: Place) -> None:
+    def __init__(self, cadre_id: str, pickled: bytes | memoryview, place: Place) -> None:
         self.id, self.level, self.pinyin = cadre_id, place.level, place.pinyin
         if not place.has_photo:  # (else unpickled when asked for: ``_Kept.__getattr__``)
             self.photo = None
@@ -204,7 +204,7 @@ class _KeptNotes:
 
     __slots__ = ("_notes", "_pickled")
 
-    def __init__(self, pickled: bytes) -> None:
+    def __init__(self, pickled: bytes | memoryview) -> None:
         self._pickled = pickled
         self._notes: list[PublicNote] | None = None
 
