@@ -564,7 +564,11 @@ class CadreRecords:
         size; its results part becomes ``_blobs``, each entry's place checked to be in it."""
         try:
             with open(file, "rb") as handle:
-                view = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+                # (read on Windows, where a mapped file cannot be replaced)
+                view = memoryview(
+                    handle.read() if os.name == "nt"
+                    else mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                )
             with no_cycle_collection():  # (34,000 entries: nothing to collect)
                 data, blobs = _index_and_results(view)
             if not (data["format"] == FILE_FORMAT and data["code"] == self._code):
