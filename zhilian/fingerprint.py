@@ -278,6 +278,11 @@ class Fingerprint:
         self._unfinished: Unfinished | None = None
         self._taken = False
 
+    @property
+    def first(self) -> bool:
+        """A first run: no memo to compare with, so the run goes on whatever the walk finds."""
+        return not self._kept
+
     def ready(self) -> bool:
         """Whether :meth:`current` would not wait for another process (taken here, it
         costs the same whenever it is taken: nothing is gained by importing first)."""

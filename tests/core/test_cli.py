@@ -57,19 +57,25 @@ def test_github_format_is_workflow_commands(sample: Path) -> None:
     assert all(",line=" in ln and ",col=" in ln and "%0A提示：" in ln for ln in lines)
 
 
-def test_config_error_exits_2(sample: Path) -> None:
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_config_error_exits_2(sample: Path, command: str) -> None:
+    """(``build``: a first run, whose handbook process starts before anything is checked,
+    reads the broken configuration too and leaves it to the check.)"""
     config = sample / "site_config.yml"
     config.write_text(config.read_text(encoding="utf-8").replace("grace_days: 180", "grace_days: 很久"),
                       encoding="utf-8")
-    run = run_cli(sample, "check", fmt="json")
+    run = run_cli(sample, command, fmt="json")
     assert run.code == 2
     [d] = json.loads(run.out)
     assert d["file"] == "site_config.yml" and d["code"] == "S003" and d["line"] > 1
+    assert not (sample / "site").exists()
 
 
-def test_missing_config_exits_2(tmp_path: Path) -> None:
-    run = run_cli(tmp_path, "check", fmt="json")
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_missing_config_exits_2(tmp_path: Path, command: str) -> None:
+    run = run_cli(tmp_path, command, fmt="json")
     assert run.code == 2 and json.loads(run.out)[0]["code"] == "X001"
+    assert not (tmp_path / "site").exists()
 
 
 def test_usage_error_exits_2(sample: Path) -> None:
