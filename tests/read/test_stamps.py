@@ -392,3 +392,28 @@ def test_a_folders_stamps_are_judged_file_by_file_when_the_folder_changed(
     assert _read(tmp_path, ["a.yml", "c.yml"], kept, known) == {
         "a.yml": {"title": "one"}, "c.yml": {"title": "three"}}
     assert reads == []
+
+
+def test_a_link_is_read_each_time_among_stamped_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder's regular files are judged by their stamps; a link is read every time (its
+    own signature says nothing of what it points to): an edit of its target shows."""
+    monkeypatch.setattr(stamps, "RACY_NS", 0)
+    root = tmp_path / "deployment"
+    (root / "templates").mkdir(parents=True)
+    (root / "docs").mkdir()
+    target = tmp_path / "elsewhere.md"
+    target.write_text("one\n", encoding="utf-8")
+    (root / "docs" / "a.md").write_text("a\n", encoding="utf-8")
+    (root / "docs" / "linked.md").symlink_to(target)
+    known = Stamps()
+
+    def taken() -> str:
+        return fingerprint.fingerprint(root, root / "site", root / "templates", TODAY,
+                                       Walk(known))
+
+    first = taken()
+    assert taken() == first
+    _rewrite_same_size_and_mtime(target, "two\n")
+    assert taken() != first
