@@ -126,8 +126,10 @@ def _walk(
             if content is None:  # (unreadable)
                 continue
             name = entry.name
-            if suffix is not None and name.endswith(suffix) and name[0] != ".":  # (_is_data)
-                data.append((prefix + name, content or None))  # type: ignore[union-attr]  # (b"": left to the load)
+            # (``_is_data``, written out: 23,000 files a walk)
+            if data is not None and suffix is not None and name.endswith(suffix) \
+                    and name[0] != ".":
+                data.append((prefix + name, content or None))  # (b"": left to the load)
             else:
                 digest.update(f"{prefix}{name}\0".encode())
                 digest.update(content)

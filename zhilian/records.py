@@ -135,9 +135,9 @@ def kept_records(root: Path) -> CadreRecords:
 Stored = dict[Any, tuple[Hashable, bytes]]
 #: stage → cadre id → (``extra``, the result pickled) — or (``extra``, start, length) of
 #: the result in the records file (``CadreRecords._blobs``): each made for the inputs the
-#: records hold for that cadre (the file's ``inputs``).  By stage, with no key of its own, an entry
-#: is two objects to read instead of five (the records file is read in 0.03 s, not 0.055),
-#: and a stage no result of which changed is kept whole (compared by identity on saving).
+#: records hold for that cadre (the file's ``inputs``).  By stage, with no key of its own,
+#: an entry is fewer objects to read, and a stage no result of which changed is kept whole
+#: (compared by identity on saving).
 StoredByStage = dict[str, dict[str, tuple[Any, ...]]]
 
 
