@@ -280,7 +280,10 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
     ) as taken:
         # A first run (no memo) builds whatever its walk finds: its handbook is started now,
         # while this process imports the stages, instead of once they are imported.
-        handbook = _handbook_ahead(args.root, today, early, enabled=parallel and taken.first)
+        handbook = (
+            _handbook_ahead(args.root, today, early, enabled=True)
+            if parallel and taken.first else None
+        )
         # (the modules' objects live as long as the process: the cyclic collector, which
         # ran a hundred times over them, 15 ms, is paused meanwhile)
         with no_cycle_collection():
@@ -295,8 +298,7 @@ def build_site(args: argparse.Namespace, reporter: Reporter) -> int:
                 reporter.info(f"输入没有变化，{out} 已是最新（{elapsed:.2f} 秒）。")
             return EXIT_OK
         return _build(
-            args, reporter, started, out, templates, today, (memo, taken), records,
-            handbook if taken.first and parallel else None,
+            args, reporter, started, out, templates, today, (memo, taken), records, handbook
         )
 
 

@@ -182,7 +182,7 @@ def _content_hashes(
                 kept[i] = content
         hashes = tuple(kept)
     if regular:
-        stamps.keep(folder, names, sigs, hashes, signatures)
+        stamps.keep(folder, names, sigs, hashes)
     if len(regular) == len(files) and not by_name:
         return list(hashes)  # (each file a regular one the stamps vouch for: most folders)
     found = dict(zip(names.split("\0"), hashes, strict=True)) if regular else {}

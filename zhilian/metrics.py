@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from .load import Deployment
-from .model.data import Cadre, Youth
+from .model.data import Branch, Cadre, Youth
 from .model.enums import Level
 from .records import CadreRecords
 
@@ -80,7 +80,11 @@ class CadreStatus:
 
 def major_and_grade(youth: Youth, dep: Deployment) -> tuple[str | None, str | None]:
     """A youth's major and grade: from the branch when given, else the explicit fields."""
-    branch = dep.branches.get(youth.branch) if youth.branch else None
+    return major_and_grade_in(youth, dep.branches.get(youth.branch) if youth.branch else None)
+
+
+def major_and_grade_in(youth: Youth, branch: Branch | None) -> tuple[str | None, str | None]:
+    """:func:`major_and_grade`, the youth's branch looked up already."""
     if branch is not None:
         return youth.major or branch.major, youth.grade or branch.grade
     return youth.major, youth.grade

@@ -84,8 +84,6 @@ class Stamps:
         self._seen: dict[str, FolderStamps] = {}
         self._changed = False
         self._by_path: dict[str, tuple[bytes, int]] | None = None
-        #: the signatures of the folders seen by the walk, as it took them (unpacked)
-        self._signatures: dict[str, tuple[Signature, ...]] = {}
 
     def folder(
         self, folder: str, names: str, sigs: bytes, signatures: tuple[Signature, ...]
@@ -112,8 +110,7 @@ class Stamps:
         return tuple(hashes)
 
     def keep(
-        self, folder: str, names: str, sigs: bytes, hashes: tuple[bytes | None, ...],
-        signatures: tuple[Signature, ...],
+        self, folder: str, names: str, sigs: bytes, hashes: tuple[bytes | None, ...]
     ) -> None:
         """The stamps of ``folder`` as a walk just saw it (None: a file not to vouch for:
         too new when read (:func:`is_racy`), or not read)."""
@@ -121,7 +118,6 @@ class Stamps:
         if self._known.get(folder) != stamped:
             self._changed = True
         self._seen[folder] = stamped
-        self._signatures[folder] = signatures
 
     def hashed(self, path: str) -> tuple[bytes, int] | None:
         """The content hash and size of a file the last walk (up to :meth:`finish`) vouched
@@ -141,8 +137,7 @@ class Stamps:
                 continue
             base = base[start:]
             try:
-                signatures = self._signatures.get(path) or marshal.loads(sigs)
-                sizes = [sig[2] for sig in signatures]
+                sizes = [sig[2] for sig in marshal.loads(sigs)]
             except (EOFError, ValueError, TypeError, IndexError):  # damaged: read again
                 continue
             # (by C loops: 23,000 files; stored pairs only, as in ``folder``)
@@ -183,7 +178,6 @@ class Stamps:
     def finish(self) -> None:
         self._changed = self._changed or len(self._seen) != len(self._known)
         self._known, self._seen = self._seen, {}
-        self._signatures = {f: self._signatures[f] for f in self._known if f in self._signatures}
         self._by_path = None
 
     @classmethod

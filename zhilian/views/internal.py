@@ -34,7 +34,7 @@ from ..metrics import (
     DIVERSITY,
     QUOTAS,
     CadreStatus,
-    major_and_grade,
+    major_and_grade_in,
     status_of,
 )
 from ..model.config import SiteConfig
@@ -824,8 +824,8 @@ def _masked_youth(cadre: Cadre, dep: Deployment, today: dt.date) -> list[MaskedY
     listed.sort(key=_BEFORE_YOUTH)
     rows = []
     for ended, _, sid, y in listed:
-        major, grade = major_and_grade(y, dep)
         branch = branches.get(y.branch) if y.branch else None
+        major, grade = major_and_grade_in(y, branch)
         dorm = dorm_groups.get(y.dorm_group) if y.dorm_group else None
         rows.append(
             MaskedYouth(
