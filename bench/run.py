@@ -140,13 +140,19 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def measure(cmd: list[str], cwd: Path, out_file: Path, tree: bool = False) -> Run:
-    """Run ``cmd`` under bench/measure.py in a fresh helper process."""
+def measure(
+    cmd: list[str], cwd: Path, out_file: Path, tree: bool = False,
+    env: dict[str, str] | None = None,
+) -> Run:
+    """Run ``cmd`` under bench/measure.py in a fresh helper process (``env``: its
+    environment, by default this process's)."""
     helper = [sys.executable, str(BENCH / "measure.py"), "--stdout", str(out_file),
               "--cwd", str(cwd)]
     if tree:
         helper.append("--tree")
-    proc = subprocess.run([*helper, "--", *cmd], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [*helper, "--", *cmd], capture_output=True, text=True, check=True, env=env
+    )
     data = json.loads(proc.stdout.strip().splitlines()[-1])
     tail = ""
     if out_file.exists():
@@ -364,10 +370,13 @@ class Bench:
         self._n += 1
         return self.logs / f"{self._n:03d}-{key}.txt"
 
-    def zhilian(self, key: str, dep: Path, *cmd: str, tree: bool = False) -> Run:
+    def zhilian(
+        self, key: str, dep: Path, *cmd: str, tree: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> Run:
         argv = [sys.executable, str(REPO / "build.py"), *cmd, "--root", str(dep),
                 "--today", TODAY, "--quiet"]
-        run = measure(argv, dep, self.out_file(key), tree=tree)
+        run = measure(argv, dep, self.out_file(key), tree=tree, env=env)
         self.series[key].runs.append(run)
         status = "" if run.rc == 0 else f"  rc={run.rc}: {run.tail.splitlines()[-1:]}"
         log(f"  {self.series[key].name}: {run.wall_s:.2f} s, "
@@ -475,6 +484,16 @@ class Bench:
         for _ in range(self.args.repeat):
             self.set_aside(dep / "site", dep / ".zhilian-cache")
             self.zhilian("w1_build_cold", dep, "build")
+        # Cold as above, and with an empty temporary folder too: the templates' compiled
+        # code (``render.env.CompiledTemplates``, the system's temporary folder, kept by
+        # source like Python's own in ``__pycache__``) is not there either — a machine's
+        # very first build of these templates.
+        self.s("w1_build_first", "W1 sample: build, first on the machine")
+        for i in range(self.args.repeat):
+            self.set_aside(dep / "site", dep / ".zhilian-cache")
+            temp = self.work / f"empty-temp-{i}"
+            temp.mkdir()
+            self.zhilian("w1_build_first", dep, "build", env={**os.environ, "TMPDIR": str(temp)})
 
     # 7
     def hugo(self, dep: Path, youth_expected: int) -> None:
@@ -696,6 +715,7 @@ ROWS = [
     Row("serve_onefile_at_once"),
     Row("peak_rss", "≤ 1 GiB", lambda v, f, h: v <= 1.0, unit="GiB"),
     Row("w1_build_cold", "< 1 s", lambda v, f, h: v < 1.0),
+    Row("w1_build_first"),
     Row("hugo_cold"),
     Row("hugo_rerun"),
     Row("mkdocs"),

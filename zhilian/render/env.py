@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import MutableMapping
 from functools import cache
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import markupsafe
@@ -18,6 +20,7 @@ from jinja2 import (
     Template,
     select_autoescape,
 )
+from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from ..model.enums import label_of
@@ -63,13 +66,57 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
+class CompiledTemplates(FileSystemBytecodeCache):
+    """Jinja2's compiled-template cache (in the system's temporary folder), keyed by a
+    template's name, source and the environment's syntax instead of its path.  A fresh
+    clone of a deployment, or a test's copy, finds the templates compiled already:
+    compiling them made the sample's first build in a new folder 0.3 s slower (0.94
+    against 0.63 s).  And the cache no longer grows by every template for every folder
+    it was ever read from (200,000 files, 3 GB, on the machine the tests ran on).
+    Jinja2 still checks each entry against the source's checksum."""
+
+    def get_bucket(
+        self, environment: Environment, name: str, filename: str | None, source: str
+    ) -> Bucket:
+        syntax = (
+            environment.block_start_string, environment.block_end_string,
+            environment.variable_start_string, environment.variable_end_string,
+            environment.comment_start_string, environment.comment_end_string,
+            environment.line_statement_prefix, environment.line_comment_prefix,
+            environment.trim_blocks, environment.lstrip_blocks, environment.newline_sequence,
+            environment.keep_trailing_newline, environment.optimized,
+            sorted(environment.extensions),
+            environment.autoescape(name) if callable(environment.autoescape)
+            else environment.autoescape,
+        )
+        key = hashlib.sha1(f"{name}\0{syntax!r}\0{source}".encode()).hexdigest()
+        bucket = Bucket(environment, key, self.get_source_checksum(source))
+        self.load_bytecode(bucket)
+        if bucket.code is not None and filename is not None:
+            # (compiled from another folder's copy: its errors must name this one)
+            bucket.code = _relocated(bucket.code, filename)
+        return bucket
+
+
+def _relocated(code: CodeType, filename: str) -> CodeType:
+    """``code`` and the functions compiled within it (blocks, macros), as if compiled from
+    ``filename``: Jinja2 names a template's file in its errors by its code's."""
+    if code.co_filename == filename:
+        return code
+    consts = tuple(
+        _relocated(const, filename) if isinstance(const, CodeType) else const
+        for const in code.co_consts
+    )
+    return code.replace(co_filename=filename, co_consts=consts)
+
+
 @cache
 def environment(templates: Path) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates)),
         # Compiled templates are kept between runs (checked against the source's checksum):
         # compiling them costs more than rendering the whole sample.
-        bytecode_cache=FileSystemBytecodeCache(),
+        bytecode_cache=CompiledTemplates(),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
         trim_blocks=True,
