@@ -9,7 +9,7 @@ measures, as medians over ``--repeat`` runs:
 
 1. the floor: reading every data file, and reading + parsing it with PyYAML's
    ``CSafeLoader`` (notes: the front matter) in this process, on one core;
-2. ``python build.py check``: cold (``.zhilian-cache`` deleted) and warm;
+2. ``python build.py check``: cold (``.zhilian-cache`` set aside) and warm;
 3. the cold full build (``site/`` and ``.zhilian-cache`` set aside);
 4. the no-change rebuild; 5. the rebuild after one cadre file's ``title`` changed;
    in rounds with 7. Hugo on an equivalent site (``bench/equivalents.py``), cold and
@@ -345,8 +345,9 @@ class Bench:
         self.extra: dict[str, Any] = {}
         self._n = 0
         self.youth_entries = 0
-        #: the cadre file the rebuilds edit (3–6, 7b), and its title before any edit
+        #: the title of the cadre file the rebuilds edit, before any edit (``retitle``)
         self.original_title: str | None = None
+        #: what Hugo's equivalent site holds (``hugo_verify`` checks its output against it)
         self.hugo_counts: dict[str, int] = {}
 
     def s(self, key: str, name: str) -> Series:
