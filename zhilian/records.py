@@ -57,7 +57,7 @@ from pydantic_core import to_json
 
 from .fingerprint import code_digest
 from .paths import CACHE_DIR, templates_dir
-from .read.stamps import RACY_NS, signature
+from .read.stamps import RACY_NS, signature_of
 from .workers import no_cycle_collection
 
 if TYPE_CHECKING:
@@ -116,7 +116,7 @@ def _signature(path: Path) -> Hashable:
         return None
     if max(st.st_mtime_ns, st.st_ctime_ns) >= time.time_ns() - RACY_NS:
         return os.urandom(16)
-    return signature(st)
+    return signature_of(st)
 
 
 def cadre_names(dep: Deployment, records: CadreRecords) -> tuple[str, ...]:

@@ -394,6 +394,20 @@ def test_a_folders_stamps_are_judged_file_by_file_when_the_folder_changed(
     assert reads == []
 
 
+
+@pytest.mark.parametrize("packed", [marshal.dumps(5, 2), b"\x00garbage", marshal.dumps((1,), 2)])
+def test_a_folder_whose_signatures_are_damaged_vouches_for_none_of_its_files(
+    packed: bytes,
+) -> None:
+    """Each reader of a folder's stamps takes damaged signatures (well-formed bytes that do
+    not unpack to signatures) as none: its files are read again, nothing raises."""
+    sig = (1, 2, 3, 4, 5)
+    damaged = Stamps({"/d": ("a.yml", packed, (b"h" * 16,))})
+    assert damaged.folder("/d", "a.yml", marshal.dumps((sig,), 2), (sig,)) == (None,)
+    assert damaged.hashed_in("/", "/") == {}
+    damaged.add_all([("/d/a.yml", sig, b"n" * 16, 10**19)])
+    assert damaged.hashed("/d/a.yml") is None
+
 def test_a_link_is_read_each_time_among_stamped_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -47,10 +47,6 @@ signature_of: Callable[[os.stat_result], Signature] = attrgetter(
 )
 
 
-def signature(st: os.stat_result) -> Signature:
-    return signature_of(st)
-
-
 def packed(signatures: tuple[Signature, ...]) -> bytes:
     """Signatures as one ``bytes``: equal exactly when they are (marshal's format 2 has no
     back-references, so equal values always give the same bytes)."""
@@ -98,11 +94,8 @@ class Stamps:
         if found[0] == names and found[1] == sigs:
             return found[2]
         # (stored pairs only: a damaged entry gives fewer, and those files are read again)
-        try:
-            stored = zip(marshal.loads(found[1]), found[2], strict=False)
-            before = dict(zip(found[0].split("\0"), stored, strict=False))
-        except (EOFError, ValueError, TypeError):  # damaged: read them all again
-            return (None,) * len(signatures)
+        stored = zip(_unpacked(found[1]), found[2], strict=False)
+        before = dict(zip(found[0].split("\0"), stored, strict=False))
         hashes: list[bytes | None] = []
         for name, sig in zip(names.split("\0"), signatures, strict=True):
             old = before.get(name)
@@ -137,8 +130,8 @@ class Stamps:
                 continue
             base = base[start:]
             try:
-                sizes = [sig[2] for sig in marshal.loads(sigs)]
-            except (EOFError, ValueError, TypeError, IndexError):  # damaged: read again
+                sizes = [sig[2] for sig in _unpacked(sigs)]
+            except (IndexError, TypeError):  # damaged: read again
                 continue
             # (by C loops: 23,000 files; stored pairs only, as in ``folder``)
             pairs = zip(hashes, sizes, strict=False)
@@ -162,10 +155,7 @@ class Stamps:
                 continue
             names, sigs, hashes = found
             updated = list(hashes)
-            try:
-                signatures = marshal.loads(sigs)
-            except (EOFError, ValueError, TypeError):
-                continue
+            signatures = _unpacked(sigs)
             for i, (name, sig) in enumerate(zip(names.split("\0"), signatures, strict=False)):
                 new = read.get(name)
                 if new is not None and new[0] == sig and not is_racy(sig, new[2]):
@@ -194,6 +184,15 @@ class Stamps:
             return
         store_value(path, (FORMAT, self._known))
         self._changed = False
+
+
+def _unpacked(sigs: bytes) -> tuple[Signature, ...]:
+    """:func:`packed` undone; none when damaged (the files of that folder are read again)."""
+    try:
+        signatures = marshal.loads(sigs)
+    except (EOFError, ValueError, TypeError):
+        return ()
+    return signatures if type(signatures) is tuple else ()
 
 
 def _well_formed(entry: object) -> bool:
